@@ -1,0 +1,278 @@
+//! The pipeline: desired numbers -> fetch (bounded fan-out) -> normalize -> diff ->
+//! one result per desired number.
+//!
+//! Owns: the concurrency bound, stopping the run when the key is rejected, and the
+//! rule that every desired number gets exactly one result, in desired order.
+//! One number's failure is data (`NotChecked`), never an abort; only a rejected
+//! key stops the run (the numbers not yet read are then `NotChecked` too).
+
+use crate::desired::DesiredNumber;
+use crate::diff::{self, Change, Difference};
+use crate::normalize::normalize_mapped;
+use crate::pointer::Pointer;
+use crate::secret;
+use crate::vapi::client::{Client, FetchError};
+use futures::StreamExt;
+use serde_json::Value;
+
+/// What the audit found for one desired number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    InSync,
+    Modified,
+    Missing,
+    NotChecked,
+}
+
+#[derive(Debug, Clone)]
+pub struct NumberResult {
+    pub desired: DesiredNumber,
+    pub status: Status,
+    pub differences: Vec<Difference>,
+    /// Unified diff of the canonical renderings, secrets masked; empty when in sync.
+    pub diff: String,
+    /// Why the number was not checked (`NotChecked` only).
+    pub error: Option<String>,
+    /// Secret fields the desired document sets that the API did not return (or returned masked).
+    pub unverifiable: Vec<Pointer>,
+    /// The live `status` when it is not `active`.
+    pub health: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub results: Vec<NumberResult>,
+    /// Set when the run was stopped (the key was rejected): the reason.
+    pub fatal: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    pub concurrency: usize,
+}
+
+/// Fetches and compares every desired number.
+pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptions) -> Audit {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<String>);
+    let fetches = desired.into_iter().enumerate().map(|(i, d)| {
+        let mut stop = stop_rx.clone();
+        let stop_tx = &stop_tx;
+        async move {
+            if let Some(reason) = stop.borrow().clone() {
+                return (i, not_checked(d, stopped_reason(&reason)));
+            }
+            let id = d.id.clone().unwrap_or_default();
+            let fetched = tokio::select! {
+                r = client.get_phone_number(&id) => r,
+                reason = stop.wait_for(Option::is_some) => {
+                    let reason = reason.map(|r| r.clone().unwrap_or_default()).unwrap_or_default();
+                    return (i, not_checked(d, stopped_reason(&reason)));
+                }
+            };
+            let result = match fetched {
+                Ok(live) => compare(d, &live),
+                Err(FetchError::NotFound) => NumberResult {
+                    status: Status::Missing,
+                    ..empty_result(d)
+                },
+                Err(e @ FetchError::Unauthorized { .. }) => {
+                    let reason = e.to_string();
+                    stop_tx.send_replace(Some(reason.clone()));
+                    not_checked(d, reason)
+                }
+                Err(e) => not_checked(d, e.to_string()),
+            };
+            (i, result)
+        }
+    });
+    let mut results: Vec<(usize, NumberResult)> = futures::stream::iter(fetches)
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    let fatal = stop_rx.borrow().clone();
+    Audit {
+        results: results.into_iter().map(|(_, r)| r).collect(),
+        fatal,
+    }
+}
+
+fn stopped_reason(reason: &str) -> String {
+    format!("run stopped: {reason}")
+}
+
+fn empty_result(desired: DesiredNumber) -> NumberResult {
+    NumberResult {
+        desired,
+        status: Status::InSync,
+        differences: Vec::new(),
+        diff: String::new(),
+        error: None,
+        unverifiable: Vec::new(),
+        health: None,
+    }
+}
+
+fn not_checked(desired: DesiredNumber, reason: String) -> NumberResult {
+    NumberResult {
+        status: Status::NotChecked,
+        error: Some(reason),
+        ..empty_result(desired)
+    }
+}
+
+/// Compares one desired number with its live object.
+pub fn compare(desired: DesiredNumber, live: &Value) -> NumberResult {
+    let health = live
+        .get("status")
+        .and_then(Value::as_str)
+        .filter(|s| *s != "active")
+        .map(str::to_string);
+    let mut want = desired.doc.clone();
+    let mut have = live.clone();
+    let unverifiable = split_unverifiable(&mut want, &mut have);
+    let (want, want_paths) = normalize_mapped(&want);
+    let (have, have_paths) = normalize_mapped(&have);
+    // Report paths as the user wrote them: a hook by its index in the desired
+    // document, a header in its spelling (a hook only live: its live index).
+    let differences: Vec<Difference> = diff::differences(&want, &have)
+        .into_iter()
+        .map(|mut d| {
+            d.path = match d.change {
+                Change::Add => have_paths.original(&d.path),
+                Change::Remove | Change::NotEqual => want_paths.original(&d.path),
+            };
+            d
+        })
+        .collect();
+    let status = if differences.is_empty() {
+        Status::InSync
+    } else {
+        Status::Modified
+    };
+    let diff = if differences.is_empty() {
+        String::new()
+    } else {
+        diff::unified(&want, &have)
+    };
+    NumberResult {
+        status,
+        differences,
+        diff,
+        unverifiable,
+        health,
+        ..empty_result(desired)
+    }
+}
+
+/// A secret the desired document sets but the API does not return (or returns
+/// masked) cannot be compared: it is neither drift nor silently passed, it is
+/// listed as unverifiable and taken out of both sides.
+fn split_unverifiable(want: &mut Value, have: &mut Value) -> Vec<Pointer> {
+    let mut out = Vec::new();
+    for field in secret::WRITE_ONLY_CANDIDATES {
+        let path = Pointer::from_segments(field.iter().map(|s| s.to_string()).collect());
+        let pointer = path.to_string();
+        let Some(desired_value) = want.pointer(&pointer) else {
+            continue;
+        };
+        if desired_value.is_null() {
+            continue;
+        }
+        let live_value = have.pointer(&pointer);
+        if live_value.is_none_or(|v| v.is_null() || secret::looks_masked(v)) {
+            remove_at(want, field);
+            remove_at(have, field);
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn remove_at(doc: &mut Value, field: &[&str]) {
+    let Some((last, parents)) = field.split_last() else {
+        return;
+    };
+    let mut target = doc;
+    for seg in parents {
+        match target.get_mut(*seg) {
+            Some(t) => target = t,
+            None => return,
+        }
+    }
+    if let Some(obj) = target.as_object_mut() {
+        obj.remove(*last);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::{IdRule, load_text};
+    use serde_json::json;
+
+    fn desired(yaml: &str) -> DesiredNumber {
+        let env = |k: &str| (k == "TOKEN").then(|| "tok-123".to_string());
+        let mut numbers = Vec::new();
+        let mut errors = Vec::new();
+        load_text(
+            "d.yaml",
+            yaml,
+            &env,
+            IdRule::Required,
+            &mut numbers,
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        numbers.remove(0)
+    }
+
+    #[test]
+    fn in_sync_despite_defaults_nulls_and_float_spelling() {
+        let d = desired(
+            "id: a\nprovider: vonage\nnumber: \"+1\"\ncredentialId: c\nserver:\n  url: https://x\n  timeoutSeconds: 20.0\n",
+        );
+        let live = json!({"id": "a", "orgId": "o", "provider": "vonage", "number": "+1", "credentialId": "c",
+            "assistantId": null, "status": "active", "server": {"url": "https://x", "timeoutSeconds": 20}});
+        let r = compare(d, &live);
+        assert_eq!(r.status, Status::InSync, "{:?}", r.differences);
+        assert_eq!(r.health, None);
+    }
+
+    #[test]
+    fn a_field_set_only_live_is_drift() {
+        let d = desired("id: a\nprovider: vonage\nnumber: \"+1\"\ncredentialId: c\n");
+        let live = json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c", "assistantId": "x"});
+        let r = compare(d, &live);
+        assert_eq!(r.status, Status::Modified);
+        assert_eq!(r.differences[0].path.to_string(), "/assistantId");
+        assert!(r.diff.contains("+assistantId: x"), "{}", r.diff);
+    }
+
+    #[test]
+    fn a_secret_the_api_omits_is_unverifiable_not_drift() {
+        let d = desired(
+            "id: a\nprovider: twilio\nnumber: \"+1\"\ntwilioAccountSid: AC\ntwilioAuthToken: ${TOKEN}\n",
+        );
+        let live = json!({"id": "a", "provider": "twilio", "number": "+1", "twilioAccountSid": "AC", "status": "activating"});
+        let r = compare(d.clone(), &live);
+        assert_eq!(r.status, Status::InSync);
+        assert_eq!(
+            r.unverifiable,
+            vec![Pointer::root().child("twilioAuthToken")]
+        );
+        assert_eq!(r.health.as_deref(), Some("activating"));
+        let masked = json!({"id": "a", "provider": "twilio", "number": "+1", "twilioAccountSid": "AC", "twilioAuthToken": "****"});
+        assert_eq!(compare(d.clone(), &masked).unverifiable.len(), 1);
+        let rotated = json!({"id": "a", "provider": "twilio", "number": "+1", "twilioAccountSid": "AC", "twilioAuthToken": "other"});
+        let r = compare(d, &rotated);
+        assert_eq!(r.status, Status::Modified);
+        assert!(r.differences[0].sensitive);
+        assert!(
+            !r.diff.contains("tok-123") && !r.diff.contains("other"),
+            "{}",
+            r.diff
+        );
+    }
+}

@@ -1,0 +1,551 @@
+//! Desired phone numbers: loading, validation, environment interpolation, source lines.
+//!
+//! Owns: finding `*.yaml`/`*.yml` files, turning each YAML document into a desired
+//! number (its JSON document plus a map from JSON paths to file positions), `${VAR}`
+//! interpolation, and every config error a user can make, rendered as
+//! `file:line:column: message`. Validation happens here, before any network call.
+//!
+//! Does not own: YAML syntax (see `yaml`), the schema rules (see `schema`).
+
+use crate::pointer::Pointer;
+use crate::schema;
+use crate::yaml::{self, Node, NodeKind, Pos};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One phone number as the desired configuration declares it.
+#[derive(Debug, Clone)]
+pub struct DesiredNumber {
+    pub id: Option<String>,
+    pub provider: String,
+    pub name: Option<String>,
+    pub number: Option<String>,
+    /// The file as the user named it (relative paths stay relative).
+    pub file: String,
+    /// The document's first line.
+    pub line: u32,
+    /// The document after `${VAR}` interpolation, exactly as written otherwise.
+    pub doc: Value,
+    pub source_map: SourceMap,
+}
+
+impl DesiredNumber {
+    /// How reports name the number: its name, else its number, else its id.
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.number.clone())
+            .or_else(|| self.id.clone())
+            .unwrap_or_else(|| format!("{}:{}", self.file, self.line))
+    }
+}
+
+/// JSON path -> position of the key (or list item) in the desired file.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    root: Pos,
+    entries: BTreeMap<Pointer, Pos>,
+}
+
+impl SourceMap {
+    /// The position of `path`, or of its nearest ancestor the document has,
+    /// or the document's first line.
+    pub fn position(&self, path: &Pointer) -> Pos {
+        let mut p = path.clone();
+        loop {
+            if let Some(pos) = self.entries.get(&p) {
+                return *pos;
+            }
+            if p.is_root() {
+                return self.root;
+            }
+            p = p.parent();
+        }
+    }
+
+    pub fn line(&self, path: &Pointer) -> u32 {
+        self.position(path).line
+    }
+
+    /// Whether the document itself has this path (not only an ancestor).
+    pub fn contains(&self, path: &Pointer) -> bool {
+        path.is_root() || self.entries.contains_key(path)
+    }
+}
+
+/// A problem in a desired file, with its position when known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub file: String,
+    pub pos: Option<Pos>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.pos {
+            Some(p) => write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Every config error found in one load, in file and line order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Whether a desired document must carry `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdRule {
+    Required,
+    Optional,
+}
+
+/// Loads and validates every desired number under `paths`.
+/// `env` resolves `${VAR}`; pass `|k| std::env::var(k).ok()` for the process environment.
+pub fn load(
+    paths: &[PathBuf],
+    env: &dyn Fn(&str) -> Option<String>,
+    id_rule: IdRule,
+) -> Result<Vec<DesiredNumber>, ConfigErrors> {
+    let mut errors = Vec::new();
+    let files = find_files(paths, &mut errors);
+    if files.is_empty() && errors.is_empty() {
+        let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        errors.push(ConfigError {
+            file: named.join(", "),
+            pos: None,
+            message: "no desired phone numbers found (no *.yaml or *.yml files)".into(),
+        });
+    }
+    let mut numbers = Vec::new();
+    for file in &files {
+        let name = file.display().to_string();
+        match std::fs::read_to_string(file) {
+            Ok(text) => load_text(&name, &text, env, id_rule, &mut numbers, &mut errors),
+            Err(e) => errors.push(ConfigError {
+                file: name,
+                pos: None,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+    check_unique_ids(&numbers, &mut errors);
+    if errors.is_empty() {
+        Ok(numbers)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// Loads the documents of one file's text (also used by tests and the demo).
+pub fn load_text(
+    file: &str,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    id_rule: IdRule,
+    numbers: &mut Vec<DesiredNumber>,
+    errors: &mut Vec<ConfigError>,
+) {
+    let docs = match yaml::parse_documents(text) {
+        Ok(docs) => docs,
+        Err(e) => {
+            errors.push(ConfigError {
+                file: file.into(),
+                pos: e.pos,
+                message: format!("invalid YAML: {}", e.message),
+            });
+            return;
+        }
+    };
+    for node in docs {
+        let mut source_map = SourceMap {
+            root: node.pos,
+            entries: BTreeMap::new(),
+        };
+        let before = errors.len();
+        let doc = convert(&node, &Pointer::root(), &mut source_map, env, file, errors);
+        if errors.len() > before {
+            continue;
+        }
+        let issues = schema::validate_phone_number(&doc);
+        for issue in &issues {
+            let pos = match &issue.kind {
+                // A missing key is reported where its parent mapping starts.
+                schema::IssueKind::MissingKey { .. } => source_map.position(&issue.path),
+                _ => source_map.position(&issue.path),
+            };
+            let at = if issue.path.is_root() {
+                String::new()
+            } else {
+                format!(" at {}", issue.path)
+            };
+            errors.push(ConfigError {
+                file: file.into(),
+                pos: Some(pos),
+                message: format!("{}{at}", issue.kind),
+            });
+        }
+        let id = doc.get("id").and_then(Value::as_str).map(str::to_string);
+        if id.is_none() && id_rule == IdRule::Required && doc.get("id").is_none() {
+            errors.push(ConfigError {
+                file: file.into(),
+                pos: Some(node.pos),
+                message: "missing required key \"id\" (the phone number's id in Vapi)".into(),
+            });
+        }
+        if !issues.is_empty() || errors.len() > before {
+            continue;
+        }
+        let text_of = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_string);
+        numbers.push(DesiredNumber {
+            id,
+            provider: text_of("provider").expect("validated: provider is a string"),
+            name: text_of("name"),
+            number: text_of("number"),
+            file: file.into(),
+            line: node.pos.line,
+            source_map,
+            doc,
+        });
+    }
+}
+
+fn check_unique_ids(numbers: &[DesiredNumber], errors: &mut Vec<ConfigError>) {
+    let mut seen: HashMap<&str, &DesiredNumber> = HashMap::new();
+    for n in numbers {
+        let Some(id) = n.id.as_deref() else { continue };
+        if let Some(first) = seen.get(id) {
+            errors.push(ConfigError {
+                file: n.file.clone(),
+                pos: Some(n.source_map.position(&Pointer::root().child("id"))),
+                message: format!(
+                    "duplicate id \"{id}\": already declared at {}:{}",
+                    first.file,
+                    first.source_map.line(&Pointer::root().child("id"))
+                ),
+            });
+        } else {
+            seen.insert(id, n);
+        }
+    }
+}
+
+/// Every YAML file under the given files and folders: recursive, sorted, hidden entries skipped.
+fn find_files(paths: &[PathBuf], errors: &mut Vec<ConfigError>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_file() {
+            files.push(path.clone());
+        } else if path.is_dir() {
+            walk(path, &mut files, errors);
+        } else {
+            errors.push(ConfigError {
+                file: path.display().to_string(),
+                pos: None,
+                message: "no such file or folder".into(),
+            });
+        }
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<ConfigError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(ConfigError {
+                file: dir.display().to_string(),
+                pos: None,
+                message: format!("cannot read folder: {e}"),
+            });
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files, errors);
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e == "yaml" || e == "yml")
+        {
+            files.push(path);
+        }
+    }
+}
+
+/// Node -> JSON, recording positions and interpolating `${VAR}` in string values.
+fn convert(
+    node: &Node,
+    path: &Pointer,
+    map: &mut SourceMap,
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Value {
+    match &node.kind {
+        NodeKind::Null => Value::Null,
+        NodeKind::Bool(b) => Value::Bool(*b),
+        NodeKind::Number(n) => Value::Number(n.clone()),
+        NodeKind::String(s) => match interpolate(s, env) {
+            Ok(text) => Value::String(text),
+            Err(message) => {
+                errors.push(ConfigError {
+                    file: file.into(),
+                    pos: Some(node.pos),
+                    message: format!("{message} at {path}"),
+                });
+                Value::Null
+            }
+        },
+        NodeKind::Seq(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let p = path.index(i);
+                    map.entries.insert(p.clone(), item.pos);
+                    convert(item, &p, map, env, file, errors)
+                })
+                .collect(),
+        ),
+        NodeKind::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(key, value)| {
+                    let p = path.child(&key.name);
+                    map.entries.insert(p.clone(), key.pos);
+                    (key.name.clone(), convert(value, &p, map, env, file, errors))
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Replaces `${VAR}` with the variable's value; `$${` is a literal `${`.
+/// The error names the variable, never a value.
+pub fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    if !text.contains('$') {
+        return Ok(text.to_string());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("$${") {
+            out.push_str("${");
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("${") {
+            let end = after
+                .find('}')
+                .ok_or_else(|| "unterminated \"${\" (write \"$${\" for a literal)".to_string())?;
+            let name = &after[..end];
+            let valid = !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(format!("invalid variable name \"{name}\" in \"${{...}}\""));
+            }
+            let value =
+                env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+            out.push_str(&value);
+            rest = &after[end + 1..];
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn load_one(text: &str) -> (Vec<DesiredNumber>, Vec<String>) {
+        let env = |k: &str| (k == "TOKEN").then(|| "s3cr3t-value".to_string());
+        let mut numbers = Vec::new();
+        let mut errors = Vec::new();
+        load_text(
+            "desired/x.yaml",
+            text,
+            &env,
+            IdRule::Required,
+            &mut numbers,
+            &mut errors,
+        );
+        (numbers, errors.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn interpolation_replaces_known_variables_and_keeps_literals() {
+        let env = |k: &str| (k == "A").then(|| "1".to_string());
+        assert_eq!(interpolate("x${A}y", &env).as_deref(), Ok("x1y"));
+        assert_eq!(
+            interpolate("$${A} and $5", &env).as_deref(),
+            Ok("${A} and $5")
+        );
+        assert_eq!(
+            interpolate("${B}", &env),
+            Err("environment variable B is not set".into())
+        );
+        assert!(
+            interpolate("${A", &no_env)
+                .unwrap_err()
+                .contains("unterminated")
+        );
+        assert!(
+            interpolate("${1A}", &no_env)
+                .unwrap_err()
+                .contains("invalid variable name")
+        );
+    }
+
+    #[test]
+    fn documents_load_with_lines_and_interpolated_secrets() {
+        let (numbers, errors) = load_one(
+            "id: a\nprovider: vonage\nnumber: \"+1\"\ncredentialId: c\n---\n# second\nid: b\nprovider: vapi\nserver:\n  headers:\n    Authorization: Bearer ${TOKEN}\n",
+        );
+        assert_eq!(errors, Vec::<String>::new());
+        assert_eq!(numbers.len(), 2);
+        assert_eq!(numbers[0].line, 1);
+        assert_eq!(numbers[1].line, 7);
+        assert_eq!(
+            numbers[1].doc["server"]["headers"]["Authorization"],
+            "Bearer s3cr3t-value"
+        );
+        let p = Pointer::root()
+            .child("server")
+            .child("headers")
+            .child("Authorization");
+        assert_eq!(numbers[1].source_map.line(&p), 11);
+        // A path the document lacks maps to its nearest ancestor.
+        assert_eq!(numbers[1].source_map.line(&p.child("deeper")), 11);
+        assert_eq!(
+            numbers[1].source_map.line(&Pointer::root().child("hooks")),
+            7
+        );
+    }
+
+    #[test]
+    fn unset_variable_names_variable_file_and_line() {
+        let (_, errors) = load_one(
+            "id: a\nprovider: twilio\nnumber: \"+1\"\ntwilioAccountSid: AC\ntwilioAuthToken: ${NOPE}\n",
+        );
+        assert_eq!(
+            errors,
+            vec!["desired/x.yaml:5:18: environment variable NOPE is not set at /twilioAuthToken"]
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_column_and_suggests() {
+        let (_, errors) = load_one(
+            "id: a\nprovider: vonage\nnumber: \"+1\"\ncredentialId: c\nfallbackDestinaton:\n  type: number\n",
+        );
+        assert_eq!(
+            errors,
+            vec![
+                "desired/x.yaml:5:1: unknown key \"fallbackDestinaton\" (did you mean \"fallbackDestination\"?) at /fallbackDestinaton"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_id_and_provider_are_errors() {
+        let (_, errors) = load_one("provider: vonage\nnumber: \"+1\"\ncredentialId: c\n");
+        assert_eq!(
+            errors,
+            vec!["desired/x.yaml:1:1: missing required key \"id\" (the phone number's id in Vapi)"]
+        );
+        let (_, errors) = load_one("id: a\nnumber: \"+1\"\n");
+        assert_eq!(
+            errors,
+            vec!["desired/x.yaml:1:1: missing required key \"provider\""]
+        );
+    }
+
+    #[test]
+    fn yaml_syntax_error_names_the_file_and_line() {
+        let (_, errors) = load_one("id: a\nprovider: [vonage\n");
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("desired/x.yaml:"), "{errors:?}");
+        assert!(errors[0].contains("invalid YAML"), "{errors:?}");
+    }
+
+    #[test]
+    fn duplicate_ids_across_documents_are_an_error() {
+        let mut numbers = Vec::new();
+        let mut errors = Vec::new();
+        let doc = "id: same\nprovider: vapi\n";
+        load_text(
+            "a.yaml",
+            doc,
+            &no_env,
+            IdRule::Required,
+            &mut numbers,
+            &mut errors,
+        );
+        load_text(
+            "b.yaml",
+            doc,
+            &no_env,
+            IdRule::Required,
+            &mut numbers,
+            &mut errors,
+        );
+        check_unique_ids(&numbers, &mut errors);
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            vec!["b.yaml:1:1: duplicate id \"same\": already declared at a.yaml:1"]
+        );
+    }
+
+    #[test]
+    fn yes_is_a_string_so_a_boolean_field_rejects_it() {
+        let (_, errors) = load_one(
+            "id: a\nprovider: twilio\nnumber: \"+1\"\ntwilioAccountSid: AC\nsmsEnabled: yes\n",
+        );
+        assert_eq!(
+            errors,
+            vec![
+                "desired/x.yaml:5:1: expected a boolean (true or false), found a string at /smsEnabled"
+            ]
+        );
+    }
+}

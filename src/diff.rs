@@ -1,0 +1,212 @@
+//! (desired, live) -> differences and a unified text diff.
+//!
+//! Owns: the structural comparison of two normalized documents into JSON Pointer
+//! paths typed `ADD` (only live has it), `REMOVE` (only desired has it) or
+//! `NOT_EQUAL`, and the unified diff (made with `similar`) of their canonical
+//! renderings, secrets masked.
+//!
+//! Does not own: what counts as equal (see `normalize`), which fields are secret (see `secret`).
+
+use crate::normalize::{is_set_path, same_value, sorted};
+use crate::pointer::Pointer;
+use crate::secret;
+use crate::yaml;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Change {
+    /// Only the live number has it (added outside git).
+    Add,
+    /// Only the desired document has it (removed live).
+    Remove,
+    NotEqual,
+}
+
+/// One difference between a desired and a live number. Values are raw here;
+/// reports print them through [`Difference::expected_shown`] and friends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Difference {
+    pub path: Pointer,
+    pub change: Change,
+    pub expected: Option<Value>,
+    pub actual: Option<Value>,
+    pub sensitive: bool,
+}
+
+impl Difference {
+    /// The desired value as it may be printed (secrets masked).
+    pub fn expected_shown(&self) -> Option<Value> {
+        self.expected.as_ref().map(|v| secret::mask(v, &self.path))
+    }
+
+    /// The live value as it may be printed (secrets masked, "changed" when they differ).
+    pub fn actual_shown(&self) -> Option<Value> {
+        self.actual
+            .as_ref()
+            .map(|v| secret::mask_against(v, &self.path, self.expected.as_ref()))
+    }
+}
+
+/// Every difference between two normalized documents, in path order.
+pub fn differences(desired: &Value, live: &Value) -> Vec<Difference> {
+    let mut out = Vec::new();
+    walk(desired, live, &Pointer::root(), &mut out);
+    out
+}
+
+fn walk(desired: &Value, live: &Value, path: &Pointer, out: &mut Vec<Difference>) {
+    match (desired, live) {
+        (Value::Object(d), Value::Object(l)) => {
+            let mut keys: Vec<&String> = d
+                .keys()
+                .chain(l.keys().filter(|k| !d.contains_key(*k)))
+                .collect();
+            keys.sort();
+            for k in keys {
+                let p = path.child(k);
+                match (d.get(k), l.get(k)) {
+                    (Some(dv), Some(lv)) => walk(dv, lv, &p, out),
+                    (Some(dv), None) => out.push(one_sided(p, Change::Remove, Some(dv), None)),
+                    (None, Some(lv)) => out.push(one_sided(p, Change::Add, None, Some(lv))),
+                    (None, None) => {}
+                }
+            }
+        }
+        (Value::Array(d), Value::Array(l)) if !is_set_path(path) => {
+            for i in 0..d.len().max(l.len()) {
+                let p = path.index(i);
+                match (d.get(i), l.get(i)) {
+                    (Some(dv), Some(lv)) => walk(dv, lv, &p, out),
+                    (Some(dv), None) => out.push(one_sided(p, Change::Remove, Some(dv), None)),
+                    (None, Some(lv)) => out.push(one_sided(p, Change::Add, None, Some(lv))),
+                    (None, None) => {}
+                }
+            }
+        }
+        (d, l) if same_value(d, l) => {}
+        (d, l) => out.push(Difference {
+            sensitive: secret::touches_secret(path, Some(d))
+                || secret::touches_secret(path, Some(l)),
+            path: path.clone(),
+            change: Change::NotEqual,
+            expected: Some(d.clone()),
+            actual: Some(l.clone()),
+        }),
+    }
+}
+
+fn one_sided(
+    path: Pointer,
+    change: Change,
+    expected: Option<&Value>,
+    actual: Option<&Value>,
+) -> Difference {
+    Difference {
+        sensitive: secret::touches_secret(&path, expected.or(actual)),
+        path,
+        change,
+        expected: expected.cloned(),
+        actual: actual.cloned(),
+    }
+}
+
+/// The unified diff of the two canonical renderings (sorted keys, YAML), secrets
+/// masked. Empty when the documents are equal.
+pub fn unified(desired: &Value, live: &Value) -> String {
+    let root = Pointer::root();
+    let d = yaml::render(&sorted(&secret::mask(desired, &root)));
+    let l = yaml::render(&sorted(&secret::mask_against(live, &root, Some(desired))));
+    if d == l {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(&d, &l)
+        .unified_diff()
+        .context_radius(3)
+        .header("desired", "live")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(d: &[Difference]) -> Vec<(String, Change)> {
+        d.iter().map(|x| (x.path.to_string(), x.change)).collect()
+    }
+
+    #[test]
+    fn typed_paths_for_add_remove_and_change() {
+        let desired = json!({"name": "a", "fallbackDestination": {"type": "number", "number": "+1"}, "squadId": "s"});
+        let live = json!({"name": "a", "fallbackDestination": {"type": "number", "number": "+2"}, "assistantId": "x"});
+        assert_eq!(
+            paths(&differences(&desired, &live)),
+            vec![
+                ("/assistantId".into(), Change::Add),
+                ("/fallbackDestination/number".into(), Change::NotEqual),
+                ("/squadId".into(), Change::Remove),
+            ]
+        );
+    }
+
+    #[test]
+    fn list_items_are_compared_by_index() {
+        let desired = json!({"hooks": [{"on": "call.ringing"}]});
+        let live = json!({"hooks": [{"on": "call.ringing"}, {"on": "call.ending"}]});
+        assert_eq!(
+            paths(&differences(&desired, &live)),
+            vec![("/hooks/1".into(), Change::Add)]
+        );
+    }
+
+    #[test]
+    fn a_set_that_differs_is_reported_whole() {
+        let desired = json!({"server": {"encryptedPaths": ["a", "b"]}});
+        let live = json!({"server": {"encryptedPaths": ["a", "c"]}});
+        assert_eq!(
+            paths(&differences(&desired, &live)),
+            vec![("/server/encryptedPaths".into(), Change::NotEqual)]
+        );
+    }
+
+    #[test]
+    fn equal_documents_have_no_differences_and_no_text_diff() {
+        let doc = json!({"a": [1, {"b": 2.0}]});
+        assert!(differences(&doc, &json!({"a": [1, {"b": 2}]})).is_empty());
+        assert_eq!(unified(&doc, &doc), "");
+    }
+
+    #[test]
+    fn a_changed_secret_is_sensitive_and_never_printed() {
+        let desired = json!({"server": {"headers": {"Authorization": "Bearer old-secret"}}});
+        let live = json!({"server": {"headers": {"Authorization": "Bearer new-secret"}}});
+        let d = differences(&desired, &live);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].sensitive);
+        assert_eq!(d[0].expected_shown(), Some(json!(secret::MASK)));
+        assert_eq!(d[0].actual_shown(), Some(json!(secret::MASK_CHANGED)));
+        let text = unified(&desired, &live);
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains(secret::MASK_CHANGED), "{text}");
+    }
+
+    #[test]
+    fn a_removed_header_map_is_sensitive() {
+        let desired = json!({"server": {"url": "u", "headers": {"X": "v"}}});
+        let live = json!({"server": {"url": "u"}});
+        let d = differences(&desired, &live);
+        assert_eq!(paths(&d), vec![("/server/headers".into(), Change::Remove)]);
+        assert!(d[0].sensitive);
+        assert_eq!(d[0].expected_shown(), Some(json!({"X": secret::MASK})));
+    }
+
+    #[test]
+    fn unified_diff_shows_the_changed_line() {
+        let text = unified(&json!({"name": "a", "x": 1}), &json!({"name": "b", "x": 1}));
+        assert!(text.contains("--- desired"), "{text}");
+        assert!(text.contains("-name: a"), "{text}");
+        assert!(text.contains("+name: b"), "{text}");
+    }
+}

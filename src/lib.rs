@@ -1,0 +1,17 @@
+//! vapi-drift: audits Vapi phone numbers for configuration drift against desired YAML.
+//!
+//! Data flows one way: desired -> live -> normalized pair -> differences -> report.
+
+pub mod audit;
+pub mod cli;
+pub mod desired;
+pub mod diff;
+pub mod exit;
+pub mod normalize;
+pub mod pointer;
+pub mod report;
+pub mod run;
+pub mod schema;
+pub mod secret;
+pub mod vapi;
+pub mod yaml;

@@ -1,0 +1,613 @@
+//! One canonical form for both sides: a desired document and a live object are
+//! normalized by the same function before they are compared.
+//!
+//! Owns every rule that decides when two phone numbers are "the same":
+//! - server-managed fields are dropped (`id`, `orgId`, `createdAt`, `updatedAt`,
+//!   `status`; for provider `vapi` also `number` and `numberDesiredAreaCode`);
+//! - `null`, and an empty list or mapping, are the same as absent;
+//! - a value equal to its documented default is the same as absent (REFERENCE.md §0.6);
+//! - integral numbers are integers (`20.0` is `20`);
+//! - `sipUri` compares case-insensitively, and so do HTTP header names in
+//!   `server.headers` and `sipHeaders` (their values stay exact, and secret);
+//! - lists that are sets are sorted: `filters[].startsWith`, `filters[].oneOf`,
+//!   `server.encryptedPaths`, `server.backoffPlan.excludedStatusCodes`;
+//! - `hooks` are ordered by their `on` event (hooks of one event keep their order;
+//!   the actions inside a ringing hook's `do` keep theirs: only the first runs);
+//! - E.164 numbers are compared without formatting (`+1 (415) 555-0100` is
+//!   `+14155550100`) unless `numberE164CheckEnabled` is false; a value that is not
+//!   E.164 is compared literally;
+//! - URLs (`server.url`, hold and transfer-complete audio) compare with scheme and
+//!   host case-insensitive and the default port dropped; path and query stay exact.
+//!
+//! Because hooks move and header names change case, [`normalize_mapped`] also returns
+//! a [`PathMap`] that turns a path in the normalized document back into the path
+//! the user wrote, so reports point at the right hook and header.
+//!
+//! Pure functions, no I/O. Unknown fields are kept as they are (the API grows).
+
+use crate::pointer::Pointer;
+use serde_json::{Map, Number, Value, json};
+use std::collections::BTreeMap;
+
+/// The fields dropped from every phone number before comparing.
+pub const SERVER_MANAGED: [&str; 5] = ["id", "orgId", "createdAt", "updatedAt", "status"];
+/// Dropped for provider `vapi` only: the number is assigned by Vapi.
+pub const VAPI_SERVER_MANAGED: [&str; 2] = ["number", "numberDesiredAreaCode"];
+
+/// What kind of object a mapping is, from where it sits in the phone number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ctx {
+    Root,
+    Server,
+    BackoffPlan,
+    Destination,
+    TransferPlan,
+    SummaryPlan,
+    FallbackPlan,
+    Hook,
+    Filter,
+    Action,
+    Headers,
+    Other,
+}
+
+/// Documented defaults: a key with this value is the same as the key absent.
+fn defaults(ctx: Ctx) -> Vec<(&'static str, Value)> {
+    match ctx {
+        Ctx::Root => vec![
+            ("numberE164CheckEnabled", json!(true)),
+            ("smsEnabled", json!(true)),
+        ],
+        Ctx::Server => vec![
+            ("timeoutSeconds", json!(20)),
+            ("staticIpAddressesEnabled", json!(false)),
+        ],
+        Ctx::BackoffPlan => vec![("type", json!("fixed")), ("maxRetries", json!(0))],
+        Ctx::Destination => vec![("numberE164CheckEnabled", json!(true))],
+        Ctx::TransferPlan => vec![
+            ("mode", json!("blind-transfer")),
+            ("timeout", json!(60)),
+            ("sipVerb", json!("refer")),
+            ("dialTimeout", json!(60)),
+            ("contextEngineeringPlan", json!({"type": "all"})),
+            ("sipHeadersInReferToEnabled", json!(false)),
+        ],
+        Ctx::SummaryPlan => vec![("enabled", json!(true)), ("timeoutSeconds", json!(5))],
+        Ctx::FallbackPlan => vec![("endCallEnabled", json!(true))],
+        _ => vec![],
+    }
+}
+
+/// The context of a child value.
+fn child_ctx(parent: Ctx, key: &str) -> Ctx {
+    match (parent, key) {
+        (Ctx::Root, "server") => Ctx::Server,
+        (Ctx::Root, "fallbackDestination") => Ctx::Destination,
+        (Ctx::Root, "hooks") => Ctx::Hook,
+        (Ctx::Server, "backoffPlan") => Ctx::BackoffPlan,
+        (Ctx::Server, "headers") => Ctx::Headers,
+        (Ctx::Hook, "do") => Ctx::Action,
+        (Ctx::Hook, "filters") => Ctx::Filter,
+        (Ctx::Action, "destination") => Ctx::Destination,
+        (Ctx::Destination, "transferPlan") => Ctx::TransferPlan,
+        (Ctx::Destination, "sipHeaders") => Ctx::Headers,
+        (Ctx::TransferPlan, "summaryPlan") => Ctx::SummaryPlan,
+        (Ctx::TransferPlan, "fallbackPlan") => Ctx::FallbackPlan,
+        _ => Ctx::Other,
+    }
+}
+
+/// Lists compared as sets (order and repeats do not matter).
+fn is_set(parent: Ctx, key: &str) -> bool {
+    matches!(
+        (parent, key),
+        (Ctx::Filter, "startsWith" | "oneOf")
+            | (Ctx::Server, "encryptedPaths")
+            | (Ctx::BackoffPlan, "excludedStatusCodes")
+    )
+}
+
+/// Whether the list at `path` (a normalized path) is compared as a set: the diff
+/// then reports it whole instead of item by item.
+pub fn is_set_path(path: &Pointer) -> bool {
+    let segs: Vec<&str> = path.segments().iter().map(String::as_str).collect();
+    matches!(
+        segs.as_slice(),
+        ["server", "encryptedPaths"]
+            | ["server", "backoffPlan", "excludedStatusCodes"]
+            | ["hooks", _, "filters", _, "startsWith" | "oneOf"]
+    )
+}
+
+/// Maps paths of a normalized document back to the paths of the document it came
+/// from (hooks reordered, header names folded to lower case).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PathMap {
+    renamed: BTreeMap<Pointer, Pointer>,
+}
+
+impl PathMap {
+    /// The original path of a normalized path: the longest renamed prefix is replaced.
+    pub fn original(&self, path: &Pointer) -> Pointer {
+        let segs = path.segments();
+        for len in (1..=segs.len()).rev() {
+            let prefix = Pointer::from_segments(segs[..len].to_vec());
+            if let Some(orig) = self.renamed.get(&prefix) {
+                let mut out = orig.segments().to_vec();
+                out.extend_from_slice(&segs[len..]);
+                return Pointer::from_segments(out);
+            }
+        }
+        path.clone()
+    }
+}
+
+/// The canonical form of a phone number (desired or live).
+pub fn normalize(doc: &Value) -> Value {
+    normalize_mapped(doc).0
+}
+
+/// The canonical form, and the map from its paths back to the document's.
+pub fn normalize_mapped(doc: &Value) -> (Value, PathMap) {
+    let mut walk = Walk {
+        map: PathMap::default(),
+    };
+    let Some(obj) = doc.as_object() else {
+        let v = walk.canonical(doc, Ctx::Other, &Pointer::root(), &Pointer::root());
+        return (v.unwrap_or(Value::Null), walk.map);
+    };
+    let is_vapi = obj.get("provider").and_then(Value::as_str) == Some("vapi");
+    let kept: Map<String, Value> = obj
+        .iter()
+        .filter(|(k, _)| {
+            let managed = SERVER_MANAGED.contains(&k.as_str())
+                || (is_vapi && VAPI_SERVER_MANAGED.contains(&k.as_str()));
+            !managed
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let root = Pointer::root();
+    let v = walk
+        .canonical(&Value::Object(kept), Ctx::Root, &root, &root)
+        .unwrap_or_else(|| Value::Object(Map::new()));
+    (v, walk.map)
+}
+
+struct Walk {
+    map: PathMap,
+}
+
+impl Walk {
+    /// Canonical form of one value; `None` means "same as absent".
+    /// `path` is where it lands in the normalized document, `orig` where it was.
+    fn canonical(
+        &mut self,
+        value: &Value,
+        ctx: Ctx,
+        path: &Pointer,
+        orig: &Pointer,
+    ) -> Option<Value> {
+        match value {
+            Value::Null => None,
+            Value::Number(n) => Some(Value::Number(canonical_number(n))),
+            Value::Array(items) => {
+                // A list takes its items' context (hooks, a ringing hook's `do`, filters).
+                let mut order: Vec<usize> = (0..items.len()).collect();
+                if ctx == Ctx::Hook {
+                    // Stable: hooks of the same event keep their relative order.
+                    order.sort_by_key(|&i| {
+                        items[i]
+                            .get("on")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string()
+                    });
+                }
+                let out: Vec<Value> = order
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &i)| {
+                        let (p, o) = (path.index(j), orig.index(i));
+                        if i != j {
+                            self.map.renamed.insert(p.clone(), o.clone());
+                        }
+                        self.canonical(&items[i], ctx, &p, &o)
+                            .unwrap_or(Value::Null)
+                    })
+                    .collect();
+                (!out.is_empty()).then_some(Value::Array(out))
+            }
+            Value::Object(obj) => {
+                let defaults = defaults(ctx);
+                let e164 = obj.get("numberE164CheckEnabled") != Some(&Value::Bool(false));
+                let mut out = Map::new();
+                for (k, v) in obj {
+                    let key = if ctx == Ctx::Headers {
+                        k.to_ascii_lowercase()
+                    } else {
+                        k.clone()
+                    };
+                    let (p, o) = (path.child(&key), orig.child(k));
+                    if key != *k {
+                        self.map.renamed.insert(p.clone(), o.clone());
+                    }
+                    let Some(mut v) = self.canonical(v, child_ctx(ctx, k), &p, &o) else {
+                        continue;
+                    };
+                    v = match (ctx, k.as_str()) {
+                        (Ctx::Root | Ctx::Destination, "sipUri") => lower(v),
+                        (Ctx::Root | Ctx::Destination, "number") if e164 => e164_number(v),
+                        (Ctx::Server, "url")
+                        | (Ctx::TransferPlan, "holdAudioUrl" | "transferCompleteAudioUrl") => {
+                            canonical_url(v)
+                        }
+                        _ if is_set(ctx, k) => as_set(v),
+                        _ => v,
+                    };
+                    if defaults
+                        .iter()
+                        .any(|(dk, dv)| *dk == key && same_value(dv, &v))
+                    {
+                        continue;
+                    }
+                    out.insert(key, v);
+                }
+                (!out.is_empty()).then_some(Value::Object(out))
+            }
+            other => Some(other.clone()),
+        }
+    }
+}
+
+fn lower(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(s.to_lowercase()),
+        other => other,
+    }
+}
+
+/// `+1 (415) 555-0100` -> `+14155550100` when the result is E.164; otherwise unchanged.
+fn e164_number(v: Value) -> Value {
+    let Value::String(s) = &v else { return v };
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '(' | ')' | '-' | '.'))
+    {
+        return v;
+    }
+    let compact: String = s
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or("");
+    let valid = !digits.is_empty()
+        && digits.len() <= 15
+        && digits.len() >= 2
+        && !digits.starts_with('0')
+        && digits.chars().all(|c| c.is_ascii_digit());
+    if valid { Value::String(compact) } else { v }
+}
+
+/// Scheme and host lower case, default port dropped; path and query untouched.
+fn canonical_url(v: Value) -> Value {
+    let Value::String(s) = &v else { return v };
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https" | "wss" | "ws") && u.host().is_some() => {
+            let mut out = format!("{}://", u.scheme());
+            if !u.username().is_empty() || u.password().is_some() {
+                // Credentials in a URL are kept as written (and never reformatted).
+                return v;
+            }
+            out.push_str(&u.host_str().unwrap_or_default().to_ascii_lowercase());
+            if let Some(port) = u.port() {
+                out.push_str(&format!(":{port}"));
+            }
+            // The path and query exactly as written after the authority.
+            let after_scheme = &s[s.find("://").map_or(0, |i| i + 3)..];
+            let rest = after_scheme
+                .find(['/', '?', '#'])
+                .map_or("", |i| &after_scheme[i..]);
+            out.push_str(rest);
+            Value::String(out)
+        }
+        _ => v,
+    }
+}
+
+/// A set: sorted by canonical text, repeats dropped.
+fn as_set(v: Value) -> Value {
+    match v {
+        Value::Array(mut items) => {
+            items.sort_by_cached_key(|i| i.to_string());
+            items.dedup();
+            Value::Array(items)
+        }
+        other => other,
+    }
+}
+
+/// Integral floats become integers so `20.0` and `20` are one value.
+fn canonical_number(n: &Number) -> Number {
+    if n.is_f64()
+        && let Some(f) = n.as_f64()
+        && f.fract() == 0.0
+        && f.abs() < 9.0e15
+    {
+        return Number::from(f as i64);
+    }
+    n.clone()
+}
+
+/// Equality with numbers compared numerically.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A copy with every mapping's keys sorted: the canonical rendering's order.
+pub fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(obj) => {
+            let mut keys: Vec<&String> = obj.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&obj[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_managed_fields_are_dropped() {
+        let live = json!({"id": "i", "orgId": "o", "createdAt": "c", "updatedAt": "u", "status": "active",
+                          "provider": "twilio", "number": "+1"});
+        assert_eq!(
+            normalize(&live),
+            json!({"provider": "twilio", "number": "+1"})
+        );
+        let vapi = json!({"provider": "vapi", "number": "+1", "numberDesiredAreaCode": "415", "sipUri": "sip:a@b"});
+        assert_eq!(
+            normalize(&vapi),
+            json!({"provider": "vapi", "sipUri": "sip:a@b"})
+        );
+    }
+
+    #[test]
+    fn null_and_empty_are_absent() {
+        let live = json!({"provider": "vonage", "assistantId": null, "hooks": [], "server": {"headers": {}}});
+        assert_eq!(normalize(&live), json!({"provider": "vonage"}));
+    }
+
+    #[test]
+    fn defaults_fold_on_either_side_but_a_change_from_default_stays() {
+        let live = json!({"provider": "twilio", "smsEnabled": true,
+            "server": {"url": "https://x", "timeoutSeconds": 20.0, "staticIpAddressesEnabled": false,
+                       "backoffPlan": {"type": "fixed", "maxRetries": 0, "baseDelaySeconds": 1}},
+            "fallbackDestination": {"type": "number", "number": "+1", "numberE164CheckEnabled": true,
+                "transferPlan": {"mode": "blind-transfer", "sipVerb": "refer", "timeout": 60,
+                    "contextEngineeringPlan": {"type": "all"},
+                    "summaryPlan": {"enabled": true, "timeoutSeconds": 5},
+                    "fallbackPlan": {"message": "m", "endCallEnabled": true}}}});
+        assert_eq!(
+            normalize(&live),
+            json!({"provider": "twilio",
+                "server": {"url": "https://x", "backoffPlan": {"baseDelaySeconds": 1}},
+                "fallbackDestination": {"type": "number", "number": "+1",
+                    "transferPlan": {"fallbackPlan": {"message": "m"}}}})
+        );
+        let changed =
+            json!({"provider": "twilio", "smsEnabled": false, "server": {"timeoutSeconds": 30}});
+        assert_eq!(normalize(&changed), changed);
+    }
+
+    #[test]
+    fn defaults_fold_inside_hook_destinations() {
+        let live = json!({"provider": "byo-phone-number", "hooks": [
+            {"on": "call.ringing", "do": [{"type": "transfer", "destination": {"type": "number", "number": "+1",
+                "numberE164CheckEnabled": true, "transferPlan": {"mode": "blind-transfer"}}}]},
+            {"on": "call.ending", "do": {"type": "transfer", "destination": {"type": "sip", "sipUri": "sip:a@b",
+                "transferPlan": {"mode": "blind-transfer", "sipVerb": "refer"}}}}]});
+        assert_eq!(
+            normalize(&live),
+            // (hooks ordered by event: call.ending before call.ringing)
+            json!({"provider": "byo-phone-number", "hooks": [
+                {"on": "call.ending", "do": {"type": "transfer", "destination": {"type": "sip", "sipUri": "sip:a@b"}}},
+                {"on": "call.ringing", "do": [{"type": "transfer", "destination": {"type": "number", "number": "+1"}}]}]})
+        );
+    }
+
+    #[test]
+    fn numbers_compare_numerically() {
+        assert_eq!(
+            normalize(&json!({"server": {"timeoutSeconds": 30.0}})),
+            json!({"server": {"timeoutSeconds": 30}})
+        );
+        assert!(same_value(&json!(1.5), &json!(1.5)));
+        assert!(!same_value(&json!(1.5), &json!(2)));
+        assert_eq!(normalize(&json!({"x": 2.5})), json!({"x": 2.5}));
+    }
+
+    #[test]
+    fn unknown_live_fields_are_kept() {
+        let live =
+            json!({"provider": "vonage", "isServerUrlSecretSet": true, "futureThing": {"a": 1}});
+        assert_eq!(normalize(&live), live);
+    }
+
+    #[test]
+    fn normalize_is_idempotent_on_the_examples() {
+        for name in [
+            "byo-phone-number",
+            "twilio",
+            "vonage",
+            "vapi-pstn",
+            "vapi-sip",
+            "telnyx",
+        ] {
+            let path = format!(
+                "{}/tests/fixtures/examples/{name}.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let v: Value =
+                serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+            let once = normalize(&v);
+            assert_eq!(normalize(&once), once, "{name}");
+        }
+    }
+
+    fn equal(a: Value, b: Value) -> bool {
+        normalize(&a) == normalize(&b)
+    }
+
+    #[test]
+    fn sip_uri_is_case_insensitive_everywhere() {
+        assert!(equal(
+            json!({"provider": "vapi", "sipUri": "sip:Acme@SIP.vapi.ai"}),
+            json!({"provider": "vapi", "sipUri": "sip:acme@sip.vapi.ai"})
+        ));
+        assert!(equal(
+            json!({"fallbackDestination": {"type": "sip", "sipUri": "SIP:Desk@PBX.example.com"}}),
+            json!({"fallbackDestination": {"type": "sip", "sipUri": "sip:desk@pbx.example.com"}})
+        ));
+        assert!(!equal(
+            json!({"provider": "vapi", "sipUri": "sip:acme@sip.vapi.ai"}),
+            json!({"provider": "vapi", "sipUri": "sip:acme2@sip.vapi.ai"})
+        ));
+    }
+
+    #[test]
+    fn header_names_fold_case_but_values_do_not() {
+        assert!(equal(
+            json!({"server": {"headers": {"X-Api-Key": "v"}}}),
+            json!({"server": {"headers": {"x-api-key": "v"}}})
+        ));
+        assert!(!equal(
+            json!({"server": {"headers": {"X-Api-Key": "v"}}}),
+            json!({"server": {"headers": {"x-api-key": "V"}}})
+        ));
+        assert!(equal(
+            json!({"fallbackDestination": {"type": "sip", "sipUri": "sip:a@b", "sipHeaders": {"X-Origin": "v"}}}),
+            json!({"fallbackDestination": {"type": "sip", "sipUri": "sip:a@b", "sipHeaders": {"x-origin": "v"}}})
+        ));
+        // The path of a header goes back to the desired spelling.
+        let (_, map) = normalize_mapped(&json!({"server": {"headers": {"X-Api-Key": "v"}}}));
+        let p = Pointer::parse("/server/headers/x-api-key").expect("p");
+        assert_eq!(map.original(&p).to_string(), "/server/headers/X-Api-Key");
+    }
+
+    #[test]
+    fn set_lists_compare_without_order() {
+        let a = json!({"server": {"encryptedPaths": ["b", "a"], "backoffPlan": {"type": "exponential", "maxRetries": 1,
+            "baseDelaySeconds": 1, "excludedStatusCodes": [404, 400]}},
+            "hooks": [{"on": "call.ringing", "filters": [{"type": "startsWith", "key": "number", "startsWith": ["44", "353"]}],
+                       "do": [{"type": "say", "exact": "x"}]},
+                      {"on": "call.ending", "filters": [{"type": "oneOf", "key": "call.endedReason",
+                       "oneOf": ["assistant-request-returned-error", "assistant-request-failed"]}]}]});
+        let b = json!({"server": {"encryptedPaths": ["a", "b"], "backoffPlan": {"type": "exponential", "maxRetries": 1,
+            "baseDelaySeconds": 1, "excludedStatusCodes": [400, 404]}},
+            "hooks": [{"on": "call.ringing", "filters": [{"type": "startsWith", "key": "number", "startsWith": ["353", "44"]}],
+                       "do": [{"type": "say", "exact": "x"}]},
+                      {"on": "call.ending", "filters": [{"type": "oneOf", "key": "call.endedReason",
+                       "oneOf": ["assistant-request-failed", "assistant-request-returned-error"]}]}]});
+        assert!(equal(a.clone(), b));
+        let mut c = a.clone();
+        c["server"]["encryptedPaths"] = json!(["a", "c"]);
+        assert!(!equal(a, c));
+    }
+
+    #[test]
+    fn hooks_match_by_event_but_do_order_is_kept() {
+        let ringing = json!({"on": "call.ringing", "do": [{"type": "say", "exact": "1"}, {"type": "say", "exact": "2"}]});
+        let ending = json!({"on": "call.ending", "do": {"type": "say", "exact": "bye"}});
+        assert!(equal(
+            json!({"hooks": [ringing.clone(), ending.clone()]}),
+            json!({"hooks": [ending.clone(), ringing.clone()]})
+        ));
+        let swapped = json!({"on": "call.ringing", "do": [{"type": "say", "exact": "2"}, {"type": "say", "exact": "1"}]});
+        assert!(!equal(
+            json!({"hooks": [ringing.clone()]}),
+            json!({"hooks": [swapped]})
+        ));
+        // A path inside a moved hook maps back to the hook's index in the document.
+        let (norm, map) = normalize_mapped(&json!({"hooks": [ringing, ending]}));
+        assert_eq!(norm["hooks"][0]["on"], "call.ending");
+        let p = Pointer::parse("/hooks/1/do/0/exact").expect("p");
+        assert_eq!(map.original(&p).to_string(), "/hooks/0/do/0/exact");
+        assert_eq!(
+            map.original(&Pointer::parse("/hooks/0").expect("p"))
+                .to_string(),
+            "/hooks/1"
+        );
+    }
+
+    #[test]
+    fn e164_numbers_ignore_formatting_unless_the_check_is_off() {
+        assert!(equal(
+            json!({"provider": "twilio", "number": "+1 (415) 555-0100"}),
+            json!({"provider": "twilio", "number": "+14155550100"})
+        ));
+        assert!(equal(
+            json!({"fallbackDestination": {"type": "number", "number": "+44 20 7946 0000"}}),
+            json!({"fallbackDestination": {"type": "number", "number": "+442079460000"}})
+        ));
+        assert!(!equal(
+            json!({"provider": "twilio", "number": "+1 (415) 555-0100"}),
+            json!({"provider": "twilio", "number": "+14155550101"})
+        ));
+        // Check off: literal comparison.
+        assert!(!equal(
+            json!({"provider": "byo-phone-number", "numberE164CheckEnabled": false, "number": "+1 415"}),
+            json!({"provider": "byo-phone-number", "numberE164CheckEnabled": false, "number": "+1415"})
+        ));
+        // A live value that is not E.164 is compared literally.
+        assert_eq!(
+            normalize(&json!({"number": "555-0100"}))["number"],
+            "555-0100"
+        );
+    }
+
+    #[test]
+    fn urls_fold_scheme_host_and_default_port_but_not_path_or_query() {
+        assert!(equal(
+            json!({"server": {"url": "HTTPS://Hooks.Example.com:443/vapi?a=1"}}),
+            json!({"server": {"url": "https://hooks.example.com/vapi?a=1"}})
+        ));
+        assert!(!equal(
+            json!({"server": {"url": "https://hooks.example.com/Vapi"}}),
+            json!({"server": {"url": "https://hooks.example.com/vapi"}})
+        ));
+        assert!(!equal(
+            json!({"server": {"url": "https://hooks.example.com/vapi?a=1"}}),
+            json!({"server": {"url": "https://hooks.example.com/vapi?a=2"}})
+        ));
+        assert!(equal(
+            json!({"fallbackDestination": {"type": "number", "number": "+1", "transferPlan": {"mode": "warm-transfer-experimental", "holdAudioUrl": "https://CDN.example.com:443/h.mp3"}}}),
+            json!({"fallbackDestination": {"type": "number", "number": "+1", "transferPlan": {"mode": "warm-transfer-experimental", "holdAudioUrl": "https://cdn.example.com/h.mp3"}}})
+        ));
+        assert!(!equal(
+            json!({"server": {"url": "https://x.com:8443/a"}}),
+            json!({"server": {"url": "https://x.com/a"}})
+        ));
+    }
+}

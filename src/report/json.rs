@@ -1,0 +1,69 @@
+//! The JSON report: a versioned, documented schema (README "JSON report").
+//! snake_case keys in a stable order; no timings or other run-to-run noise.
+
+use super::Report;
+use crate::audit::NumberResult;
+use crate::diff::Difference;
+use serde_json::{Map, Value, json};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+pub fn render(report: &Report) -> String {
+    let mut doc = Map::new();
+    doc.insert("format_version".into(), json!(FORMAT_VERSION));
+    doc.insert("status".into(), json!(report.outcome.status_word()));
+    doc.insert("exit_code".into(), json!(report.exit_code));
+    if let Some(reason) = &report.audit.fatal {
+        doc.insert("error".into(), json!(reason));
+    }
+    doc.insert("summary".into(), json!(report.summary()));
+    doc.insert(
+        "numbers".into(),
+        Value::Array(report.audit.results.iter().map(number).collect()),
+    );
+    let mut text =
+        serde_json::to_string_pretty(&Value::Object(doc)).expect("a JSON value always serialises");
+    text.push('\n');
+    text
+}
+
+fn number(r: &NumberResult) -> Value {
+    let d = &r.desired;
+    let mut n = Map::new();
+    n.insert("id".into(), json!(d.id));
+    n.insert("name".into(), json!(d.name));
+    n.insert("number".into(), json!(d.number));
+    n.insert("provider".into(), json!(d.provider));
+    n.insert("source".into(), json!({"file": d.file, "line": d.line}));
+    n.insert("status".into(), json!(r.status));
+    n.insert(
+        "differences".into(),
+        Value::Array(r.differences.iter().map(|x| difference(r, x)).collect()),
+    );
+    n.insert("diff".into(), json!(r.diff));
+    n.insert(
+        "unverifiable".into(),
+        Value::Array(
+            r.unverifiable
+                .iter()
+                .map(|p| json!(p.to_string()))
+                .collect(),
+        ),
+    );
+    n.insert("health".into(), json!(r.health));
+    if let Some(e) = &r.error {
+        n.insert("error".into(), json!(e));
+    }
+    Value::Object(n)
+}
+
+fn difference(r: &NumberResult, x: &Difference) -> Value {
+    json!({
+        "path": x.path.to_string(),
+        "type": x.change,
+        "expected": x.expected_shown(),
+        "actual": x.actual_shown(),
+        "sensitive": x.sensitive,
+        "line": r.desired.source_map.line(&x.path),
+    })
+}

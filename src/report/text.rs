@@ -1,0 +1,159 @@
+//! The text report for people at a terminal: a one-line summary, then every number
+//! that is not in sync with its source file and line, its field-level changes and
+//! its unified diff. Colour only when asked (the caller knows if stdout is a TTY).
+
+use super::Report;
+use crate::audit::{NumberResult, Status};
+use crate::diff::{Change, Difference};
+use anstyle::{AnsiColor, Style};
+use serde_json::Value;
+use std::fmt::Write;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.on {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+const RED: Style = AnsiColor::Red.on_default();
+const GREEN: Style = AnsiColor::Green.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+const BOLD: Style = Style::new().bold();
+
+pub fn render(report: &Report, color: bool) -> String {
+    let p = Paint { on: color };
+    let s = report.summary();
+    let mut out = String::new();
+    let verdict = match report.outcome {
+        crate::exit::ExitCode::InSync => p.paint(GREEN.bold(), "in sync"),
+        crate::exit::ExitCode::Drift => p.paint(RED.bold(), "drift"),
+        crate::exit::ExitCode::Incomplete => p.paint(YELLOW.bold(), "incomplete"),
+        _ => p.paint(RED.bold(), "error"),
+    };
+    let _ = writeln!(
+        out,
+        "vapi-drift: {verdict}: {} desired, {} checked: {} in sync, {} modified, {} missing, {} not checked (exit {})",
+        s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked, report.exit_code
+    );
+    if let Some(reason) = &report.audit.fatal {
+        let _ = writeln!(out, "{} {reason}", p.paint(RED.bold(), "error:"));
+    }
+    for r in &report.audit.results {
+        number(&mut out, &p, r);
+    }
+    out
+}
+
+fn number(out: &mut String, p: &Paint, r: &NumberResult) {
+    let d = &r.desired;
+    let tag = match r.status {
+        Status::InSync => p.paint(GREEN, "IN_SYNC"),
+        Status::Modified => p.paint(RED.bold(), "MODIFIED"),
+        Status::Missing => p.paint(RED.bold(), "MISSING"),
+        Status::NotChecked => p.paint(YELLOW.bold(), "NOT_CHECKED"),
+    };
+    let warnings = !r.unverifiable.is_empty() || r.health.is_some();
+    if r.status == Status::InSync && !warnings {
+        return;
+    }
+    let id = d.id.as_deref().unwrap_or("-");
+    let _ = writeln!(
+        out,
+        "\n{tag} {} ({}, id {id}) {}",
+        p.paint(BOLD, &d.label()),
+        d.provider,
+        p.paint(CYAN, &format!("{}:{}", d.file, d.line))
+    );
+    match r.status {
+        Status::Missing => {
+            let _ = writeln!(out, "  the number does not exist in Vapi (404)");
+        }
+        Status::NotChecked => {
+            let _ = writeln!(
+                out,
+                "  not checked: {}",
+                r.error.as_deref().unwrap_or("unknown")
+            );
+        }
+        _ => {}
+    }
+    if let Some(h) = &r.health {
+        let _ = writeln!(
+            out,
+            "  {} live status is \"{h}\", not \"active\"",
+            p.paint(YELLOW, "warning:")
+        );
+    }
+    for path in &r.unverifiable {
+        let _ = writeln!(
+            out,
+            "  {} {path} is set in the desired file but the API does not return it: not verified",
+            p.paint(YELLOW, "unverifiable:")
+        );
+    }
+    for x in &r.differences {
+        let _ = writeln!(out, "  {}", change_line(p, r, x));
+    }
+    if !r.diff.is_empty() {
+        for line in r.diff.lines() {
+            let styled = if line.starts_with("+++") || line.starts_with("---") {
+                p.paint(BOLD, line)
+            } else if line.starts_with('+') {
+                p.paint(GREEN, line)
+            } else if line.starts_with('-') {
+                p.paint(RED, line)
+            } else if line.starts_with("@@") {
+                p.paint(CYAN, line)
+            } else {
+                line.to_string()
+            };
+            let _ = writeln!(out, "    {styled}");
+        }
+    }
+}
+
+fn change_line(p: &Paint, r: &NumberResult, x: &Difference) -> String {
+    let line = r.desired.source_map.line(&x.path);
+    let at = p.paint(CYAN, &format!("(line {line})"));
+    match x.change {
+        Change::NotEqual => format!(
+            "~ {}: {} → {} {at}",
+            x.path,
+            shown(x.expected_shown()),
+            shown(x.actual_shown())
+        ),
+        Change::Add => format!(
+            "+ {}: {} (set live only) {at}",
+            x.path,
+            shown(x.actual_shown())
+        ),
+        Change::Remove => format!(
+            "- {}: {} (missing live) {at}",
+            x.path,
+            shown(x.expected_shown())
+        ),
+    }
+}
+
+/// A value on one line, shortened when long.
+fn shown(v: Option<Value>) -> String {
+    let text = match v {
+        None => "(absent)".to_string(),
+        Some(v) => serde_json::to_string(&v).unwrap_or_default(),
+    };
+    if text.chars().count() > 120 {
+        let cut: String = text.chars().take(117).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}

@@ -1,0 +1,721 @@
+//! The official phone-number schema, and validation of desired documents against it.
+//!
+//! Owns: the OpenAPI document Vapi publishes (`schema/phone-number.openapi.json`,
+//! embedded unmodified), the patches for its known defects (REFERENCE.md §5 and the
+//! SDK-only `name` on transfer destinations), and a small validator for the subset
+//! of JSON Schema that document uses: `$ref`, `allOf`, `oneOf`, `type`, `enum`,
+//! `properties` (closed: an unknown key is an error), `required`, lengths and ranges.
+//!
+//! Does not own: positions in files (issues carry JSON paths; `desired` maps them to
+//! lines), or anything about live objects, which are never validated (the API grows).
+
+use crate::pointer::Pointer;
+use serde_json::{Map, Value, json};
+use std::sync::LazyLock;
+
+/// The five provider variants, as the `provider` discriminator spells them.
+pub const PROVIDERS: [&str; 5] = ["byo-phone-number", "twilio", "vonage", "vapi", "telnyx"];
+
+/// Fields that the server manages: no create or update DTO accepts them.
+/// `id` is the exception a desired document may (and in `check` must) carry.
+pub const SERVER_MANAGED: [&str; 4] = ["orgId", "createdAt", "updatedAt", "status"];
+
+const OPENAPI: &str = include_str!("../schema/phone-number.openapi.json");
+
+/// The patched `components.schemas` map.
+static SCHEMAS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
+    let mut doc: Value =
+        serde_json::from_str(OPENAPI).expect("the embedded OpenAPI document is valid JSON");
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .expect("the embedded OpenAPI document has components.schemas");
+    patch_spec_defects(schemas);
+    schemas.clone()
+});
+
+/// REFERENCE.md §5: four type errors in the published spec, and the `name` field
+/// the official SDKs already have on transfer destinations.
+fn patch_spec_defects(schemas: &mut Map<String, Value>) {
+    fn set(schemas: &mut Map<String, Value>, pointer: &str, value: Value) {
+        let mut target = schemas
+            .get_mut(pointer.split('/').next().expect("non-empty pointer"))
+            .expect("patched schema exists");
+        for seg in pointer.split('/').skip(1) {
+            target = target
+                .as_object_mut()
+                .expect("patched path is an object")
+                .entry(seg.to_string())
+                .or_insert(Value::Null);
+        }
+        *target = value;
+    }
+    // 1. BackoffPlan.type is a string enum, not an object.
+    set(
+        schemas,
+        "BackoffPlan/properties/type",
+        json!({"type": "string", "enum": ["fixed", "exponential"]}),
+    );
+    // 2. excludedStatusCodes holds numbers (the spec's own example is [400,401,403,404]).
+    set(
+        schemas,
+        "BackoffPlan/properties/excludedStatusCodes",
+        json!({"type": "array", "items": {"type": "number", "minimum": 100, "maximum": 599}}),
+    );
+    // 3. TransferPlan.sipVerb is a string enum.
+    set(
+        schemas,
+        "TransferPlan/properties/sipVerb",
+        json!({"type": "string", "enum": ["refer", "bye", "dial"]}),
+    );
+    // 4. The call.ending filter's array-level enum can never match; the item enum is the rule.
+    let ending_items =
+        schemas["PhoneNumberCallEndingHookFilter"]["properties"]["oneOf"]["items"].clone();
+    set(
+        schemas,
+        "PhoneNumberCallEndingHookFilter/properties/oneOf",
+        json!({"type": "array", "items": ending_items}),
+    );
+    // 5. startsWith: an array-level maxLength means at most 20 items.
+    set(
+        schemas,
+        "PhoneNumberCallRingingHookFilter/properties/startsWith",
+        json!({"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 20}}),
+    );
+    // SDK 2.0.1 / 3.0.0: destinations carry a display-only `name`.
+    for dest in ["TransferDestinationNumber", "TransferDestinationSip"] {
+        set(
+            schemas,
+            &format!("{dest}/properties/name"),
+            json!({"type": "string"}),
+        );
+    }
+}
+
+/// The schema name of a provider's response object.
+pub fn variant_schema(provider: &str) -> Option<&'static str> {
+    Some(match provider {
+        "byo-phone-number" => "ByoPhoneNumber",
+        "twilio" => "TwilioPhoneNumber",
+        "vonage" => "VonagePhoneNumber",
+        "vapi" => "VapiPhoneNumber",
+        "telnyx" => "TelnyxPhoneNumber",
+        _ => return None,
+    })
+}
+
+/// The keys a provider's phone-number object may carry, in the spec's order.
+pub fn variant_keys(provider: &str) -> Vec<String> {
+    variant_schema(provider)
+        .and_then(|name| SCHEMAS[name]["properties"].as_object())
+        .map(|props| props.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// One problem with a desired document, at a JSON path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// For key problems (unknown, server-managed) the path of the key itself;
+    /// for a missing key the path of the object that lacks it; otherwise the value's path.
+    pub path: Pointer,
+    pub kind: IssueKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IssueKind {
+    UnknownKey {
+        key: String,
+        suggestion: Option<String>,
+    },
+    ServerManaged {
+        key: String,
+    },
+    MissingKey {
+        key: String,
+    },
+    WrongType {
+        expected: String,
+        found: &'static str,
+    },
+    NotAllowed {
+        value: String,
+        allowed: Vec<String>,
+        suggestion: Option<String>,
+    },
+    TooShort {
+        min: u64,
+    },
+    TooLong {
+        max: u64,
+    },
+    TooManyItems {
+        max: u64,
+    },
+    OutOfRange {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+}
+
+impl std::fmt::Display for IssueKind {
+    /// Never prints a free-form value (it may be a secret): only keys, enum values and limits.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IssueKind::UnknownKey { key, suggestion } => {
+                write!(f, "unknown key \"{key}\"")?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean \"{s}\"?)")?;
+                }
+                Ok(())
+            }
+            IssueKind::ServerManaged { key } => write!(
+                f,
+                "\"{key}\" is managed by the server and cannot be declared (remove it)"
+            ),
+            IssueKind::MissingKey { key } => write!(f, "missing required key \"{key}\""),
+            IssueKind::WrongType { expected, found } => {
+                write!(f, "expected {expected}, found {found}")
+            }
+            IssueKind::NotAllowed {
+                value,
+                allowed,
+                suggestion,
+            } => {
+                write!(f, "invalid value \"{value}\"")?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean \"{s}\"?)")?;
+                }
+                write!(f, "; expected one of: {}", allowed.join(", "))
+            }
+            IssueKind::TooShort { min } => write!(f, "must be at least {min} characters long"),
+            IssueKind::TooLong { max } => write!(f, "must be at most {max} characters long"),
+            IssueKind::TooManyItems { max } => write!(f, "must have at most {max} items"),
+            IssueKind::OutOfRange { min, max } => match (min, max) {
+                (Some(lo), Some(hi)) => write!(f, "must be between {lo} and {hi}"),
+                (Some(lo), None) => write!(f, "must be at least {lo}"),
+                (None, Some(hi)) => write!(f, "must be at most {hi}"),
+                (None, None) => write!(f, "out of range"),
+            },
+        }
+    }
+}
+
+/// Validates one desired phone-number document against its provider's schema.
+/// `id` and the server-managed timestamps are not required here.
+pub fn validate_phone_number(doc: &Value) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    let root = Pointer::root();
+    let Some(obj) = doc.as_object() else {
+        issues.push(Issue {
+            path: root,
+            kind: IssueKind::WrongType {
+                expected: "a mapping of phone-number fields".into(),
+                found: type_name(doc),
+            },
+        });
+        return issues;
+    };
+    let provider = match obj.get("provider") {
+        None => {
+            issues.push(Issue {
+                path: root,
+                kind: IssueKind::MissingKey {
+                    key: "provider".into(),
+                },
+            });
+            return issues;
+        }
+        Some(Value::String(p)) if variant_schema(p).is_some() => p.as_str(),
+        Some(other) => {
+            let shown = other
+                .as_str()
+                .map_or_else(|| other.to_string(), str::to_string);
+            issues.push(Issue {
+                path: root.child("provider"),
+                kind: not_allowed(&shown, PROVIDERS.iter().map(|p| p.to_string()).collect()),
+            });
+            return issues;
+        }
+    };
+    let name = variant_schema(provider).expect("checked above");
+    let schema = &SCHEMAS[name];
+    for key in SERVER_MANAGED {
+        if obj.contains_key(key) {
+            issues.push(Issue {
+                path: root.child(key),
+                kind: IssueKind::ServerManaged { key: key.into() },
+            });
+        }
+    }
+    let mut relaxed = schema.clone();
+    if let Some(required) = relaxed.get_mut("required").and_then(Value::as_array_mut) {
+        required.retain(|k| {
+            k.as_str()
+                .is_some_and(|k| k != "id" && !SERVER_MANAGED.contains(&k))
+        });
+    }
+    let without_managed: Map<String, Value> = obj
+        .iter()
+        .filter(|(k, _)| !SERVER_MANAGED.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    check(
+        &Value::Object(without_managed),
+        &relaxed,
+        &root,
+        &mut issues,
+    );
+    issues
+}
+
+fn resolve(schema: &Value) -> &Value {
+    let mut s = schema;
+    loop {
+        if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            match SCHEMAS.get(name) {
+                Some(target) => s = target,
+                None => return s,
+            }
+        } else if let Some([only]) = s.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+            s = only;
+        } else {
+            return s;
+        }
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn expected_name(ty: &str) -> &'static str {
+    match ty {
+        "string" => "a string",
+        "number" | "integer" => "a number",
+        "boolean" => "a boolean (true or false)",
+        "array" => "a list",
+        "object" => "a mapping",
+        _ => "a value",
+    }
+}
+
+fn not_allowed(value: &str, allowed: Vec<String>) -> IssueKind {
+    let suggestion = suggest(value, allowed.iter().map(String::as_str));
+    IssueKind::NotAllowed {
+        value: value.to_string(),
+        allowed,
+        suggestion,
+    }
+}
+
+/// The closest candidate to a misspelt word, if it is close enough to be a typo.
+pub fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let lower = word.to_lowercase();
+    candidates
+        .map(|c| {
+            let distance = strsim::damerau_levenshtein(&lower, &c.to_lowercase());
+            (distance, c)
+        })
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+/// A property whose schema is a one-value string enum: how the spec's untagged
+/// `oneOf` branches tell themselves apart (`type`, `on`, `provider`).
+fn discriminator(schema: &Value) -> Option<(&str, &str)> {
+    schema
+        .get("properties")?
+        .as_object()?
+        .iter()
+        .find_map(|(k, p)| match p.get("enum")?.as_array()?.as_slice() {
+            [Value::String(only)] if p.get("type").and_then(Value::as_str) == Some("string") => {
+                Some((k.as_str(), only.as_str()))
+            }
+            _ => None,
+        })
+}
+
+fn check(value: &Value, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>) {
+    let schema = resolve(schema);
+    if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+        check_one_of(value, branches, path, issues);
+        return;
+    }
+    let Some(ty) = schema.get("type").and_then(Value::as_str) else {
+        return;
+    };
+    let type_ok = match ty {
+        "string" => value.is_string(),
+        "number" | "integer" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    };
+    if !type_ok {
+        issues.push(Issue {
+            path: path.clone(),
+            kind: IssueKind::WrongType {
+                expected: expected_name(ty).into(),
+                found: type_name(value),
+            },
+        });
+        return;
+    }
+    match value {
+        Value::String(s) => check_string(s, schema, path, issues),
+        Value::Number(n) => check_number(n.as_f64().unwrap_or(f64::NAN), schema, path, issues),
+        Value::Array(items) => {
+            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+                && items.len() as u64 > max
+            {
+                issues.push(Issue {
+                    path: path.clone(),
+                    kind: IssueKind::TooManyItems { max },
+                });
+            }
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    check(item, item_schema, &path.index(i), issues);
+                }
+            }
+        }
+        Value::Object(obj) => check_object(obj, schema, path, issues),
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+fn check_string(s: &str, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>) {
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        let allowed: Vec<String> = allowed
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        if !allowed.iter().any(|a| a == s) {
+            issues.push(Issue {
+                path: path.clone(),
+                kind: not_allowed(s, allowed),
+            });
+        }
+        return;
+    }
+    let len = s.chars().count() as u64;
+    if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+        && len < min
+    {
+        issues.push(Issue {
+            path: path.clone(),
+            kind: IssueKind::TooShort { min },
+        });
+    }
+    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+        && len > max
+    {
+        issues.push(Issue {
+            path: path.clone(),
+            kind: IssueKind::TooLong { max },
+        });
+    }
+}
+
+fn check_number(n: f64, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>) {
+    let min = schema.get("minimum").and_then(Value::as_f64);
+    let max = schema.get("maximum").and_then(Value::as_f64);
+    if min.is_some_and(|lo| n < lo) || max.is_some_and(|hi| n > hi) {
+        issues.push(Issue {
+            path: path.clone(),
+            kind: IssueKind::OutOfRange { min, max },
+        });
+    }
+}
+
+fn check_object(obj: &Map<String, Value>, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>) {
+    // `type: object` without properties is a free-form map (headers, sipHeaders, messages).
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (key, value) in obj {
+        match props.get(key) {
+            Some(prop_schema) => check(value, prop_schema, &path.child(key), issues),
+            None => issues.push(Issue {
+                path: path.child(key),
+                kind: IssueKind::UnknownKey {
+                    key: key.clone(),
+                    suggestion: suggest(key, props.keys().map(String::as_str)),
+                },
+            }),
+        }
+    }
+    for key in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !obj.contains_key(key) {
+            issues.push(Issue {
+                path: path.clone(),
+                kind: IssueKind::MissingKey { key: key.into() },
+            });
+        }
+    }
+}
+
+fn check_one_of(value: &Value, branches: &[Value], path: &Pointer, issues: &mut Vec<Issue>) {
+    let branches: Vec<&Value> = branches.iter().map(resolve).collect();
+    let mut attempts = Vec::with_capacity(branches.len());
+    for branch in &branches {
+        let mut found = Vec::new();
+        check(value, branch, path, &mut found);
+        if found.is_empty() {
+            return;
+        }
+        attempts.push(found);
+    }
+    // No branch fits: explain against the branch the value meant to be.
+    if let Some(obj) = value.as_object() {
+        let tagged: Vec<(usize, &str, &str)> = branches
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| discriminator(b).map(|(k, v)| (i, k, v)))
+            .collect();
+        if let Some(&(_, key, _)) = tagged.first() {
+            let allowed: Vec<String> = tagged.iter().map(|(_, _, v)| v.to_string()).collect();
+            match obj.get(key) {
+                None => issues.push(Issue {
+                    path: path.clone(),
+                    kind: IssueKind::MissingKey { key: key.into() },
+                }),
+                Some(tag) => match tagged.iter().find(|(_, _, v)| tag.as_str() == Some(v)) {
+                    Some(&(i, _, _)) => issues.append(&mut attempts[i]),
+                    None => {
+                        let shown = tag.as_str().map_or_else(|| tag.to_string(), str::to_string);
+                        issues.push(Issue {
+                            path: path.child(key),
+                            kind: not_allowed(&shown, allowed),
+                        })
+                    }
+                },
+            }
+            return;
+        }
+    }
+    // Otherwise a union of shapes (string or CustomMessage): pick the one of the right type.
+    let same_type = branches.iter().position(|b| {
+        matches!(
+            (b.get("type").and_then(Value::as_str), value),
+            (Some("string"), Value::String(_)) | (Some("object"), Value::Object(_))
+        )
+    });
+    match same_type {
+        Some(i) => issues.append(&mut attempts[i]),
+        None => {
+            let expected: Vec<&str> = branches
+                .iter()
+                .filter_map(|b| b.get("type").and_then(Value::as_str))
+                .map(expected_name)
+                .collect();
+            issues.push(Issue {
+                path: path.clone(),
+                kind: IssueKind::WrongType {
+                    expected: expected.join(" or "),
+                    found: type_name(value),
+                },
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issues(doc: Value) -> Vec<(String, String)> {
+        validate_phone_number(&doc)
+            .into_iter()
+            .map(|i| (i.path.to_string(), i.kind.to_string()))
+            .collect()
+    }
+
+    fn example(name: &str) -> Value {
+        let path = format!(
+            "{}/tests/fixtures/examples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(path).expect("example exists");
+        let mut v: Value = serde_json::from_str(&text).expect("example is json");
+        let obj = v.as_object_mut().expect("object");
+        for k in SERVER_MANAGED {
+            obj.remove(k);
+        }
+        v
+    }
+
+    #[test]
+    fn every_provider_example_validates_once_the_spec_defects_are_patched() {
+        for name in [
+            "byo-phone-number.json",
+            "twilio.json",
+            "vonage.json",
+            "vapi-pstn.json",
+            "vapi-sip.json",
+            "telnyx.json",
+        ] {
+            assert_eq!(issues(example(name)), vec![], "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_key_at_depth_suggests_the_near_miss() {
+        let mut doc = example("twilio.json");
+        doc["server"]["timeoutSecond"] = json!(20);
+        assert_eq!(
+            issues(doc),
+            vec![(
+                "/server/timeoutSecond".into(),
+                "unknown key \"timeoutSecond\" (did you mean \"timeoutSeconds\"?)".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn unknown_key_inside_a_hook_destination_is_found_through_the_unions() {
+        let mut doc = example("twilio.json");
+        doc["hooks"][0]["do"][0]["destination"]["numbr"] = json!("+1");
+        let found = issues(doc);
+        assert!(
+            found.contains(&(
+                "/hooks/0/do/0/destination/numbr".into(),
+                "unknown key \"numbr\" (did you mean \"number\"?)".into()
+            )),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn bad_enum_value_lists_the_choices() {
+        let mut doc = example("byo-phone-number.json");
+        doc["fallbackDestination"]["transferPlan"]["mode"] = json!("blind-transfr");
+        let found = issues(doc);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/fallbackDestination/transferPlan/mode");
+        assert!(
+            found[0].1.contains("did you mean \"blind-transfer\""),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_expected_and_found() {
+        let mut doc = example("twilio.json");
+        doc["smsEnabled"] = json!("yes");
+        assert_eq!(
+            issues(doc),
+            vec![(
+                "/smsEnabled".into(),
+                "expected a boolean (true or false), found a string".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn missing_and_unknown_provider() {
+        assert_eq!(
+            issues(json!({"id": "x"})),
+            vec![("".into(), "missing required key \"provider\"".into())]
+        );
+        let found = issues(json!({"provider": "twillio"}));
+        assert_eq!(found[0].0, "/provider");
+        assert!(found[0].1.contains("did you mean \"twilio\""), "{found:?}");
+    }
+
+    #[test]
+    fn server_managed_fields_cannot_be_declared() {
+        let mut doc = example("vonage.json");
+        doc["orgId"] = json!("o");
+        assert_eq!(
+            issues(doc),
+            vec![(
+                "/orgId".into(),
+                "\"orgId\" is managed by the server and cannot be declared (remove it)".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn destination_with_an_unknown_type_names_the_choices() {
+        let mut doc = example("vonage.json");
+        doc["fallbackDestination"]["type"] = json!("phone");
+        let found = issues(doc);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/fallbackDestination/type");
+        assert!(
+            found[0].1.contains("expected one of: number, sip"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn patched_defects_accept_real_values_and_reject_bad_ones() {
+        let mut doc = example("twilio.json");
+        doc["server"]["backoffPlan"]["type"] = json!("fixd");
+        doc["server"]["backoffPlan"]["excludedStatusCodes"] = json!([400, "x"]);
+        let found = issues(doc);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "/server/backoffPlan/type");
+        assert_eq!(found[1].0, "/server/backoffPlan/excludedStatusCodes/1");
+    }
+
+    #[test]
+    fn range_and_length_limits() {
+        let mut doc = example("twilio.json");
+        doc["server"]["timeoutSeconds"] = json!(0);
+        doc["name"] = json!("x".repeat(41));
+        let found = issues(doc);
+        assert!(found.contains(&(
+            "/server/timeoutSeconds".into(),
+            "must be between 1 and 300".into()
+        )));
+        assert!(found.contains(&("/name".into(), "must be at most 40 characters long".into())));
+    }
+
+    #[test]
+    fn message_union_takes_a_string_or_a_custom_message_only() {
+        let mut doc = example("vonage.json");
+        doc["fallbackDestination"]["message"] = json!(5);
+        let found = issues(doc);
+        assert_eq!(
+            found,
+            vec![(
+                "/fallbackDestination/message".into(),
+                "expected a string or a mapping, found a number".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn suggestion_only_for_near_misses() {
+        assert_eq!(
+            suggest(
+                "fallbackDestinaton",
+                ["fallbackDestination", "hooks"].into_iter()
+            )
+            .as_deref(),
+            Some("fallbackDestination")
+        );
+        assert_eq!(
+            suggest("zzzz", ["fallbackDestination", "hooks"].into_iter()),
+            None
+        );
+    }
+}

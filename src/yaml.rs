@@ -1,0 +1,283 @@
+//! The one module that touches YAML.
+//!
+//! Owns: parsing YAML text (one or more `---` documents) into a tree whose every
+//! node and key knows its line and column, and rendering a JSON value as YAML.
+//! Everything goes through serde-saphyr with YAML 1.2 scalars (`strict_booleans`,
+//! `leading_zero_numbers_as_strings`), so `yes` stays a string and `0755` stays
+//! `"0755"` instead of turning into false drift.
+//!
+//! Does not own: what a document means (see `desired`), validation (see `schema`).
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+use std::fmt;
+
+/// A position in a YAML file, both 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A YAML node with the position where it starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub pos: Pos,
+    pub kind: NodeKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Seq(Vec<Node>),
+    /// Keys in document order, each with its own position.
+    Map(Vec<(Key, Node)>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Key {
+    pub pos: Pos,
+    pub name: String,
+}
+
+/// A YAML syntax error with its position (when the parser knows it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub pos: Option<Pos>,
+    pub message: String,
+}
+
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+    }
+}
+
+/// Parses every document of a YAML stream. Empty documents are skipped.
+pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    let docs: Vec<Option<Spanned<RawNode>>> =
+        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| {
+            let pos = e.location().map(|l| Pos {
+                line: l.line() as u32,
+                column: l.column() as u32,
+            });
+            SyntaxError {
+                pos,
+                message: first_line(&e.to_string()),
+            }
+        })?;
+    Ok(docs.into_iter().flatten().map(Node::from).collect())
+}
+
+/// The parser's message can carry a rendered snippet of the source; the first
+/// line is the message itself (and a snippet could show a secret).
+fn first_line(message: &str) -> String {
+    message
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim()
+        .to_string()
+}
+
+/// Renders a JSON value as block YAML (used for the canonical text of a
+/// document in diffs, and for export).
+pub fn render(value: &Value) -> String {
+    match serde_saphyr::to_string(value) {
+        Ok(text) => text,
+        // Serialising a serde_json::Value cannot fail (no non-string keys, no
+        // unsupported types); fall back to JSON rather than panic.
+        Err(_) => serde_json::to_string_pretty(value).unwrap_or_default(),
+    }
+}
+
+impl Node {
+    /// The node as plain JSON, positions dropped.
+    pub fn to_json(&self) -> Value {
+        match &self.kind {
+            NodeKind::Null => Value::Null,
+            NodeKind::Bool(b) => Value::Bool(*b),
+            NodeKind::Number(n) => Value::Number(n.clone()),
+            NodeKind::String(s) => Value::String(s.clone()),
+            NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// What serde-saphyr hands us: values wrapped in `Spanned` at every level.
+enum RawNode {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Seq(Vec<Spanned<RawNode>>),
+    Map(Vec<(Spanned<String>, Spanned<RawNode>)>),
+}
+
+fn pos_of(loc: &serde_saphyr::Location) -> Pos {
+    Pos {
+        line: loc.line() as u32,
+        column: loc.column() as u32,
+    }
+}
+
+impl From<Spanned<RawNode>> for Node {
+    fn from(spanned: Spanned<RawNode>) -> Self {
+        let pos = pos_of(&spanned.referenced);
+        let kind = match spanned.value {
+            RawNode::Null => NodeKind::Null,
+            RawNode::Bool(b) => NodeKind::Bool(b),
+            RawNode::Number(n) => NodeKind::Number(n),
+            RawNode::String(s) => NodeKind::String(s),
+            RawNode::Seq(items) => NodeKind::Seq(items.into_iter().map(Node::from).collect()),
+            RawNode::Map(entries) => NodeKind::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| {
+                        (
+                            Key {
+                                pos: pos_of(&k.referenced),
+                                name: k.value,
+                            },
+                            Node::from(v),
+                        )
+                    })
+                    .collect(),
+            ),
+        };
+        Node { pos, kind }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawNode;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
+        RawNode::deserialize(d)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawNode, E> {
+        Ok(RawNode::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawNode, E> {
+        Ok(RawNode::Number(v.into()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNode, E> {
+        Ok(RawNode::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNode, E> {
+        serde_json::Number::from_f64(v)
+            .map(RawNode::Number)
+            .ok_or_else(|| E::custom("numbers must be finite (no .inf or .nan)"))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawNode, E> {
+        Ok(RawNode::String(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<RawNode, E> {
+        Ok(RawNode::String(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<RawNode>>()? {
+            items.push(item);
+        }
+        Ok(RawNode::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let value = map.next_value::<Spanned<RawNode>>()?;
+            entries.push((key, value));
+        }
+        Ok(RawNode::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map_entries(node: &Node) -> &[(Key, Node)] {
+        match &node.kind {
+            NodeKind::Map(e) => e,
+            other => panic!("not a map: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_and_values_carry_their_lines_across_documents() {
+        let text = "provider: twilio\nserver:\n  url: https://x\n  timeoutSeconds: 20\n---\nprovider: vapi\n";
+        let docs = parse_documents(text).expect("valid yaml");
+        assert_eq!(docs.len(), 2);
+        let first = map_entries(&docs[0]);
+        assert_eq!(first[0].0.name, "provider");
+        assert_eq!(first[0].0.pos, Pos { line: 1, column: 1 });
+        let server = map_entries(&first[1].1);
+        assert_eq!(server[1].0.name, "timeoutSeconds");
+        assert_eq!(server[1].0.pos, Pos { line: 4, column: 3 });
+        let second = map_entries(&docs[1]);
+        assert_eq!(second[0].0.pos.line, 6);
+    }
+
+    #[test]
+    fn yaml_1_2_scalars_do_not_turn_into_booleans_or_octal() {
+        let docs = parse_documents("a: yes\nb: 0755\nc: true\nd: 20.0\ne: ~\n").expect("valid");
+        let json = docs[0].to_json();
+        assert_eq!(json["a"], Value::String("yes".into()));
+        assert_eq!(json["b"], Value::String("0755".into()));
+        assert_eq!(json["c"], Value::Bool(true));
+        assert_eq!(json["d"].as_f64(), Some(20.0));
+        assert_eq!(json["e"], Value::Null);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let err = parse_documents("a: [1, 2\nb: 3\n").expect_err("unclosed flow sequence");
+        let pos = err.pos.expect("position known");
+        assert!(pos.line >= 1, "{err:?}");
+        assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn duplicate_keys_are_an_error() {
+        let err = parse_documents("a: 1\na: 2\n").expect_err("duplicate key");
+        assert!(err.message.to_lowercase().contains("duplicate"), "{err:?}");
+    }
+
+    #[test]
+    fn empty_stream_has_no_documents() {
+        assert!(parse_documents("").expect("empty ok").is_empty());
+        assert!(
+            parse_documents("# only a comment\n")
+                .expect("ok")
+                .is_empty()
+        );
+    }
+}
