@@ -1,8 +1,10 @@
 //! The pipeline: desired numbers -> fetch (bounded fan-out) -> normalize -> diff ->
 //! one result per desired number.
 //!
-//! Owns: the concurrency bound, stopping the run when the key is rejected, and the
-//! rule that every desired number gets exactly one result, in desired order.
+//! Owns: the concurrency bound, stopping the run when the key is rejected, the
+//! deadline (numbers not read by then are `NotChecked`, requests in flight are
+//! dropped, which cancels them), and the rule that every desired number gets
+//! exactly one result, in desired order.
 //! One number's failure is data (`NotChecked`), never an abort; only a rejected
 //! key stops the run (the numbers not yet read are then `NotChecked` too).
 
@@ -47,14 +49,32 @@ pub struct Audit {
     pub fatal: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AuditOptions {
     pub concurrency: usize,
+    /// Numbers not read by then are `NotChecked` with [`DEADLINE_REASON`];
+    /// requests in flight then are cancelled. `None`: no deadline.
+    pub deadline: Option<tokio::time::Instant>,
 }
+
+/// The reason of a number the deadline left unread. It starts with "deadline".
+pub const DEADLINE_REASON: &str = "deadline: the run's --deadline passed before this number was read";
 
 /// Fetches and compares every desired number.
 pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptions) -> Audit {
+    run_observed(desired, client, opts, &|_| {}).await
+}
+
+/// [`run`], calling `observe` with each result as soon as it is known (in
+/// completion order): the progress bar's feed.
+pub async fn run_observed(
+    desired: Vec<DesiredNumber>,
+    client: &Client,
+    opts: &AuditOptions,
+    observe: &(dyn Fn(&NumberResult) + Sync),
+) -> Audit {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<String>);
+    let deadline = opts.deadline;
     let fetches = desired.into_iter().enumerate().map(|(i, d)| {
         let mut stop = stop_rx.clone();
         let stop_tx = &stop_tx;
@@ -62,12 +82,18 @@ pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptio
             if let Some(reason) = stop.borrow().clone() {
                 return (i, not_checked(d, stopped_reason(&reason)));
             }
+            if deadline.is_some_and(|at| tokio::time::Instant::now() >= at) {
+                return (i, not_checked(d, DEADLINE_REASON.to_string()));
+            }
             let id = d.id.clone().unwrap_or_default();
             let fetched = tokio::select! {
                 r = client.get_phone_number(&id) => r,
                 reason = stop.wait_for(Option::is_some) => {
                     let reason = reason.map(|r| r.clone().unwrap_or_default()).unwrap_or_default();
                     return (i, not_checked(d, stopped_reason(&reason)));
+                }
+                () = sleep_until_deadline(deadline) => {
+                    return (i, not_checked(d, DEADLINE_REASON.to_string()));
                 }
             };
             let result = match fetched {
@@ -88,6 +114,7 @@ pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptio
     });
     let mut results: Vec<(usize, NumberResult)> = futures::stream::iter(fetches)
         .buffer_unordered(opts.concurrency.max(1))
+        .inspect(|(_, r)| observe(r))
         .collect()
         .await;
     results.sort_by_key(|(i, _)| *i);
@@ -96,6 +123,19 @@ pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptio
         results: results.into_iter().map(|(_, r)| r).collect(),
         fatal,
     }
+}
+
+/// Completes at the deadline; never without one.
+async fn sleep_until_deadline(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether a result is a number the deadline left unread.
+pub fn missed_deadline(result: &NumberResult) -> bool {
+    result.status == Status::NotChecked && result.error.as_deref() == Some(DEADLINE_REASON)
 }
 
 fn stopped_reason(reason: &str) -> String {

@@ -3,6 +3,7 @@
 use crate::report::Output;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -68,6 +69,15 @@ pub struct FetchArgs {
     /// Longest wait between two attempts in seconds (caps Retry-After)
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = positive_seconds)]
     pub max_retry_wait: f64,
+    /// Send at most R requests per second, retries included (a token bucket with a
+    /// burst of at most R), to stay under the org's API rate limit. Default: unlimited
+    #[arg(long, value_name = "R", value_parser = positive_rps)]
+    pub rps: Option<f64>,
+    /// Stop reading after this long (e.g. 90s, 10m, 1h30m): numbers not read by then
+    /// are NOT_CHECKED with reason "deadline", requests in flight are cancelled, and
+    /// every report is still written
+    #[arg(long, value_name = "DURATION", value_parser = parse_deadline)]
+    pub deadline: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +92,9 @@ pub struct CheckArgs {
     pub fetch: FetchArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// No progress on stderr (it only shows on a terminal anyway); warnings and errors still print
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +104,9 @@ pub struct DemoArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// No progress and no commentary on stderr; the report alone
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +131,29 @@ pub struct StandInArgs {
     pub key_env: String,
 }
 
+fn positive_rps(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a number of requests per second"))?;
+    if crate::vapi::ratelimit::RateLimit::per_second(v).is_some() {
+        Ok(v)
+    } else {
+        Err(format!(
+            "\"{s}\" must be more than 0 and at most {} requests per second",
+            crate::vapi::ratelimit::MAX_RPS
+        ))
+    }
+}
+
+fn parse_deadline(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("\"{s}\" is not a duration like 90s, 10m or 1h30m: {e}"))?;
+    if d.is_zero() {
+        return Err(format!("\"{s}\" must be longer than zero"));
+    }
+    Ok(d)
+}
+
 fn positive_seconds(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
@@ -125,5 +164,31 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
         Err(format!(
             "\"{s}\" must be more than 0 and at most 86400 seconds"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_takes_human_durations() {
+        assert_eq!(parse_deadline("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_deadline("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_deadline("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_deadline("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_deadline("0s").is_err());
+        assert!(parse_deadline("10").is_err());
+        assert!(parse_deadline("soon").is_err());
+    }
+
+    #[test]
+    fn rps_is_a_positive_rate() {
+        assert_eq!(positive_rps("20"), Ok(20.0));
+        assert_eq!(positive_rps("0.5"), Ok(0.5));
+        assert!(positive_rps("0").is_err());
+        assert!(positive_rps("-3").is_err());
+        assert!(positive_rps("inf").is_err());
+        assert!(positive_rps("fast").is_err());
     }
 }

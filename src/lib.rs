@@ -9,6 +9,7 @@ pub mod diff;
 pub mod exit;
 pub mod normalize;
 pub mod pointer;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod schema;

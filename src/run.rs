@@ -7,10 +7,12 @@ use crate::cli::{
 };
 use crate::desired::{self, DesiredNumber, IdRule};
 use crate::exit::ExitCode;
+use crate::progress::Progress;
 use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
 use crate::vapi::client::{Client, ClientConfig};
 use crate::vapi::demo;
+use crate::vapi::ratelimit::RateLimit;
 use crate::vapi::standin::{StandIn, StandInConfig};
 use anyhow::{Context, bail};
 use std::path::PathBuf;
@@ -94,7 +96,14 @@ fn client_config(base_url: String, api_key: ApiKey, fetch: &FetchArgs) -> Client
     }
 }
 
+/// The `--rps` limiter, if asked for (the value was checked when parsed).
+fn rate_limit(fetch: &FetchArgs) -> Option<RateLimit> {
+    fetch.rps.and_then(RateLimit::per_second)
+}
+
 async fn check(args: CheckArgs) -> anyhow::Result<i32> {
+    // --deadline counts from here: the whole run, loading included.
+    let started = tokio::time::Instant::now();
     let outputs = outputs(&args.report)?;
     let numbers = match load_desired(&args.paths, &process_env) {
         Ok(n) => n,
@@ -106,8 +115,18 @@ async fn check(args: CheckArgs) -> anyhow::Result<i32> {
             "VAPI_API_KEY is not set: export your private Vapi API key (it is never read from the command line)"
         );
     }
-    let client = Client::new(client_config(args.base_url, ApiKey::new(key), &args.fetch))?;
-    let (code, _) = audit_and_report(numbers, &client, &args.fetch, &args.report, &outputs).await;
+    let client = Client::new(client_config(args.base_url, ApiKey::new(key), &args.fetch))?
+        .with_rate_limit(rate_limit(&args.fetch));
+    let (code, _) = audit_and_report(
+        numbers,
+        &client,
+        &args.fetch,
+        &args.report,
+        &outputs,
+        started,
+        args.quiet,
+    )
+    .await;
     Ok(code)
 }
 
@@ -118,15 +137,36 @@ async fn audit_and_report(
     fetch: &FetchArgs,
     report_args: &ReportArgs,
     outputs: &[Output],
+    started: tokio::time::Instant,
+    quiet: bool,
 ) -> (i32, ExitCode) {
-    let audit = audit::run(
+    let progress = Progress::new(numbers.len(), quiet);
+    let audit = audit::run_observed(
         numbers,
         client,
         &AuditOptions {
             concurrency: fetch.concurrency as usize,
+            deadline: fetch.deadline.map(|d| started + d),
         },
+        &|r| progress.record(r),
     )
     .await;
+    progress.finish();
+    let missed = audit
+        .results
+        .iter()
+        .filter(|r| audit::missed_deadline(r))
+        .count();
+    if missed > 0 {
+        let deadline = fetch
+            .deadline
+            .map(|d| humantime::format_duration(d).to_string())
+            .unwrap_or_default();
+        eprintln!(
+            "warning: the deadline ({deadline}) passed: {missed} number{} not checked",
+            if missed == 1 { " was" } else { "s were" }
+        );
+    }
     let outcome = ExitCode::for_audit(&audit);
     let exit_code = if report_args.exit_zero && outcome != ExitCode::Error {
         0
@@ -153,6 +193,7 @@ async fn audit_and_report(
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
+    let started = tokio::time::Instant::now();
     let outputs = outputs(&args.report)?;
     let numbers = match load_desired(&args.paths, &demo::env) {
         Ok(n) => n,
@@ -165,30 +206,46 @@ async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
     })
     .await
     .context("cannot start the API stand-in on 127.0.0.1")?;
-    eprintln!(
-        "vapi-drift demo: auditing {} against the built-in API stand-in at {}",
-        args.paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
-        standin.base_url()
-    );
+    if !args.quiet {
+        eprintln!(
+            "vapi-drift demo: auditing {} against the built-in API stand-in at {}",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            standin.base_url()
+        );
+    }
     let fetch = FetchArgs {
         concurrency: 8,
         timeout: 10.0,
         max_retries: 2,
         max_retry_wait: 5.0,
+        rps: None,
+        deadline: None,
     };
     let client = Client::new(client_config(
         standin.base_url(),
         ApiKey::new(demo::DEMO_API_KEY.into()),
         &fetch,
     ))?;
-    let (code, outcome) = audit_and_report(numbers, &client, &fetch, &args.report, &outputs).await;
+    let (code, outcome) = audit_and_report(
+        numbers,
+        &client,
+        &fetch,
+        &args.report,
+        &outputs,
+        started,
+        args.quiet,
+    )
+    .await;
     standin.shutdown().await;
     if code == ExitCode::Error.code() {
         return Ok(code);
+    }
+    if args.quiet {
+        return Ok(0);
     }
     eprintln!(
         "vapi-drift demo: `vapi-drift check` would exit with code {} ({}); the demo itself exits 0",

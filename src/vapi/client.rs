@@ -2,14 +2,19 @@
 //! retries with backoff and jitter, `Retry-After`, and the classification of every
 //! answer into a live number or a typed failure.
 //!
+//! Every attempt (first tries and retries, any route) first takes a token from
+//! the optional [`RateLimit`] (`--rps`), and is counted in [`Client::requests_sent`].
+//!
 //! It only ever sends GET. The API key is held in [`ApiKey`] and scrubbed from
 //! every message this module produces.
 
 use crate::schema::PROVIDERS;
 use crate::secret::ApiKey;
+use crate::vapi::ratelimit::RateLimit;
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.vapi.ai";
@@ -85,6 +90,10 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     cfg: ClientConfig,
+    /// `--rps`: every attempt waits for a token first.
+    limiter: Option<RateLimit>,
+    /// Attempts sent (retries included).
+    sent: AtomicU64,
 }
 
 /// What one attempt came to.
@@ -105,7 +114,24 @@ impl Client {
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Client { http, base, cfg })
+        Ok(Client {
+            http,
+            base,
+            cfg,
+            limiter: None,
+            sent: AtomicU64::new(0),
+        })
+    }
+
+    /// Sends at most this many requests per second (retries included).
+    pub fn with_rate_limit(mut self, limiter: Option<RateLimit>) -> Client {
+        self.limiter = limiter;
+        self
+    }
+
+    /// How many requests were sent so far, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     fn url(&self, segments: &[&str]) -> Url {
@@ -139,9 +165,12 @@ impl Client {
                             "{reason} (gave up after {tries} attempt{plural})"
                         )));
                     }
-                    let wait = wait
-                        .unwrap_or_else(|| backoff(self.cfg.retry_base, attempt))
-                        .min(self.cfg.max_retry_wait);
+                    let wait = retry_wait(
+                        wait,
+                        self.cfg.retry_base,
+                        attempt,
+                        self.cfg.max_retry_wait,
+                    );
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
@@ -150,6 +179,10 @@ impl Client {
     }
 
     async fn attempt(&self, url: Url) -> Attempt {
+        if let Some(limiter) = &self.limiter {
+            limiter.acquire().await;
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let response = match self
             .http
             .get(url)
@@ -338,6 +371,19 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     )
 }
 
+/// The wait before retry number `attempt + 1`: what `Retry-After` said if the
+/// server said it, else exponential backoff with jitter; never more than `cap`.
+pub fn retry_wait(
+    retry_after: Option<Duration>,
+    base: Duration,
+    attempt: u32,
+    cap: Duration,
+) -> Duration {
+    retry_after
+        .unwrap_or_else(|| backoff(base, attempt))
+        .min(cap)
+}
+
 /// Exponential backoff with jitter: a random wait in [d/2, d], d = base * 2^attempt.
 pub fn backoff(base: Duration, attempt: u32) -> Duration {
     let full = base.saturating_mul(2u32.saturating_pow(attempt.min(16)));
@@ -396,6 +442,46 @@ mod tests {
             let d = backoff(base, attempt);
             assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
         }
+    }
+
+    #[test]
+    fn retry_after_is_waited_as_said_and_capped() {
+        let base = Duration::from_millis(500);
+        let cap = Duration::from_secs(60);
+        // Said: exactly that, whatever the attempt (no jitter on a server's word).
+        for attempt in 0..4 {
+            assert_eq!(
+                retry_wait(Some(Duration::from_secs(3)), base, attempt, cap),
+                Duration::from_secs(3)
+            );
+        }
+        assert_eq!(
+            retry_wait(Some(Duration::ZERO), base, 2, cap),
+            Duration::ZERO
+        );
+        // Longer than --max-retry-wait: capped.
+        assert_eq!(
+            retry_wait(Some(Duration::from_secs(3600)), base, 0, cap),
+            cap
+        );
+    }
+
+    #[test]
+    fn without_retry_after_the_wait_is_exponential_with_jitter_and_capped() {
+        let base = Duration::from_millis(500);
+        let cap = Duration::from_secs(60);
+        let mut seen = std::collections::BTreeSet::new();
+        for attempt in 0..5 {
+            let full = base * 2u32.pow(attempt);
+            for _ in 0..50 {
+                let d = retry_wait(None, base, attempt, cap);
+                assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+                seen.insert(d);
+            }
+        }
+        assert!(seen.len() > 100, "jitter: only {} distinct waits", seen.len());
+        let small_cap = Duration::from_millis(300);
+        assert!(retry_wait(None, base, 6, small_cap) == small_cap);
     }
 
     #[test]
