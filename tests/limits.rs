@@ -1,0 +1,175 @@
+//! Staying under the org's rate limit (`--rps`), stopping on time (`--deadline`),
+//! and a quiet stderr off a terminal (progress) — the built binary against the stand-in.
+
+mod common;
+
+use common::{KEY, Run, World};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use vapi_drift::vapi::demo::synthetic_numbers;
+use vapi_drift::vapi::standin::StandInConfig;
+
+fn desired_doc(live: &Value) -> String {
+    let mut v = live.clone();
+    let obj = v.as_object_mut().expect("object");
+    for k in ["orgId", "createdAt", "updatedAt", "status"] {
+        obj.remove(k);
+    }
+    serde_json::to_string_pretty(&v).expect("json")
+}
+
+fn org(n: usize, tweak: impl FnOnce(&mut StandInConfig)) -> World {
+    let lives = synthetic_numbers(n);
+    let mut cfg = StandInConfig {
+        api_key: KEY.into(),
+        numbers: lives.clone(),
+        ..StandInConfig::default()
+    };
+    tweak(&mut cfg);
+    let w = World::with_config(cfg);
+    let docs: Vec<String> = lives.iter().map(desired_doc).collect();
+    w.desired("numbers.yaml", &docs.join("\n---\n"));
+    w
+}
+
+fn all_in_sync(report: &Value, n: usize) {
+    let numbers = report["numbers"].as_array().expect("numbers");
+    assert_eq!(numbers.len(), n);
+    for number in numbers {
+        assert_eq!(number["status"], "IN_SYNC", "{number}");
+    }
+}
+
+/// The bar: `--rps 20` keeps a stand-in that allows 45 requests in any
+/// one-second window free of 429s, over a run that lasts several seconds.
+#[test]
+fn rps_below_the_org_limit_sees_no_429() {
+    let w = org(110, |cfg| cfg.rate_limit = Some(45));
+    let run = w.check(&["-o", "json", "--rps", "20", "--concurrency", "32"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    all_in_sync(&run.json(), 110);
+    let stats = w.standin.stats();
+    assert_eq!(stats.rate_limited, 0, "429s despite --rps 20");
+    assert_eq!(stats.requests.len(), 110, "no retries were needed");
+}
+
+/// The same org without `--rps`: the limit bites (429s), retries carry every number through.
+#[test]
+fn without_rps_the_org_limit_answers_429_and_retries_still_read_every_number() {
+    let w = org(110, |cfg| cfg.rate_limit = Some(45));
+    let run = w.check(
+        &[
+            "-o",
+            "json",
+            "--concurrency",
+            "32",
+            "--max-retries",
+            "12",
+            "--max-retry-wait",
+            "1",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    all_in_sync(&run.json(), 110);
+    let stats = w.standin.stats();
+    assert!(stats.rate_limited > 0, "the stand-in's limit never bit");
+    assert_eq!(stats.requests.len(), 110 + stats.rate_limited);
+}
+
+/// Latency far past the deadline: nothing is read, the requests in flight are
+/// cancelled (the run ends long before the latency would), and every report is written.
+#[test]
+fn a_deadline_shorter_than_the_latency_leaves_every_number_not_checked_and_writes_every_report() {
+    let w = org(5, |cfg| cfg.latency = Duration::from_secs(60));
+    let json_path = w.path("r.json");
+    let text_path = w.path("r.txt");
+    let started = Instant::now();
+    let run = w.check(
+        &[
+            "--deadline",
+            "1s",
+            "-o",
+            &format!("json={}", json_path.display()),
+            "-o",
+            &format!("text={}", text_path.display()),
+        ],
+        &[],
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(elapsed < Duration::from_secs(30), "cancelled: {elapsed:?}");
+    assert!(run.stderr.contains("deadline (1s) passed: 5 numbers were not checked"), "{}", run.stderr);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).expect("json"))
+        .expect("whole JSON");
+    assert_eq!(report["status"], "incomplete");
+    let numbers = report["numbers"].as_array().expect("numbers");
+    assert_eq!(numbers.len(), 5);
+    for n in numbers {
+        assert_eq!(n["status"], "NOT_CHECKED");
+        assert!(n["error"].as_str().expect("reason").starts_with("deadline"), "{n}");
+    }
+    let text = std::fs::read_to_string(&text_path).expect("text");
+    assert!(text.contains("5 not checked"), "{text}");
+    assert_eq!(text.matches("--deadline passed").count(), 5, "{text}");
+    // Every request that was sent was a first attempt of a distinct number.
+    assert!(w.standin.stats().requests.len() <= 5);
+}
+
+/// A deadline in the middle of a run: what was read is reported as read, the rest
+/// is NOT_CHECKED "deadline", each number once.
+#[test]
+fn a_deadline_mid_run_keeps_what_was_read_and_marks_the_rest() {
+    let w = org(40, |cfg| cfg.latency = Duration::from_millis(300));
+    // 40 numbers, 4 at a time, 0.3 s each: about 3 s in all, against 2 s.
+    let run = w.check(&["-o", "json", "--concurrency", "4", "--deadline", "2s"], &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let numbers = report["numbers"].as_array().expect("numbers");
+    assert_eq!(numbers.len(), 40);
+    let read = numbers.iter().filter(|n| n["status"] == "IN_SYNC").count();
+    let late = numbers
+        .iter()
+        .filter(|n| n["status"] == "NOT_CHECKED" && n["error"].as_str().is_some_and(|e| e.starts_with("deadline")))
+        .count();
+    assert_eq!(read + late, 40, "{report}");
+    assert!(read > 0 && late > 0, "read {read}, late {late}");
+    assert!(run.stderr.contains(&format!("{late} numbers were not checked")), "{}", run.stderr);
+}
+
+#[test]
+fn off_a_terminal_no_progress_reaches_stderr_and_quiet_silences_the_demo() {
+    let w = org(20, |_| {});
+    let run = w.check(&["-o", "json"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "", "nothing on stderr when it is not a terminal");
+
+    let demo = Run::from(
+        std::process::Command::new(env!("CARGO_BIN_EXE_vapi-drift"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["demo", "-q", "-o", "json"])
+            .env("NO_COLOR", "1")
+            .env_remove("VAPI_API_KEY")
+            .output()
+            .expect("runs"),
+    );
+    assert_eq!(demo.code, 0, "{}", demo.stderr);
+    assert_eq!(demo.stderr, "", "-q: the report alone");
+    assert_eq!(demo.json()["summary"]["modified"], 3);
+}
+
+#[test]
+fn bad_rps_and_deadline_values_are_usage_errors_64() {
+    let w = org(1, |_| {});
+    for args in [
+        ["--rps", "0"],
+        ["--rps", "fast"],
+        ["--deadline", "soon"],
+        ["--deadline", "10"],
+        ["--deadline", "0s"],
+    ] {
+        let run = w.check(&args, &[]);
+        assert_eq!(run.code, 64, "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(w.standin.stats().requests.len(), 0);
+}
