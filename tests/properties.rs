@@ -1,0 +1,404 @@
+//! Property tests of the invariants the audit stands on, over phone numbers
+//! generated from the schema's shape (all five providers, a webhook server with
+//! headers, a fallback destination to a number or a SIP URI with SIP headers,
+//! hooks with filters and `do` lists, random unknown keys, nulls, defaults and
+//! alternative spellings that normalize away):
+//!
+//! - normalize is idempotent;
+//! - diff(x, x) is empty, and a number audited against itself is in sync;
+//! - diff(a, b) and diff(b, a) have the same paths with ADD and REMOVE swapped
+//!   (on normalized values, and through `audit::compare` when the path maps are
+//!   the identity and no write-only secret is set on one side only, which is
+//!   when the swap is sound there);
+//! - masking leaves no secret value in any rendered report, whatever the format.
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use vapi_drift::audit::{Audit, compare};
+use vapi_drift::desired::{DesiredNumber, SourceMap};
+use vapi_drift::diff::{Change, differences};
+use vapi_drift::exit::ExitCode;
+use vapi_drift::normalize::{PathMap, normalize, normalize_mapped};
+use vapi_drift::report::{Format, Report};
+
+/// Every generated secret starts with this, and nothing else generated contains it.
+const SECRET_MARK: &str = "zsek";
+
+fn secret() -> impl Strategy<Value = String> {
+    "[a-z0-9]{6,14}".prop_map(|s| format!("{SECRET_MARK}{s}"))
+}
+
+fn word() -> impl Strategy<Value = String> {
+    "[a-y][a-y0-9 _.-]{0,10}"
+}
+
+fn header_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("Authorization".to_string()),
+        Just("authorization".to_string()),
+        Just("X-Tenant".to_string()),
+        Just("x-api-key".to_string()),
+        "X-[A-Ya-y]{1,6}",
+    ]
+}
+
+fn headers() -> impl Strategy<Value = Value> {
+    prop::collection::btree_map(header_name(), secret(), 0..4)
+        .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k, json!(v))).collect()))
+}
+
+fn e164() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        "\\+1415555[0-9]{4}".prop_map(Value::String),
+        "[0-9]{3}".prop_map(|d| json!(format!("+1 (415) 555-0{d}"))),
+        Just(json!("not-a-number")),
+    ]
+}
+
+/// A value that normalizes to itself or to absent, or an integral float.
+fn maybe<T: Strategy<Value = Value>>(s: T) -> impl Strategy<Value = Option<Value>> {
+    prop_oneof![
+        3 => s.prop_map(Some),
+        1 => Just(None),
+        1 => Just(Some(Value::Null)),
+    ]
+}
+
+fn transfer_plan() -> impl Strategy<Value = Value> {
+    (
+        prop_oneof![
+            Just("blind-transfer"),
+            Just("warm-transfer-say-message"),
+            Just("warm-transfer-wait-for-operator-to-speak-first-and-then-say-summary")
+        ],
+        prop_oneof![Just(json!(60)), Just(json!(60.0)), (1u32..600).prop_map(|t| json!(t))],
+        any::<bool>(),
+        maybe(prop_oneof![Just(json!("refer")), Just(json!("bye")), Just(json!("dial"))]),
+    )
+        .prop_map(|(mode, timeout, summary, verb)| {
+            let mut plan = json!({"mode": mode, "timeout": timeout,
+                "summaryPlan": {"enabled": summary, "timeoutSeconds": 5}});
+            if let Some(v) = verb {
+                plan["sipVerb"] = v;
+            }
+            plan
+        })
+}
+
+fn destination() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        (e164(), maybe(transfer_plan()), maybe(word().prop_map(Value::String))).prop_map(
+            |(number, plan, message)| {
+                let mut d = json!({"type": "number", "number": number});
+                if let Some(p) = plan {
+                    d["transferPlan"] = p;
+                }
+                if let Some(m) = message {
+                    d["message"] = m;
+                }
+                d
+            }
+        ),
+        ("[a-z]{1,6}", "[a-zA-Z]{1,8}", headers()).prop_map(|(user, host, sip_headers)| {
+            json!({"type": "sip", "sipUri": format!("sip:{user}@{host}.example.COM"),
+                   "sipHeaders": sip_headers})
+        }),
+    ]
+}
+
+fn hook() -> impl Strategy<Value = Value> {
+    let filter = (
+        prop_oneof![Just("assistant.transferDestinationRequest"), Just("call.endedReason")],
+        prop::collection::vec(word(), 0..4),
+        prop::collection::vec(word(), 0..3),
+    )
+        .prop_map(|(key, one_of, starts_with)| {
+            json!({"type": "oneOf", "key": key, "oneOf": one_of, "startsWith": starts_with})
+        });
+    let action = prop_oneof![
+        word().prop_map(|w| json!({"type": "say", "exact": w})),
+        destination().prop_map(|d| json!({"type": "transfer", "destination": d})),
+        Just(json!({"type": "tool", "toolId": "0f0e0d0c-0b0a-4909-8807-060504030201"})),
+    ];
+    (
+        prop_oneof![
+            Just("call.ringing"),
+            Just("call.ending"),
+            Just("assistant.speech.interrupted"),
+            Just("customer.speech.timeout")
+        ],
+        prop::collection::vec(filter, 0..2),
+        prop::collection::vec(action, 0..3),
+    )
+        .prop_map(|(on, filters, actions)| json!({"on": on, "filters": filters, "do": actions}))
+}
+
+fn server() -> impl Strategy<Value = Value> {
+    (
+        prop_oneof![
+            Just("https://hooks.example.com/vapi"),
+            Just("HTTPS://Hooks.Example.COM:443/vapi"),
+            Just("https://hooks.example.com:8443/a?b=C"),
+            Just("http://localhost/x"),
+            Just("not a url"),
+        ],
+        prop_oneof![Just(json!(20)), Just(json!(20.0)), (1u32..300).prop_map(|t| json!(t))],
+        headers(),
+        maybe(
+            (
+                prop_oneof![Just("fixed"), Just("exponential")],
+                0u32..5,
+                prop::collection::vec(400u16..600, 0..4)
+            )
+                .prop_map(|(t, n, codes)| {
+                    json!({"type": t, "maxRetries": n, "baseDelaySeconds": 1, "excludedStatusCodes": codes})
+                })
+        ),
+        prop::collection::vec("[a-z]{1,5}\\.[a-z]{1,5}", 0..3),
+        maybe(secret().prop_map(Value::String)),
+    )
+        .prop_map(|(url, timeout, headers, backoff, paths, legacy_secret)| {
+            let mut s = json!({"url": url, "timeoutSeconds": timeout, "headers": headers,
+                "encryptedPaths": paths, "staticIpAddressesEnabled": false});
+            if let Some(b) = backoff {
+                s["backoffPlan"] = b;
+            }
+            if let Some(x) = legacy_secret {
+                s["secret"] = x;
+            }
+            s
+        })
+}
+
+/// Any JSON, for unknown keys (the API grows) and for the fuzz-like properties.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|i| json!(i)),
+        (-1e6f64..1e6).prop_map(|f| json!(f)),
+        prop_oneof![Just(json!(3.0)), Just(json!(20.0))],
+        word().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z]{1,6}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A phone number shaped like the schema's, with room for everything normalize handles.
+fn phone_number() -> impl Strategy<Value = Value> {
+    (
+        prop_oneof![
+            Just("twilio"),
+            Just("vonage"),
+            Just("telnyx"),
+            Just("byo-phone-number"),
+            Just("vapi")
+        ],
+        (maybe(word().prop_map(Value::String)), e164(), maybe(any::<bool>().prop_map(Value::Bool))),
+        maybe(server()),
+        maybe(destination()),
+        prop::collection::vec(hook(), 0..4),
+        (
+            maybe(secret().prop_map(Value::String)),
+            maybe(secret().prop_map(Value::String)),
+            maybe(secret().prop_map(|p| json!({"username": "user", "password": p}))),
+        ),
+        prop::collection::btree_map("x[a-z]{1,6}", any_json(), 0..3),
+        maybe(Just(json!("3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"))),
+    )
+        .prop_map(
+            |(provider, (name, number, e164_check), server, fallback, hooks, secrets, extra, assistant)| {
+                let mut doc = Map::new();
+                doc.insert("id".into(), json!("2b9d4c6e-8f10-4a2b-bc3d-4e5f60718293"));
+                doc.insert("provider".into(), json!(provider));
+                doc.insert("number".into(), number);
+                let optional = [
+                    ("name", name),
+                    ("numberE164CheckEnabled", e164_check),
+                    ("server", server),
+                    ("fallbackDestination", fallback),
+                    ("twilioAuthToken", secrets.0),
+                    ("twilioApiSecret", secrets.1),
+                    ("authentication", secrets.2),
+                    ("assistantId", assistant),
+                ];
+                for (k, v) in optional {
+                    if let Some(v) = v {
+                        doc.insert(k.into(), v);
+                    }
+                }
+                doc.insert("hooks".into(), Value::Array(hooks));
+                doc.insert("smsEnabled".into(), json!(true));
+                for (k, v) in extra {
+                    doc.insert(k, v);
+                }
+                Value::Object(doc)
+            },
+        )
+}
+
+/// A live variant of a number: some fields changed, dropped or added, some secrets rotated.
+fn live_variant(doc: Value) -> impl Strategy<Value = Value> {
+    (
+        Just(doc),
+        prop::collection::vec((0usize..64, 0u8..4, any_json(), secret()), 0..4),
+    )
+        .prop_map(|(mut doc, edits)| {
+            for (at, what, value, new_secret) in edits {
+                let obj = doc.as_object_mut().expect("object");
+                let keys: Vec<String> = obj.keys().cloned().collect();
+                let key = keys[at % keys.len()].clone();
+                match what {
+                    0 => {
+                        obj.remove(&key);
+                    }
+                    1 => {
+                        obj.insert(key, value);
+                    }
+                    2 => {
+                        obj.insert(format!("live{at}"), value);
+                    }
+                    _ => {
+                        // Rotate a secret live (or set one the desired side lacks).
+                        doc["server"]["headers"]["Authorization"] = json!(new_secret);
+                    }
+                }
+            }
+            doc
+        })
+}
+
+fn desired_number(doc: Value) -> DesiredNumber {
+    DesiredNumber {
+        id: doc.get("id").and_then(Value::as_str).map(str::to_string),
+        provider: doc
+            .get("provider")
+            .and_then(Value::as_str)
+            .unwrap_or("vapi")
+            .to_string(),
+        name: None,
+        number: None,
+        file: "desired/p.yaml".into(),
+        line: 1,
+        doc,
+        source_map: SourceMap::default(),
+    }
+}
+
+fn swapped(change: Change) -> Change {
+    match change {
+        Change::Add => Change::Remove,
+        Change::Remove => Change::Add,
+        Change::NotEqual => Change::NotEqual,
+    }
+}
+
+/// Every string leaf that carries the secret mark.
+fn secrets_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.contains(SECRET_MARK) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|i| secrets_in(i, out)),
+        Value::Object(obj) => obj.values().for_each(|i| secrets_in(i, out)),
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn normalize_is_idempotent(doc in phone_number()) {
+        let once = normalize(&doc);
+        prop_assert_eq!(normalize(&once), once);
+    }
+
+    #[test]
+    fn normalize_is_idempotent_on_any_json(doc in any_json()) {
+        let once = normalize(&doc);
+        prop_assert_eq!(normalize(&once), once);
+    }
+
+    #[test]
+    fn a_document_has_no_differences_with_itself(doc in phone_number()) {
+        let n = normalize(&doc);
+        prop_assert!(differences(&n, &n).is_empty());
+        // Also spelled differently on one side: the normalized forms still agree.
+        prop_assert!(differences(&n, &normalize(&n)).is_empty());
+        // And a number audited against its own live copy is in sync.
+        let r = compare(desired_number(doc.clone()), &doc);
+        prop_assert!(r.differences.is_empty(), "{:?}", r.differences);
+        prop_assert!(r.diff.is_empty());
+    }
+
+    #[test]
+    fn diff_is_symmetric_with_add_and_remove_swapped(
+        (a, b) in phone_number().prop_flat_map(|a| (Just(a.clone()), live_variant(a)))
+    ) {
+        let (na, nb) = (normalize(&a), normalize(&b));
+        let forward: Vec<_> = differences(&na, &nb)
+            .into_iter()
+            .map(|d| (d.path.to_string(), swapped(d.change)))
+            .collect();
+        let backward: Vec<_> = differences(&nb, &na)
+            .into_iter()
+            .map(|d| (d.path.to_string(), d.change))
+            .collect();
+        prop_assert_eq!(&forward, &backward);
+
+        // Through the audit, paths are mapped back to each side's spelling; the
+        // swap holds when neither side had anything renamed (hooks already in
+        // event order, header names already lower case).
+        // event order, header names already lower case) and no write-only secret
+        // was set on one side only (that one is unverifiable, by design one-sided).
+        let identity = |v: &Value| normalize_mapped(v).1 == PathMap::default();
+        let there = compare(desired_number(a.clone()), &b);
+        let back = compare(desired_number(b.clone()), &a);
+        if identity(&a) && identity(&b) && there.unverifiable.is_empty() && back.unverifiable.is_empty() {
+            let f: Vec<_> = there
+                .differences
+                .into_iter()
+                .map(|d| (d.path.to_string(), swapped(d.change)))
+                .collect();
+            let r: Vec<_> = back
+                .differences
+                .into_iter()
+                .map(|d| (d.path.to_string(), d.change))
+                .collect();
+            let mut f_sorted = f.clone();
+            let mut r_sorted = r.clone();
+            f_sorted.sort();
+            r_sorted.sort();
+            prop_assert_eq!(f_sorted, r_sorted);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn no_secret_value_reaches_any_rendered_report(
+        (desired, live) in phone_number().prop_flat_map(|a| (Just(a.clone()), live_variant(a)))
+    ) {
+        let mut secrets = Vec::new();
+        secrets_in(&desired, &mut secrets);
+        secrets_in(&live, &mut secrets);
+        let result = compare(desired_number(desired), &live);
+        let audit = Audit { results: vec![result], fatal: None };
+        let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit), exit_code: 2 };
+        for (name, format) in Format::ALL {
+            for color in [false, true] {
+                let text = format.render(&report, color);
+                for s in &secrets {
+                    prop_assert!(!text.contains(s.as_str()), "{} report leaks {}:\n{}", name, s, text);
+                }
+                prop_assert!(!text.contains(SECRET_MARK), "{} report leaks a secret:\n{}", name, text);
+            }
+        }
+    }
+}
