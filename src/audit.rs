@@ -58,7 +58,8 @@ pub struct AuditOptions {
 }
 
 /// The reason of a number the deadline left unread. It starts with "deadline".
-pub const DEADLINE_REASON: &str = "deadline: the run's --deadline passed before this number was read";
+pub const DEADLINE_REASON: &str =
+    "deadline: the run's --deadline passed before this number was read";
 
 /// Fetches and compares every desired number.
 pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptions) -> Audit {

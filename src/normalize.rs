@@ -153,7 +153,7 @@ pub fn normalize_mapped(doc: &Value) -> (Value, PathMap) {
         map: PathMap::default(),
     };
     let Some(obj) = doc.as_object() else {
-        let v = walk.canonical(doc, Ctx::Other, &Pointer::root(), &Pointer::root());
+        let v = walk.canonical(doc, Ctx::Other, &mut Vec::new(), &mut Vec::new());
         return (v.unwrap_or(Value::Null), walk.map);
     };
     let is_vapi = obj.get("provider").and_then(Value::as_str) == Some("vapi");
@@ -166,9 +166,13 @@ pub fn normalize_mapped(doc: &Value) -> (Value, PathMap) {
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let root = Pointer::root();
     let v = walk
-        .canonical(&Value::Object(kept), Ctx::Root, &root, &root)
+        .canonical(
+            &Value::Object(kept),
+            Ctx::Root,
+            &mut Vec::new(),
+            &mut Vec::new(),
+        )
         .unwrap_or_else(|| Value::Object(Map::new()));
     (v, walk.map)
 }
@@ -178,14 +182,23 @@ struct Walk {
 }
 
 impl Walk {
+    fn rename(&mut self, path: &[String], orig: &[String]) {
+        self.map.renamed.insert(
+            Pointer::from_segments(path.to_vec()),
+            Pointer::from_segments(orig.to_vec()),
+        );
+    }
+
     /// Canonical form of one value; `None` means "same as absent".
-    /// `path` is where it lands in the normalized document, `orig` where it was.
+    /// `path` is where it lands in the normalized document, `orig` where it was:
+    /// segment stacks, pushed and popped on the way down and up (a `Pointer` is
+    /// only made for a renamed path; cloning one per node was most of the cost).
     fn canonical(
         &mut self,
         value: &Value,
         ctx: Ctx,
-        path: &Pointer,
-        orig: &Pointer,
+        path: &mut Vec<String>,
+        orig: &mut Vec<String>,
     ) -> Option<Value> {
         match value {
             Value::Null => None,
@@ -207,12 +220,17 @@ impl Walk {
                     .iter()
                     .enumerate()
                     .map(|(j, &i)| {
-                        let (p, o) = (path.index(j), orig.index(i));
+                        path.push(j.to_string());
+                        orig.push(i.to_string());
                         if i != j {
-                            self.map.renamed.insert(p.clone(), o.clone());
+                            self.rename(path, orig);
                         }
-                        self.canonical(&items[i], ctx, &p, &o)
-                            .unwrap_or(Value::Null)
+                        let v = self
+                            .canonical(&items[i], ctx, path, orig)
+                            .unwrap_or(Value::Null);
+                        path.pop();
+                        orig.pop();
+                        v
                     })
                     .collect();
                 (!out.is_empty()).then_some(Value::Array(out))
@@ -227,11 +245,15 @@ impl Walk {
                     } else {
                         k.clone()
                     };
-                    let (p, o) = (path.child(&key), orig.child(k));
+                    path.push(key.clone());
+                    orig.push(k.clone());
                     if key != *k {
-                        self.map.renamed.insert(p.clone(), o.clone());
+                        self.rename(path, orig);
                     }
-                    let Some(mut v) = self.canonical(v, child_ctx(ctx, k), &p, &o) else {
+                    let canonical = self.canonical(v, child_ctx(ctx, k), path, orig);
+                    path.pop();
+                    orig.pop();
+                    let Some(mut v) = canonical else {
                         continue;
                     };
                     v = match (ctx, k.as_str()) {

@@ -63,7 +63,13 @@ impl Pointer {
 impl fmt::Display for Pointer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for seg in &self.0 {
-            write!(f, "/{}", seg.replace('~', "~0").replace('/', "~1"))?;
+            f.write_str("/")?;
+            if seg.contains(['~', '/']) {
+                f.write_str(&seg.replace('~', "~0").replace('/', "~1"))?;
+            } else {
+                // The common case, without the two copies `replace` makes.
+                f.write_str(seg)?;
+            }
         }
         Ok(())
     }

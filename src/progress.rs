@@ -62,9 +62,8 @@ impl Progress {
         if !self.bar.is_hidden() {
             let drifted = self.drifted.load(Ordering::Relaxed);
             let not_checked = self.not_checked.load(Ordering::Relaxed);
-            self.bar.set_message(format!(
-                "{drifted} drifted, {not_checked} not checked"
-            ));
+            self.bar
+                .set_message(format!("{drifted} drifted, {not_checked} not checked"));
         }
         self.bar.inc(1);
     }

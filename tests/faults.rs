@@ -100,7 +100,9 @@ fn audit(w: &World, args: &[&str]) -> Audited {
         .unwrap_or_else(|e| panic!("the JSON report is not whole ({e}):\n{json_text}"));
     let text = std::fs::read_to_string(&text_path).expect("the text report was written");
     for secret in [KEY] {
-        assert!(!run.stderr.contains(secret) && !json_text.contains(secret) && !text.contains(secret));
+        assert!(
+            !run.stderr.contains(secret) && !json_text.contains(secret) && !text.contains(secret)
+        );
     }
     Audited {
         code: run.code,
@@ -119,10 +121,15 @@ fn assert_whole(a: &Audited, ids: &[String]) {
         .iter()
         .map(|n| n["id"].as_str().expect("id"))
         .collect();
-    assert_eq!(listed, ids, "the JSON report lists each desired number once, in order");
+    assert_eq!(
+        listed, ids,
+        "the JSON report lists each desired number once, in order"
+    );
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for n in numbers {
-        *counts.entry(n["status"].as_str().expect("status")).or_default() += 1;
+        *counts
+            .entry(n["status"].as_str().expect("status"))
+            .or_default() += 1;
     }
     let count = |s: &str| counts.get(s).copied().unwrap_or(0);
     let summary = &a.json["summary"];
@@ -155,7 +162,11 @@ fn assert_whole(a: &Audited, ids: &[String]) {
         if n["status"] == "IN_SYNC" {
             assert!(times <= 1, "{id} listed {times} times in the text report");
         } else {
-            assert_eq!(times, 1, "{id} ({}) in the text report:\n{}", n["status"], a.text);
+            assert_eq!(
+                times, 1,
+                "{id} ({}) in the text report:\n{}",
+                n["status"], a.text
+            );
         }
     }
 }
@@ -234,7 +245,10 @@ fn a_500_for_ever_is_not_checked_after_the_last_retry_and_the_others_are_read() 
     assert_whole(&a, &ids);
     assert_eq!(a.status(&ids[2]), "NOT_CHECKED");
     let error = a.error(&ids[2]);
-    assert!(error.contains("HTTP 500") && error.contains("4 attempts"), "{error}");
+    assert!(
+        error.contains("HTTP 500") && error.contains("4 attempts"),
+        "{error}"
+    );
     assert_eq!(requests_for(&w, &ids[2]), 4);
     for id in [&ids[0], &ids[1], &ids[3]] {
         assert_eq!(a.status(id), "IN_SYNC");
@@ -254,7 +268,11 @@ fn a_connection_reset_mid_body_is_retried_and_one_that_persists_is_not_checked()
     assert_eq!(a.status(&ids[0]), "IN_SYNC");
     assert_eq!(requests_for(&w, &ids[0]), 2);
     assert_eq!(a.status(&ids[3]), "NOT_CHECKED");
-    assert!(a.error(&ids[3]).contains("3 attempts"), "{}", a.error(&ids[3]));
+    assert!(
+        a.error(&ids[3]).contains("3 attempts"),
+        "{}",
+        a.error(&ids[3])
+    );
     assert_eq!(requests_for(&w, &ids[3]), 3);
 }
 
@@ -271,7 +289,10 @@ fn a_truncated_body_is_retried_and_one_that_persists_is_not_checked() {
     assert_eq!(a.status(&ids[1]), "IN_SYNC");
     assert_eq!(a.status(&ids[2]), "NOT_CHECKED");
     let error = a.error(&ids[2]);
-    assert!(error.contains("cut off") && error.contains("3 attempts"), "{error}");
+    assert!(
+        error.contains("cut off") && error.contains("3 attempts"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -282,7 +303,11 @@ fn malformed_json_is_not_checked_without_a_retry() {
     assert_eq!(a.code, 3, "{}", a.stderr);
     assert_whole(&a, &ids);
     assert_eq!(a.status(&ids[1]), "NOT_CHECKED");
-    assert!(a.error(&ids[1]).contains("not valid JSON"), "{}", a.error(&ids[1]));
+    assert!(
+        a.error(&ids[1]).contains("not valid JSON"),
+        "{}",
+        a.error(&ids[1])
+    );
     assert_eq!(requests_for(&w, &ids[1]), 1);
     assert_eq!(a.status(&ids[0]), "IN_SYNC");
 }
@@ -296,7 +321,10 @@ fn an_html_error_page_with_status_200_is_not_checked() {
     assert_whole(&a, &ids);
     assert_eq!(a.status(&ids[0]), "NOT_CHECKED");
     let error = a.error(&ids[0]);
-    assert!(error.contains("not valid JSON") && error.contains("text/html"), "{error}");
+    assert!(
+        error.contains("not valid JSON") && error.contains("text/html"),
+        "{error}"
+    );
     assert_eq!(a.status(&ids[2]), "IN_SYNC");
 }
 
@@ -307,15 +335,29 @@ fn valid_json_that_is_not_a_phone_number_is_not_checked() {
     skype["id"] = json!(ids[0]);
     skype["provider"] = json!("skype");
     w.standin.inject(&ids[0], vec![Fault::Body(skype)]);
-    w.standin
-        .inject(&ids[1], vec![Fault::Body(json!([{"id": ids[1], "provider": "vonage"}]))]);
+    w.standin.inject(
+        &ids[1],
+        vec![Fault::Body(json!([{"id": ids[1], "provider": "vonage"}]))],
+    );
     w.standin.inject(&ids[2], vec![Fault::Body(json!("ok"))]);
     let a = audit(&w, &FAST);
     assert_eq!(a.code, 3, "{}", a.stderr);
     assert_whole(&a, &ids);
-    assert!(a.error(&ids[0]).contains("unknown provider \"skype\""), "{}", a.error(&ids[0]));
-    assert!(a.error(&ids[1]).contains("got a list"), "{}", a.error(&ids[1]));
-    assert!(a.error(&ids[2]).contains("got a string"), "{}", a.error(&ids[2]));
+    assert!(
+        a.error(&ids[0]).contains("unknown provider \"skype\""),
+        "{}",
+        a.error(&ids[0])
+    );
+    assert!(
+        a.error(&ids[1]).contains("got a list"),
+        "{}",
+        a.error(&ids[1])
+    );
+    assert!(
+        a.error(&ids[2]).contains("got a string"),
+        "{}",
+        a.error(&ids[2])
+    );
     assert_eq!(a.status(&ids[3]), "IN_SYNC");
 }
 
@@ -329,7 +371,11 @@ fn a_hang_past_the_timeout_is_not_checked_and_the_others_go_on() {
     assert_eq!(a.code, 3, "{}", a.stderr);
     assert_whole(&a, &ids);
     assert_eq!(a.status(&ids[4]), "NOT_CHECKED");
-    assert!(a.error(&ids[4]).contains("timed out"), "{}", a.error(&ids[4]));
+    assert!(
+        a.error(&ids[4]).contains("timed out"),
+        "{}",
+        a.error(&ids[4])
+    );
     assert_eq!(requests_for(&w, &ids[4]), 2);
     for (i, id) in ids.iter().enumerate() {
         if i != 4 {
@@ -352,7 +398,11 @@ fn a_slow_trickling_body_past_the_timeout_is_not_checked() {
     assert_eq!(a.code, 3, "{}", a.stderr);
     assert_whole(&a, &ids);
     assert_eq!(a.status(&ids[0]), "NOT_CHECKED");
-    assert!(a.error(&ids[0]).contains("timed out"), "{}", a.error(&ids[0]));
+    assert!(
+        a.error(&ids[0]).contains("timed out"),
+        "{}",
+        a.error(&ids[0])
+    );
     assert_eq!(a.status(&ids[1]), "IN_SYNC");
 }
 
@@ -368,7 +418,11 @@ fn a_slow_trickling_body_within_the_timeout_is_read_in_sync() {
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert_whole(&a, &ids);
     assert!(ids.iter().all(|id| a.status(id) == "IN_SYNC"));
-    assert_eq!(requests_for(&w, &ids[0]), 1, "read whole on the first attempt");
+    assert_eq!(
+        requests_for(&w, &ids[0]),
+        1,
+        "read whole on the first attempt"
+    );
 }
 
 #[test]
@@ -379,13 +433,19 @@ fn a_key_revoked_on_the_tenth_request_stops_the_run_reports_what_was_read_and_ex
     assert!(a.stderr.contains("API key was rejected"), "{}", a.stderr);
     assert_eq!(a.json["status"], "error");
     assert!(
-        a.json["error"].as_str().expect("error").contains("rejected"),
+        a.json["error"]
+            .as_str()
+            .expect("error")
+            .contains("rejected"),
         "{}",
         a.json
     );
     assert_whole(&a, &ids);
     let in_sync = ids.iter().filter(|id| a.status(id) == "IN_SYNC").count();
-    let not_checked = ids.iter().filter(|id| a.status(id) == "NOT_CHECKED").count();
+    let not_checked = ids
+        .iter()
+        .filter(|id| a.status(id) == "NOT_CHECKED")
+        .count();
     // The nine requests before the revocation were answered; nothing else was read.
     assert_eq!(in_sync, 9);
     assert_eq!(not_checked, 21);

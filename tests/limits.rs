@@ -99,7 +99,12 @@ fn a_deadline_shorter_than_the_latency_leaves_every_number_not_checked_and_write
     let elapsed = started.elapsed();
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(elapsed < Duration::from_secs(30), "cancelled: {elapsed:?}");
-    assert!(run.stderr.contains("deadline (1s) passed: 5 numbers were not checked"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("deadline (1s) passed: 5 numbers were not checked"),
+        "{}",
+        run.stderr
+    );
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).expect("json"))
         .expect("whole JSON");
     assert_eq!(report["status"], "incomplete");
@@ -107,7 +112,10 @@ fn a_deadline_shorter_than_the_latency_leaves_every_number_not_checked_and_write
     assert_eq!(numbers.len(), 5);
     for n in numbers {
         assert_eq!(n["status"], "NOT_CHECKED");
-        assert!(n["error"].as_str().expect("reason").starts_with("deadline"), "{n}");
+        assert!(
+            n["error"].as_str().expect("reason").starts_with("deadline"),
+            "{n}"
+        );
     }
     let text = std::fs::read_to_string(&text_path).expect("text");
     assert!(text.contains("5 not checked"), "{text}");
@@ -122,7 +130,10 @@ fn a_deadline_shorter_than_the_latency_leaves_every_number_not_checked_and_write
 fn a_deadline_mid_run_keeps_what_was_read_and_marks_the_rest() {
     let w = org(40, |cfg| cfg.latency = Duration::from_millis(300));
     // 40 numbers, 4 at a time, 0.3 s each: about 3 s in all, against 2 s.
-    let run = w.check(&["-o", "json", "--concurrency", "4", "--deadline", "2s"], &[]);
+    let run = w.check(
+        &["-o", "json", "--concurrency", "4", "--deadline", "2s"],
+        &[],
+    );
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report = run.json();
     let numbers = report["numbers"].as_array().expect("numbers");
@@ -130,11 +141,21 @@ fn a_deadline_mid_run_keeps_what_was_read_and_marks_the_rest() {
     let read = numbers.iter().filter(|n| n["status"] == "IN_SYNC").count();
     let late = numbers
         .iter()
-        .filter(|n| n["status"] == "NOT_CHECKED" && n["error"].as_str().is_some_and(|e| e.starts_with("deadline")))
+        .filter(|n| {
+            n["status"] == "NOT_CHECKED"
+                && n["error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("deadline"))
+        })
         .count();
     assert_eq!(read + late, 40, "{report}");
     assert!(read > 0 && late > 0, "read {read}, late {late}");
-    assert!(run.stderr.contains(&format!("{late} numbers were not checked")), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{late} numbers were not checked")),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -142,7 +163,10 @@ fn off_a_terminal_no_progress_reaches_stderr_and_quiet_silences_the_demo() {
     let w = org(20, |_| {});
     let run = w.check(&["-o", "json"], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr, "", "nothing on stderr when it is not a terminal");
+    assert_eq!(
+        run.stderr, "",
+        "nothing on stderr when it is not a terminal"
+    );
 
     let demo = Run::from(
         std::process::Command::new(env!("CARGO_BIN_EXE_vapi-drift"))

@@ -71,9 +71,17 @@ fn transfer_plan() -> impl Strategy<Value = Value> {
             Just("warm-transfer-say-message"),
             Just("warm-transfer-wait-for-operator-to-speak-first-and-then-say-summary")
         ],
-        prop_oneof![Just(json!(60)), Just(json!(60.0)), (1u32..600).prop_map(|t| json!(t))],
+        prop_oneof![
+            Just(json!(60)),
+            Just(json!(60.0)),
+            (1u32..600).prop_map(|t| json!(t))
+        ],
         any::<bool>(),
-        maybe(prop_oneof![Just(json!("refer")), Just(json!("bye")), Just(json!("dial"))]),
+        maybe(prop_oneof![
+            Just(json!("refer")),
+            Just(json!("bye")),
+            Just(json!("dial"))
+        ]),
     )
         .prop_map(|(mode, timeout, summary, verb)| {
             let mut plan = json!({"mode": mode, "timeout": timeout,
@@ -87,8 +95,12 @@ fn transfer_plan() -> impl Strategy<Value = Value> {
 
 fn destination() -> impl Strategy<Value = Value> {
     prop_oneof![
-        (e164(), maybe(transfer_plan()), maybe(word().prop_map(Value::String))).prop_map(
-            |(number, plan, message)| {
+        (
+            e164(),
+            maybe(transfer_plan()),
+            maybe(word().prop_map(Value::String))
+        )
+            .prop_map(|(number, plan, message)| {
                 let mut d = json!({"type": "number", "number": number});
                 if let Some(p) = plan {
                     d["transferPlan"] = p;
@@ -97,8 +109,7 @@ fn destination() -> impl Strategy<Value = Value> {
                     d["message"] = m;
                 }
                 d
-            }
-        ),
+            }),
         ("[a-z]{1,6}", "[a-zA-Z]{1,8}", headers()).prop_map(|(user, host, sip_headers)| {
             json!({"type": "sip", "sipUri": format!("sip:{user}@{host}.example.COM"),
                    "sipHeaders": sip_headers})
@@ -199,7 +210,11 @@ fn phone_number() -> impl Strategy<Value = Value> {
             Just("byo-phone-number"),
             Just("vapi")
         ],
-        (maybe(word().prop_map(Value::String)), e164(), maybe(any::<bool>().prop_map(Value::Bool))),
+        (
+            maybe(word().prop_map(Value::String)),
+            e164(),
+            maybe(any::<bool>().prop_map(Value::Bool)),
+        ),
         maybe(server()),
         maybe(destination()),
         prop::collection::vec(hook(), 0..4),
@@ -212,7 +227,16 @@ fn phone_number() -> impl Strategy<Value = Value> {
         maybe(Just(json!("3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"))),
     )
         .prop_map(
-            |(provider, (name, number, e164_check), server, fallback, hooks, secrets, extra, assistant)| {
+            |(
+                provider,
+                (name, number, e164_check),
+                server,
+                fallback,
+                hooks,
+                secrets,
+                extra,
+                assistant,
+            )| {
                 let mut doc = Map::new();
                 doc.insert("id".into(), json!("2b9d4c6e-8f10-4a2b-bc3d-4e5f60718293"));
                 doc.insert("provider".into(), json!(provider));

@@ -165,12 +165,8 @@ impl Client {
                             "{reason} (gave up after {tries} attempt{plural})"
                         )));
                     }
-                    let wait = retry_wait(
-                        wait,
-                        self.cfg.retry_base,
-                        attempt,
-                        self.cfg.max_retry_wait,
-                    );
+                    let wait =
+                        retry_wait(wait, self.cfg.retry_base, attempt, self.cfg.max_retry_wait);
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
@@ -479,7 +475,11 @@ mod tests {
                 seen.insert(d);
             }
         }
-        assert!(seen.len() > 100, "jitter: only {} distinct waits", seen.len());
+        assert!(
+            seen.len() > 100,
+            "jitter: only {} distinct waits",
+            seen.len()
+        );
         let small_cap = Duration::from_millis(300);
         assert!(retry_wait(None, base, 6, small_cap) == small_cap);
     }

@@ -79,7 +79,11 @@ mod tests {
             limit.acquire().await;
         }
         // The full bucket goes at once: no wait worth the name.
-        assert!(start.elapsed() < Duration::from_millis(40), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_millis(40),
+            "{:?}",
+            start.elapsed()
+        );
         // The next 10 take 10 * 50 ms (a lower bound: a timer never fires early).
         for _ in 0..10 {
             limit.acquire().await;
@@ -98,6 +102,10 @@ mod tests {
         limit.acquire().await;
         limit.acquire().await;
         // 1 s (floor(1.33)) bucket of one, then 0.75 s.
-        assert!(start.elapsed() >= Duration::from_millis(700), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(700),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }
