@@ -22,7 +22,8 @@ impl ExitCode {
     }
 
     /// The exit code an audit earns: a stopped run is an error; drift wins over
-    /// numbers that could not be checked.
+    /// numbers that could not be checked. Under `--unmanaged fail`, unmanaged
+    /// numbers are drift, and an org that could not be read whole is incomplete.
     pub fn for_audit(audit: &Audit) -> ExitCode {
         if audit.fatal.is_some() {
             ExitCode::Error
@@ -30,9 +31,12 @@ impl ExitCode {
             .results
             .iter()
             .any(|r| matches!(r.status, Status::Modified | Status::Missing))
+            || audit.unmanaged.is_drift()
         {
             ExitCode::Drift
-        } else if audit.results.iter().any(|r| r.status == Status::NotChecked) {
+        } else if audit.results.iter().any(|r| r.status == Status::NotChecked)
+            || audit.unmanaged.is_incomplete()
+        {
             ExitCode::Incomplete
         } else {
             ExitCode::InSync

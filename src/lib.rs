@@ -7,6 +7,8 @@ pub mod cli;
 pub mod desired;
 pub mod diff;
 pub mod exit;
+pub mod export;
+pub mod inventory;
 pub mod normalize;
 pub mod pointer;
 pub mod report;

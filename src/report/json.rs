@@ -17,10 +17,16 @@ pub fn render(report: &Report) -> String {
         doc.insert("error".into(), json!(reason));
     }
     doc.insert("summary".into(), json!(report.summary()));
+    let unmanaged = &report.audit.unmanaged;
+    doc.insert("unmanaged_check".into(), json!(unmanaged.check.word()));
+    if let Some(reason) = unmanaged.check.reason() {
+        doc.insert("unmanaged_check_reason".into(), json!(reason));
+    }
     doc.insert(
         "numbers".into(),
         Value::Array(report.audit.results.iter().map(number).collect()),
     );
+    doc.insert("unmanaged".into(), json!(unmanaged.numbers));
     let mut text =
         serde_json::to_string_pretty(&Value::Object(doc)).expect("a JSON value always serialises");
     text.push('\n');
