@@ -147,6 +147,7 @@ pub fn load(
         }
     }
     check_unique_ids(&numbers, &mut errors);
+    errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
     if errors.is_empty() {
         Ok(numbers)
     } else {
@@ -181,9 +182,6 @@ pub fn load_text(
         };
         let before = errors.len();
         let doc = convert(&node, &Pointer::root(), &mut source_map, env, file, errors);
-        if errors.len() > before {
-            continue;
-        }
         let issues = schema::validate_phone_number(&doc);
         for issue in &issues {
             let pos = match &issue.kind {
@@ -323,7 +321,8 @@ fn convert(
                     pos: Some(node.pos),
                     message: format!("{message} at {path}"),
                 });
-                Value::Null
+                // Keep the text as written so the schema still checks the rest.
+                Value::String(s.clone())
             }
         },
         NodeKind::Seq(items) => Value::Array(
