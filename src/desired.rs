@@ -73,6 +73,11 @@ impl SourceMap {
     pub fn contains(&self, path: &Pointer) -> bool {
         path.is_root() || self.entries.contains_key(path)
     }
+
+    /// Every path the document declares (each key and list item).
+    pub fn declared_paths(&self) -> impl Iterator<Item = &Pointer> {
+        self.entries.keys()
+    }
 }
 
 /// A problem in a desired file, with its position when known.
@@ -181,8 +186,22 @@ pub fn load_text(
             entries: BTreeMap::new(),
         };
         let before = errors.len();
-        let doc = convert(&node, &Pointer::root(), &mut source_map, env, file, errors);
-        let issues = schema::validate_phone_number(&doc);
+        let mut unset = Vec::new();
+        let doc = convert(
+            &node,
+            &Pointer::root(),
+            &mut source_map,
+            env,
+            file,
+            &mut unset,
+            errors,
+        );
+        // A value whose variable is unset was reported already; its raw text would
+        // only add a misleading length or format complaint.
+        let issues: Vec<schema::Issue> = schema::validate_phone_number(&doc)
+            .into_iter()
+            .filter(|i| !unset.contains(&i.path))
+            .collect();
         for issue in &issues {
             let pos = match &issue.kind {
                 // A missing key is reported where its parent mapping starts.
@@ -307,6 +326,7 @@ fn convert(
     map: &mut SourceMap,
     env: &dyn Fn(&str) -> Option<String>,
     file: &str,
+    unset: &mut Vec<Pointer>,
     errors: &mut Vec<ConfigError>,
 ) -> Value {
     match &node.kind {
@@ -322,6 +342,7 @@ fn convert(
                     message: format!("{message} at {path}"),
                 });
                 // Keep the text as written so the schema still checks the rest.
+                unset.push(path.clone());
                 Value::String(s.clone())
             }
         },
@@ -332,7 +353,7 @@ fn convert(
                 .map(|(i, item)| {
                     let p = path.index(i);
                     map.entries.insert(p.clone(), item.pos);
-                    convert(item, &p, map, env, file, errors)
+                    convert(item, &p, map, env, file, unset, errors)
                 })
                 .collect(),
         ),
@@ -342,7 +363,10 @@ fn convert(
                 .map(|(key, value)| {
                     let p = path.child(&key.name);
                     map.entries.insert(p.clone(), key.pos);
-                    (key.name.clone(), convert(value, &p, map, env, file, errors))
+                    (
+                        key.name.clone(),
+                        convert(value, &p, map, env, file, unset, errors),
+                    )
                 })
                 .collect(),
         ),
