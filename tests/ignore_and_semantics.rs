@@ -3,16 +3,8 @@
 
 mod common;
 
-use common::{World, example, paths_of};
+use common::{World, desired_from, example, paths_of};
 use serde_json::{Value, json};
-
-fn desired_from(live: &Value) -> String {
-    let mut v = live.clone();
-    for k in ["orgId", "createdAt", "updatedAt", "status"] {
-        v.as_object_mut().expect("object").remove(k);
-    }
-    serde_json::to_string_pretty(&v).expect("json")
-}
 
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()

@@ -3,17 +3,9 @@
 
 mod common;
 
-use common::{World, example};
-use serde_json::{Value, json};
+use common::{World, desired_from, example};
+use serde_json::json;
 use vapi_drift::vapi::standin::Fault;
-
-fn desired_from(live: &Value) -> String {
-    let mut v = live.clone();
-    for k in ["orgId", "createdAt", "updatedAt", "status"] {
-        v.as_object_mut().expect("object").remove(k);
-    }
-    serde_json::to_string_pretty(&v).expect("json")
-}
 
 /// IN_SYNC (telnyx, with a health warning), MODIFIED (vonage: fallback number and a
 /// rotated webhook secret; twilio: a hook added live), MISSING (vapi-pstn),
