@@ -111,16 +111,33 @@ pub fn existing(files: &[ExportFile]) -> Vec<&Path> {
         .collect()
 }
 
-/// Writes every file (each atomically); the errors name the files.
+/// Writers at once: each atomic write waits for its file to reach the disk, so
+/// an org of thousands of numbers is written by several threads.
+const WRITERS: usize = 8;
+
+/// Writes every file (each atomically); the errors name the files, in file order.
 pub fn write(files: &[ExportFile]) -> Vec<String> {
-    files
-        .iter()
-        .filter_map(|f| {
-            write_atomically(&f.path, f.text.as_bytes())
-                .err()
-                .map(|e| format!("cannot write {}: {e}", f.path.display()))
-        })
-        .collect()
+    let chunk = files.len().div_ceil(WRITERS).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|f| {
+                            write_atomically(&f.path, f.text.as_bytes())
+                                .err()
+                                .map(|e| format!("cannot write {}: {e}", f.path.display()))
+                        })
+                        .collect::<Vec<String>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a writer thread does not panic"))
+            .collect()
+    })
 }
 
 fn text(n: &Value, key: &str) -> Option<String> {

@@ -16,6 +16,7 @@
 
 use crate::audit::{self, Audit, AuditOptions, Source, Status};
 use crate::desired::{ConfigError, ConfigErrors, DesiredNumber};
+use crate::ignore::IgnoreSet;
 use crate::normalize::{comparable_number, e164};
 use crate::pointer::Pointer;
 use crate::vapi::client::{Client, FetchError};
@@ -358,6 +359,17 @@ pub fn lookup_errors(numbers: &[DesiredNumber]) -> Vec<ConfigError> {
         .collect()
 }
 
+/// The live numbers a desired document without an `id` matches (by number or sipUri).
+pub fn find_live<'a>(numbers: &'a [Value], d: &DesiredNumber) -> Vec<&'a Value> {
+    let Some(key) = lookup_key(d) else {
+        return Vec::new();
+    };
+    numbers
+        .iter()
+        .filter(|n| live_keys(n).contains(&key))
+        .collect()
+}
+
 /// The reason a run stops when a live number belongs to another org than `expected`.
 pub fn foreign_org<'a>(
     numbers: impl IntoIterator<Item = &'a Value>,
@@ -414,6 +426,8 @@ pub struct InventoryOptions {
     pub selectors: Selectors,
     pub expect_org: Option<String>,
     pub concurrency: usize,
+    /// Handed to the audit (see `ignore`).
+    pub ignore: IgnoreSet,
 }
 
 impl Default for InventoryOptions {
@@ -425,6 +439,7 @@ impl Default for InventoryOptions {
             selectors: Selectors::default(),
             expect_org: None,
             concurrency: 8,
+            ignore: IgnoreSet::default(),
         }
     }
 }
@@ -464,6 +479,7 @@ pub async fn run(
         .partition(|d| opts.selectors.selects_desired(d));
     let audit_opts = AuditOptions {
         concurrency: opts.concurrency,
+        ignore: opts.ignore.clone(),
         expect_org: opts.expect_org.clone(),
     };
     if opts.fetch == FetchMode::Get {

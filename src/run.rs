@@ -3,26 +3,29 @@
 
 use crate::audit::Audit;
 use crate::cli::{
-    CheckArgs, Cli, Command, DemoArgs, ExportArgs, FetchArgs, InventoryArgs, ReportArgs,
-    StandInArgs, ValidateArgs,
+    CheckArgs, Cli, Command, DemoArgs, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
+    ReportArgs, RuleArgs, StandInArgs, ValidateArgs,
 };
 use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule};
-use crate::exit::ExitCode;
+use crate::exit::{ExitCode, Policy};
 use crate::export;
+use crate::ignore::{self, IgnoreSet};
 use crate::inventory::{self, InventoryOptions, Selectors, UnmanagedAllow};
 use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
-use crate::vapi::client::{Client, ClientConfig};
+use crate::vapi::client::{Client, ClientConfig, FetchError};
 use crate::vapi::demo;
 use crate::vapi::standin::{StandIn, StandInConfig};
+use crate::{explain, normalize};
 use anyhow::{Context, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Check(args) => check(args).await,
         Command::Validate(args) => Ok(validate(args)),
+        Command::Explain(args) => explain(args).await,
         Command::Export(args) => export(args).await,
         Command::Demo(args) => demo(args).await,
         Command::StandIn(args) => stand_in(args).await,
@@ -125,15 +128,21 @@ fn expected_org(org: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-fn inventory_options(args: &InventoryArgs, fetch: &FetchArgs) -> anyhow::Result<InventoryOptions> {
+fn inventory_options(
+    args: &InventoryArgs,
+    fetch: &FetchArgs,
+    ignore: IgnoreSet,
+) -> anyhow::Result<InventoryOptions> {
+    // The unmanaged allow list: `--allow-unmanaged`, and the ignore file's `unmanaged:` globs.
+    let allow = [args.allow_unmanaged.as_slice(), ignore.unmanaged.as_slice()].concat();
     Ok(InventoryOptions {
         fetch: args.fetch,
         unmanaged: args.unmanaged,
-        // The allow list: `--allow-unmanaged`, and the ignore file's `unmanaged:` globs.
-        allow: UnmanagedAllow::new(&args.allow_unmanaged)?,
+        allow: UnmanagedAllow::new(&allow)?,
         selectors: Selectors::new(&args.only, &args.exclude)?,
         expect_org: expected_org(&args.expect_org),
         concurrency: fetch.concurrency as usize,
+        ignore,
     })
 }
 
@@ -143,23 +152,54 @@ async fn check(args: CheckArgs) -> anyhow::Result<i32> {
         eprintln!("error: {why}");
         return Ok(ExitCode::Usage.code());
     }
-    let opts = inventory_options(&args.inventory, &args.fetch)?;
     let numbers = match load_desired(&args.paths, &process_env) {
         Ok(n) => n,
         Err(code) => return Ok(code),
     };
-    let client = Client::new(client_config(args.base_url, api_key()?, &args.fetch))?;
+    let key = api_key()?;
+    let ignore = match load_rules(&args.rules, &numbers) {
+        Ok(set) => set,
+        Err(code) => return Ok(code),
+    };
+    let opts = inventory_options(&args.inventory, &args.fetch, ignore)?;
+    let client = Client::new(client_config(args.base_url, key, &args.fetch))?;
+    let policy = Policy {
+        fail_on_unhealthy: args.rules.fail_on_unhealthy,
+        fail_on_expired_ignore: args.rules.fail_on_expired_ignore,
+    };
     let audit = match inventory::run(numbers, &client, &opts).await {
         Ok(audit) => audit,
         Err(errors) => return Ok(config_errors(&errors, "no report was written")),
     };
-    let (code, _) = report(audit, &args.report, &outputs);
+    let (code, _) = report(audit, &policy, &args.report, &outputs);
     Ok(code)
 }
 
+/// Loads the ignore rules and checks them against the desired numbers; errors exit 1.
+fn load_rules(args: &RuleArgs, numbers: &[DesiredNumber]) -> Result<IgnoreSet, i32> {
+    let loaded = ignore::load(
+        args.ignore_file.as_deref(),
+        Path::new("."),
+        &ignore::today(),
+    )
+    .and_then(|set| set.check_conflicts(numbers).map(|()| set));
+    loaded.map_err(|errors| {
+        for e in &errors.0 {
+            eprintln!("error: {e}");
+        }
+        eprintln!("vapi-drift: the ignore rules are invalid; nothing was checked");
+        ExitCode::Error.code()
+    })
+}
+
 /// Writes every report, and returns the exit code and the outcome.
-fn report(audit: Audit, report_args: &ReportArgs, outputs: &[Output]) -> (i32, ExitCode) {
-    let outcome = ExitCode::for_audit(&audit);
+fn report(
+    audit: Audit,
+    policy: &Policy,
+    report_args: &ReportArgs,
+    outputs: &[Output],
+) -> (i32, ExitCode) {
+    let outcome = ExitCode::for_audit(&audit, policy);
     let exit_code = if report_args.exit_zero && outcome != ExitCode::Error {
         0
     } else {
@@ -182,6 +222,93 @@ fn report(audit: Audit, report_args: &ReportArgs, outputs: &[Output]) -> (i32, E
         }
         (ExitCode::Error.code(), outcome)
     }
+}
+
+async fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
+    let numbers = match load_desired(&args.paths, &process_env) {
+        Ok(n) => n,
+        Err(code) => return Ok(code),
+    };
+    let rules = RuleArgs {
+        ignore_file: args.ignore_file.clone(),
+        fail_on_expired_ignore: false,
+        fail_on_unhealthy: false,
+    };
+    let ignore = match load_rules(&rules, &numbers) {
+        Ok(set) => set,
+        Err(code) => return Ok(code),
+    };
+    let wanted =
+        normalize::normalize(&serde_json::json!({"number": args.target}))["number"].clone();
+    let matches: Vec<&DesiredNumber> = numbers
+        .iter()
+        .filter(|n| {
+            n.id.as_deref() == Some(args.target.as_str())
+                || n.name.as_deref() == Some(args.target.as_str())
+                || n.number.as_ref().is_some_and(|num| {
+                    normalize::normalize(&serde_json::json!({"number": num}))["number"] == wanted
+                })
+        })
+        .collect();
+    let desired = match matches.as_slice() {
+        [one] => *one,
+        [] => bail!(
+            "no desired phone number has the id, number or name \"{}\"",
+            args.target
+        ),
+        many => bail!(
+            "\"{}\" matches {} desired phone numbers ({}); give its id",
+            args.target,
+            many.len(),
+            many.iter()
+                .map(|n| format!("{}:{}", n.file, n.line))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let client = Client::new(client_config(args.base_url, api_key()?, &args.fetch))?;
+    let fetched = match &desired.id {
+        Some(id) => client.get_phone_number(id).await,
+        // No id: found through the list, as `check` finds it.
+        None => match client.list_all(args.fetch.concurrency as usize).await {
+            Ok(listing) => match inventory::find_live(&listing.numbers, desired).as_slice() {
+                [] => Err(FetchError::NotFound),
+                [one] => Ok((*one).clone()),
+                many => bail!(
+                    "{}:{}: matches {} live numbers ({}): add \"id\" to say which one",
+                    desired.file,
+                    desired.line,
+                    many.len(),
+                    many.iter()
+                        .map(|l| l["id"].as_str().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+            Err(e) => Err(e),
+        },
+    };
+    // The id a document without one was found by, as `check` reports it.
+    let mut found = desired.clone();
+    if let (None, Ok(live)) = (&found.id, &fetched) {
+        found.id = live.get("id").and_then(|v| v.as_str()).map(str::to_string);
+    }
+    let desired = &found;
+    let live = match &fetched {
+        Ok(v) => explain::Live::Found(v),
+        Err(FetchError::NotFound) => explain::Live::Missing,
+        Err(e @ FetchError::Unauthorized { .. }) => bail!("{e}"),
+        Err(e) => {
+            let reason = e.to_string();
+            print!(
+                "{}",
+                explain::render(desired, explain::Live::NotChecked(&reason), &ignore)
+            );
+            return Ok(ExitCode::Incomplete.code());
+        }
+    };
+    print!("{}", explain::render(desired, live, &ignore));
+    Ok(0)
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
@@ -224,7 +351,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
     let audit = inventory::run(numbers, &client, &opts).await;
     standin.shutdown().await;
     let (code, outcome) = match audit {
-        Ok(audit) => report(audit, &args.report, &outputs),
+        Ok(audit) => report(audit, &Policy::default(), &args.report, &outputs),
         Err(errors) => return Ok(config_errors(&errors, "no report was written")),
     };
     if code == ExitCode::Error.code() {

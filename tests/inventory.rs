@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{KEY, Run, World, example, statuses};
+use common::{KEY, Run, World, desired_from, example, statuses};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
@@ -21,16 +21,7 @@ const PROVIDERS: [&str; 6] = [
     "telnyx",
 ];
 
-/// A desired document written from a live number: server-managed fields dropped.
-fn desired_from(live: &Value) -> String {
-    let mut v = live.clone();
-    for k in ["orgId", "createdAt", "updatedAt", "status"] {
-        v.as_object_mut().expect("object").remove(k);
-    }
-    serde_json::to_string_pretty(&v).expect("json")
-}
-
-/// The same, without `id` (found by number or sipUri).
+/// A desired document written from a live number, without `id` (found by number or sipUri).
 fn desired_without_id(live: &Value) -> String {
     let mut v: Value = serde_json::from_str(&desired_from(live)).expect("json");
     v.as_object_mut().expect("object").remove("id");
@@ -163,7 +154,6 @@ fn bar_an_org_of_2500_exports_checks_in_3_pages_finds_hand_made_numbers_and_guar
         .collect();
     assert_eq!(unmanaged, ["+12125550101", "+12125550102", "+12125550103"]);
     assert_eq!(list_requests(&w.standin.stats()).len(), 3);
-    assert_eq!(w.check(&["--unmanaged", "fail"], &[]).code, 2);
 
     // 3. A desired file with only a number resolves (and the report fills in the id).
     let line9 = &lives[9];
@@ -494,6 +484,16 @@ fn unmanaged_numbers_are_reported_allowed_or_fail_the_run() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
+    // The ignore file's `unmanaged:` list allows them the same way.
+    std::fs::write(
+        w.path(".vapi-drift-ignore.yaml"),
+        "unmanaged: [\"+1212*\", \"99999999-0000-4000-8000-000000000002\"]\n",
+    )
+    .expect("write");
+    let run = w.check(&["--unmanaged", "fail", "-o", "json"], &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["unmanaged"], json!([]));
+    std::fs::remove_file(w.path(".vapi-drift-ignore.yaml")).expect("rm");
     // Out of scope is not unmanaged: --only selects the live numbers too.
     let run = w.check(
         &["--unmanaged", "fail", "--only", "+1202*", "-o", "json"],
@@ -595,6 +595,28 @@ fn a_document_without_an_id_is_found_by_number_or_sip_uri() {
             .contains("no live number has number \"+13125550999\""),
         "{}",
         text.stdout
+    );
+    // explain finds it the same way (through the list, not GET /phone-number/).
+    let mut cmd = w.command();
+    cmd.args([
+        "explain",
+        "Support line (Twilio)",
+        "--base-url",
+        &w.standin.base_url(),
+    ])
+    .env("VAPI_API_KEY", KEY);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let run = Run::from(cmd.output().expect("runs"));
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "explain: Support line (Twilio) (twilio, id {})",
+            twilio["id"].as_str().expect("id")
+        )),
+        "{}",
+        run.stdout
     );
     // `--fetch get` cannot find a number without an id.
     let run = w.check(&["--fetch", "get"], &env);
@@ -929,4 +951,37 @@ fn the_org_guard_stops_a_key_of_another_org() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("belongs to org"), "{}", run.stderr);
     assert!(!w.path("desired/uk-sales-vonage.yaml").exists());
+}
+
+/// What a person reads: the text report with numbers found by number and
+/// unmanaged numbers, and an exported file with what export printed.
+#[test]
+fn snapshots_of_the_unmanaged_section_and_of_an_exported_file() {
+    let vonage = example("vonage");
+    let telnyx = example("telnyx");
+    let w = World::new(vec![
+        vonage.clone(),
+        telnyx.clone(),
+        hand_made(1, "+12125550101"),
+        hand_made(2, "+14155550102"),
+    ]);
+    w.desired("vonage.yaml", &desired_from(&vonage));
+    w.desired("found.yaml", &desired_without_id(&telnyx));
+    w.desired(
+        "gone.yaml",
+        "provider: vonage\nname: Gone\nnumber: \"+1 (415) 555-0999\"\ncredentialId: c\n",
+    );
+    let run = w.check(&["--unmanaged", "fail"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    insta::assert_snapshot!("text_report_with_unmanaged_numbers", run.stdout);
+
+    let mut twilio = example("twilio");
+    twilio["fallbackDestination"] = json!({"type": "sip", "sipUri": "sip:desk@pbx.example.com",
+        "sipHeaders": {"X-Token": "sip-secret-value"}, "transferPlan": {"mode": "blind-transfer"}});
+    let w = World::new(vec![twilio]);
+    let run = export(&w, &["--only", "+1650*"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let file = std::fs::read_to_string(w.path("desired/support-line-twilio.yaml")).expect("r");
+    insta::assert_snapshot!("exported_twilio_file", file);
+    insta::assert_snapshot!("export_output", run.stdout);
 }
