@@ -575,6 +575,8 @@ fn demo_runs_against_the_built_in_stand_in_and_exits_0() {
     let report = run.json();
     assert_eq!(report["summary"]["modified"], 3, "{report}");
     assert_eq!(report["summary"]["in_sync"], 3, "{report}");
+    assert_eq!(report["summary"]["unmanaged"], 1, "{report}");
+    assert_eq!(report["unmanaged"][0]["name"], "Test line (made by hand)");
     for secret in [
         "demo-webhook-token",
         "f0e1d2c3b4a5968778695a4b3c2d1e0f",
