@@ -14,6 +14,7 @@ use serde_json::Value;
 use std::hint::black_box;
 use vapi_drift::audit::compare;
 use vapi_drift::desired::{DesiredNumber, IdRule, load_text};
+use vapi_drift::ignore::IgnoreSet;
 use vapi_drift::vapi::demo::synthetic_numbers;
 
 const SERVER_MANAGED: [&str; 4] = ["orgId", "createdAt", "updatedAt", "status"];
@@ -121,6 +122,8 @@ impl ValueFormatter for CpuFormatter {
 }
 
 fn bench(c: &mut Criterion<ThreadCpu>) {
+    // No ignore rules: the comparison as a plain `check` makes it.
+    let none = IgnoreSet::default();
     let mut group = c.benchmark_group("load+normalize+diff");
 
     // One rich number (Twilio: hooks, server headers, fallback with transfer plan).
@@ -131,7 +134,7 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         b.iter(|| {
             let numbers = load("d.yaml", black_box(&text));
             for d in numbers {
-                black_box(compare(d, black_box(&live)));
+                black_box(compare(d, black_box(&live), &none));
             }
         })
     });
@@ -142,7 +145,7 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         b.iter(|| {
             let numbers = load("d.yaml", black_box(&text));
             for d in numbers {
-                black_box(compare(d, black_box(&drifted)));
+                black_box(compare(d, black_box(&drifted), &none));
             }
         })
     });
@@ -159,7 +162,7 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         b.iter(|| {
             let numbers = load("d.yaml", black_box(&file));
             for (d, live) in numbers.into_iter().zip(&lives) {
-                black_box(compare(d, live));
+                black_box(compare(d, live, &none));
             }
         })
     });

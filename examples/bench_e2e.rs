@@ -108,6 +108,8 @@ struct Sample {
 }
 
 /// Runs the binary once; wall time from spawn to reaped, and its peak RSS.
+// The child is reaped by wait4 (which also gives its rusage), not Child::wait.
+#[allow(clippy::zombie_processes)]
 fn run_once(
     o: &Opts,
     standin: &StandIn,

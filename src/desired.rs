@@ -46,9 +46,7 @@ impl DesiredNumber {
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
     root: Pos,
-    /// Keyed by the pointer's RFC 6901 text: one allocation per entry instead of
-    /// one per segment, which halves the memory of a 10,000-number org.
-    entries: BTreeMap<Box<str>, Pos>,
+    entries: BTreeMap<Pointer, Pos>,
 }
 
 impl SourceMap {
@@ -57,7 +55,7 @@ impl SourceMap {
     pub fn position(&self, path: &Pointer) -> Pos {
         let mut p = path.clone();
         loop {
-            if let Some(pos) = self.entries.get(p.to_string().as_str()) {
+            if let Some(pos) = self.entries.get(&p) {
                 return *pos;
             }
             if p.is_root() {
@@ -73,7 +71,12 @@ impl SourceMap {
 
     /// Whether the document itself has this path (not only an ancestor).
     pub fn contains(&self, path: &Pointer) -> bool {
-        path.is_root() || self.entries.contains_key(path.to_string().as_str())
+        path.is_root() || self.entries.contains_key(path)
+    }
+
+    /// Every path the document declares (each key and list item).
+    pub fn declared_paths(&self) -> impl Iterator<Item = &Pointer> {
+        self.entries.keys()
     }
 }
 
@@ -149,6 +152,7 @@ pub fn load(
         }
     }
     check_unique_ids(&numbers, &mut errors);
+    errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
     if errors.is_empty() {
         Ok(numbers)
     } else {
@@ -182,11 +186,22 @@ pub fn load_text(
             entries: BTreeMap::new(),
         };
         let before = errors.len();
-        let doc = convert(&node, &Pointer::root(), &mut source_map, env, file, errors);
-        if errors.len() > before {
-            continue;
-        }
-        let issues = schema::validate_phone_number(&doc);
+        let mut unset = Vec::new();
+        let doc = convert(
+            &node,
+            &Pointer::root(),
+            &mut source_map,
+            env,
+            file,
+            &mut unset,
+            errors,
+        );
+        // A value whose variable is unset was reported already; its raw text would
+        // only add a misleading length or format complaint.
+        let issues: Vec<schema::Issue> = schema::validate_phone_number(&doc)
+            .into_iter()
+            .filter(|i| !unset.contains(&i.path))
+            .collect();
         for issue in &issues {
             let pos = match &issue.kind {
                 // A missing key is reported where its parent mapping starts.
@@ -311,6 +326,7 @@ fn convert(
     map: &mut SourceMap,
     env: &dyn Fn(&str) -> Option<String>,
     file: &str,
+    unset: &mut Vec<Pointer>,
     errors: &mut Vec<ConfigError>,
 ) -> Value {
     match &node.kind {
@@ -325,7 +341,9 @@ fn convert(
                     pos: Some(node.pos),
                     message: format!("{message} at {path}"),
                 });
-                Value::Null
+                // Keep the text as written so the schema still checks the rest.
+                unset.push(path.clone());
+                Value::String(s.clone())
             }
         },
         NodeKind::Seq(items) => Value::Array(
@@ -334,8 +352,8 @@ fn convert(
                 .enumerate()
                 .map(|(i, item)| {
                     let p = path.index(i);
-                    map.entries.insert(p.to_string().into(), item.pos);
-                    convert(item, &p, map, env, file, errors)
+                    map.entries.insert(p.clone(), item.pos);
+                    convert(item, &p, map, env, file, unset, errors)
                 })
                 .collect(),
         ),
@@ -344,8 +362,11 @@ fn convert(
                 .iter()
                 .map(|(key, value)| {
                     let p = path.child(&key.name);
-                    map.entries.insert(p.to_string().into(), key.pos);
-                    (key.name.clone(), convert(value, &p, map, env, file, errors))
+                    map.entries.insert(p.clone(), key.pos);
+                    (
+                        key.name.clone(),
+                        convert(value, &p, map, env, file, unset, errors),
+                    )
                 })
                 .collect(),
         ),

@@ -149,64 +149,112 @@ pub fn normalize(doc: &Value) -> Value {
 
 /// The canonical form, and the map from its paths back to the document's.
 pub fn normalize_mapped(doc: &Value) -> (Value, PathMap) {
+    walk_document(doc, true)
+}
+
+/// A phone number with what normalization treats as absent left out (server-managed
+/// fields, `null`, empty lists and mappings, values equal to their defaults) and
+/// nothing else changed: header names, hook order, number formatting, URLs and
+/// set order stay as written. What `export` writes: it normalizes to the same
+/// canonical form as the original.
+pub fn without_absent(doc: &Value) -> Value {
+    walk_document(doc, false).0
+}
+
+fn walk_document(doc: &Value, canonicalize: bool) -> (Value, PathMap) {
     let mut walk = Walk {
         map: PathMap::default(),
+        canonicalize,
+        notes: None,
     };
-    let Some(obj) = doc.as_object() else {
-        let v = walk.canonical(doc, Ctx::Other, &mut Vec::new(), &mut Vec::new());
-        return (v.unwrap_or(Value::Null), walk.map);
-    };
-    let is_vapi = obj.get("provider").and_then(Value::as_str) == Some("vapi");
-    let kept: Map<String, Value> = obj
-        .iter()
-        .filter(|(k, _)| {
-            let managed = SERVER_MANAGED.contains(&k.as_str())
-                || (is_vapi && VAPI_SERVER_MANAGED.contains(&k.as_str()));
-            !managed
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let v = walk
-        .canonical(
-            &Value::Object(kept),
-            Ctx::Root,
-            &mut Vec::new(),
-            &mut Vec::new(),
-        )
-        .unwrap_or_else(|| Value::Object(Map::new()));
+    let v = walk.document(doc);
     (v, walk.map)
+}
+
+/// One normalization rule that changed one path (for `explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    /// The path in the document as written.
+    pub path: Pointer,
+    pub rule: String,
+}
+
+/// The canonical form, its path map, and every rule that changed something.
+pub fn normalize_explained(doc: &Value) -> (Value, PathMap, Vec<Note>) {
+    let mut walk = Walk {
+        map: PathMap::default(),
+        canonicalize: true,
+        notes: Some(Vec::new()),
+    };
+    let v = walk.document(doc);
+    (v, walk.map, walk.notes.unwrap_or_default())
 }
 
 struct Walk {
     map: PathMap,
+    /// Off: only drop what counts as absent (see [`without_absent`]).
+    canonicalize: bool,
+    /// Collected only for `explain`.
+    notes: Option<Vec<Note>>,
 }
 
 impl Walk {
-    fn rename(&mut self, path: &[String], orig: &[String]) {
-        self.map.renamed.insert(
-            Pointer::from_segments(path.to_vec()),
-            Pointer::from_segments(orig.to_vec()),
-        );
+    fn note(&mut self, path: &Pointer, rule: impl FnOnce() -> String) {
+        if let Some(notes) = &mut self.notes {
+            notes.push(Note {
+                path: path.clone(),
+                rule: rule(),
+            });
+        }
+    }
+
+    fn document(&mut self, doc: &Value) -> Value {
+        let root = Pointer::root();
+        let Some(obj) = doc.as_object() else {
+            return self
+                .canonical(doc, Ctx::Other, &root, &root)
+                .unwrap_or(Value::Null);
+        };
+        let is_vapi = obj.get("provider").and_then(Value::as_str) == Some("vapi");
+        let mut kept = Map::new();
+        for (k, v) in obj {
+            let managed = SERVER_MANAGED.contains(&k.as_str())
+                || (is_vapi && VAPI_SERVER_MANAGED.contains(&k.as_str()));
+            if managed {
+                self.note(&root.child(k), || "dropped: managed by the server".into());
+            } else {
+                kept.insert(k.clone(), v.clone());
+            }
+        }
+        self.canonical(&Value::Object(kept), Ctx::Root, &root, &root)
+            .unwrap_or_else(|| Value::Object(Map::new()))
     }
 
     /// Canonical form of one value; `None` means "same as absent".
-    /// `path` is where it lands in the normalized document, `orig` where it was:
-    /// segment stacks, pushed and popped on the way down and up (a `Pointer` is
-    /// only made for a renamed path; cloning one per node was most of the cost).
+    /// `path` is where it lands in the normalized document, `orig` where it was.
     fn canonical(
         &mut self,
         value: &Value,
         ctx: Ctx,
-        path: &mut Vec<String>,
-        orig: &mut Vec<String>,
+        path: &Pointer,
+        orig: &Pointer,
     ) -> Option<Value> {
         match value {
-            Value::Null => None,
-            Value::Number(n) => Some(Value::Number(canonical_number(n))),
+            Value::Null => {
+                self.note(orig, || "null is the same as absent".into());
+                None
+            }
+            Value::Number(n) => {
+                let c = canonical_number(n);
+                if c != *n {
+                    self.note(orig, || format!("{n} is the number {c}"));
+                }
+                Some(Value::Number(c))
+            }
             Value::Array(items) => {
                 // A list takes its items' context (hooks, a ringing hook's `do`, filters).
                 let mut order: Vec<usize> = (0..items.len()).collect();
-                if ctx == Ctx::Hook {
+                if ctx == Ctx::Hook && self.canonicalize {
                     // Stable: hooks of the same event keep their relative order.
                     order.sort_by_key(|&i| {
                         items[i]
@@ -220,19 +268,20 @@ impl Walk {
                     .iter()
                     .enumerate()
                     .map(|(j, &i)| {
-                        path.push(j.to_string());
-                        orig.push(i.to_string());
+                        let (p, o) = (path.index(j), orig.index(i));
                         if i != j {
-                            self.rename(path, orig);
+                            self.note(&o, || {
+                                format!("hooks are matched by event: compared as hook {j}")
+                            });
+                            self.map.renamed.insert(p.clone(), o.clone());
                         }
-                        let v = self
-                            .canonical(&items[i], ctx, path, orig)
-                            .unwrap_or(Value::Null);
-                        path.pop();
-                        orig.pop();
-                        v
+                        self.canonical(&items[i], ctx, &p, &o)
+                            .unwrap_or(Value::Null)
                     })
                     .collect();
+                if out.is_empty() {
+                    self.note(orig, || "an empty list is the same as absent".into());
+                }
                 (!out.is_empty()).then_some(Value::Array(out))
             }
             Value::Object(obj) => {
@@ -240,39 +289,58 @@ impl Walk {
                 let e164 = obj.get("numberE164CheckEnabled") != Some(&Value::Bool(false));
                 let mut out = Map::new();
                 for (k, v) in obj {
-                    let key = if ctx == Ctx::Headers {
+                    let key = if ctx == Ctx::Headers && self.canonicalize {
                         k.to_ascii_lowercase()
                     } else {
                         k.clone()
                     };
-                    path.push(key.clone());
-                    orig.push(k.clone());
+                    let (p, o) = (path.child(&key), orig.child(k));
                     if key != *k {
-                        self.rename(path, orig);
+                        self.note(&o, || "header names compare case-insensitively".into());
+                        self.map.renamed.insert(p.clone(), o.clone());
                     }
-                    let canonical = self.canonical(v, child_ctx(ctx, k), path, orig);
-                    path.pop();
-                    orig.pop();
-                    let Some(mut v) = canonical else {
+                    let Some(v) = self.canonical(v, child_ctx(ctx, k), &p, &o) else {
                         continue;
                     };
-                    v = match (ctx, k.as_str()) {
-                        (Ctx::Root | Ctx::Destination, "sipUri") => lower(v),
-                        (Ctx::Root | Ctx::Destination, "number") if e164 => e164_number(v),
-                        (Ctx::Server, "url")
-                        | (Ctx::TransferPlan, "holdAudioUrl" | "transferCompleteAudioUrl") => {
-                            canonical_url(v)
+                    let (v, rule) = match (ctx, k.as_str()) {
+                        _ if !self.canonicalize => (v, ""),
+                        (Ctx::Root | Ctx::Destination, "sipUri") => {
+                            (lower(v), "sipUri compares case-insensitively")
                         }
-                        _ if is_set(ctx, k) => as_set(v),
-                        _ => v,
+                        (Ctx::Root | Ctx::Destination, "number") if e164 => {
+                            (e164_number(v), "E.164 number: formatting removed")
+                        }
+                        (Ctx::Server, "url")
+                        | (Ctx::TransferPlan, "holdAudioUrl" | "transferCompleteAudioUrl") => (
+                            canonical_url(v),
+                            "URL: scheme and host case and the default port folded",
+                        ),
+                        _ if is_set(ctx, k) => {
+                            (as_set(v), "compared as a set (order and repeats ignored)")
+                        }
+                        _ => (v, ""),
                     };
-                    if defaults
+                    if !rule.is_empty() && self.notes.is_some() {
+                        let notes = self.notes.take();
+                        let before = self.canonical(&obj[k], child_ctx(ctx, k), &p, &o);
+                        self.notes = notes;
+                        if before.as_ref() != Some(&v) {
+                            self.note(&o, || rule.to_string());
+                        }
+                    }
+                    if let Some((_, dv)) = defaults
                         .iter()
-                        .any(|(dk, dv)| *dk == key && same_value(dv, &v))
+                        .find(|(dk, dv)| *dk == key && same_value(dv, &v))
                     {
+                        self.note(&o, || {
+                            format!("equals the documented default {dv}: the same as absent")
+                        });
                         continue;
                     }
                     out.insert(key, v);
+                }
+                if out.is_empty() {
+                    self.note(orig, || "an empty mapping is the same as absent".into());
                 }
                 (!out.is_empty()).then_some(Value::Object(out))
             }
@@ -291,11 +359,20 @@ fn lower(v: Value) -> Value {
 /// `+1 (415) 555-0100` -> `+14155550100` when the result is E.164; otherwise unchanged.
 fn e164_number(v: Value) -> Value {
     let Value::String(s) = &v else { return v };
+    match e164(s) {
+        Some(compact) => Value::String(compact),
+        None => v,
+    }
+}
+
+/// The E.164 form of a phone number written with spaces, dashes, dots or
+/// parentheses (`+1 (415) 555-0100` -> `+14155550100`); `None` when it is not one.
+pub fn e164(s: &str) -> Option<String> {
     if !s
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '(' | ')' | '-' | '.'))
     {
-        return v;
+        return None;
     }
     let compact: String = s
         .chars()
@@ -307,7 +384,17 @@ fn e164_number(v: Value) -> Value {
         && digits.len() >= 2
         && !digits.starts_with('0')
         && digits.chars().all(|c| c.is_ascii_digit());
-    if valid { Value::String(compact) } else { v }
+    valid.then_some(compact)
+}
+
+/// A phone number as normalization compares it: E.164 without formatting, unless
+/// `e164_check` is off (`numberE164CheckEnabled: false`) or it is not E.164, then literal.
+pub fn comparable_number(s: &str, e164_check: bool) -> String {
+    if e164_check {
+        e164(s).unwrap_or_else(|| s.to_string())
+    } else {
+        s.to_string()
+    }
 }
 
 /// Scheme and host lower case, default port dropped; path and query untouched.
@@ -496,6 +583,41 @@ mod tests {
             let once = normalize(&v);
             assert_eq!(normalize(&once), once, "{name}");
         }
+    }
+
+    #[test]
+    fn without_absent_drops_what_normalize_ignores_and_keeps_spelling_and_order() {
+        let live = json!({"id": "i", "orgId": "o", "status": "active", "provider": "twilio",
+            "number": "+1 (415) 555-0100", "smsEnabled": true, "assistantId": null,
+            "server": {"url": "HTTPS://Hooks.Example.com/x", "timeoutSeconds": 20.0,
+                       "headers": {"X-Api-Key": "v"}, "encryptedPaths": ["b", "a"]},
+            "hooks": [{"on": "call.ringing", "do": [{"type": "say", "exact": "1"}]},
+                      {"on": "call.ending", "do": {"type": "say", "exact": "2"}}],
+            "fallbackDestination": {"type": "number", "number": "+14155550100",
+                                    "transferPlan": {"mode": "blind-transfer"}}});
+        let out = without_absent(&live);
+        assert_eq!(
+            out,
+            json!({"provider": "twilio", "number": "+1 (415) 555-0100",
+                "server": {"url": "HTTPS://Hooks.Example.com/x", "headers": {"X-Api-Key": "v"},
+                           "encryptedPaths": ["b", "a"]},
+                "hooks": [{"on": "call.ringing", "do": [{"type": "say", "exact": "1"}]},
+                          {"on": "call.ending", "do": {"type": "say", "exact": "2"}}],
+                "fallbackDestination": {"type": "number", "number": "+14155550100"}})
+        );
+        assert_eq!(normalize(&out), normalize(&live));
+    }
+
+    #[test]
+    fn e164_is_exposed_for_lookups() {
+        assert_eq!(e164("+1 (415) 555-0100").as_deref(), Some("+14155550100"));
+        assert_eq!(e164("555-0100"), None);
+        assert_eq!(comparable_number("+1 415 555 0100", true), "+14155550100");
+        assert_eq!(
+            comparable_number("+1 415 555 0100", false),
+            "+1 415 555 0100"
+        );
+        assert_eq!(comparable_number("desk-7", true), "desk-7");
     }
 
     fn equal(a: Value, b: Value) -> bool {

@@ -45,7 +45,19 @@ fn all_in_sync(report: &Value, n: usize) {
 #[test]
 fn rps_below_the_org_limit_sees_no_429() {
     let w = org(110, |cfg| cfg.rate_limit = Some(45));
-    let run = w.check(&["-o", "json", "--rps", "20", "--concurrency", "32"], &[]);
+    let run = w.check(
+        &[
+            "--fetch",
+            "get",
+            "-o",
+            "json",
+            "--rps",
+            "20",
+            "--concurrency",
+            "32",
+        ],
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     all_in_sync(&run.json(), 110);
     let stats = w.standin.stats();
@@ -59,6 +71,8 @@ fn without_rps_the_org_limit_answers_429_and_retries_still_read_every_number() {
     let w = org(110, |cfg| cfg.rate_limit = Some(45));
     let run = w.check(
         &[
+            "--fetch",
+            "get",
             "-o",
             "json",
             "--concurrency",
@@ -87,6 +101,8 @@ fn a_deadline_shorter_than_the_latency_leaves_every_number_not_checked_and_write
     let started = Instant::now();
     let run = w.check(
         &[
+            "--fetch",
+            "get",
             "--deadline",
             "1s",
             "-o",
@@ -131,7 +147,16 @@ fn a_deadline_mid_run_keeps_what_was_read_and_marks_the_rest() {
     let w = org(40, |cfg| cfg.latency = Duration::from_millis(300));
     // 40 numbers, 4 at a time, 0.3 s each: about 3 s in all, against 2 s.
     let run = w.check(
-        &["-o", "json", "--concurrency", "4", "--deadline", "2s"],
+        &[
+            "--fetch",
+            "get",
+            "-o",
+            "json",
+            "--concurrency",
+            "4",
+            "--deadline",
+            "2s",
+        ],
         &[],
     );
     assert_eq!(run.code, 3, "{}", run.stderr);
@@ -156,6 +181,27 @@ fn a_deadline_mid_run_keeps_what_was_read_and_marks_the_rest() {
         "{}",
         run.stderr
     );
+}
+
+/// The list route is bounded by the deadline too: a list that never comes back
+/// leaves every number NOT_CHECKED "deadline", and the reports are written.
+#[test]
+fn a_deadline_also_bounds_the_list_route() {
+    let w = org(30, |cfg| cfg.latency = Duration::from_secs(60));
+    let started = Instant::now();
+    let run = w.check(&["--fetch", "list", "--deadline", "1s", "-o", "json"], &[]);
+    assert!(started.elapsed() < Duration::from_secs(30), "cancelled");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let numbers = report["numbers"].as_array().expect("numbers");
+    assert_eq!(numbers.len(), 30);
+    for n in numbers {
+        assert_eq!(n["status"], "NOT_CHECKED");
+        assert!(
+            n["error"].as_str().expect("reason").starts_with("deadline"),
+            "{n}"
+        );
+    }
 }
 
 #[test]

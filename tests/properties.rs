@@ -17,7 +17,9 @@ use serde_json::{Map, Value, json};
 use vapi_drift::audit::{Audit, compare};
 use vapi_drift::desired::{DesiredNumber, SourceMap};
 use vapi_drift::diff::{Change, differences};
-use vapi_drift::exit::ExitCode;
+use vapi_drift::exit::{ExitCode, Policy};
+use vapi_drift::ignore::IgnoreSet;
+use vapi_drift::inventory::Unmanaged;
 use vapi_drift::normalize::{PathMap, normalize, normalize_mapped};
 use vapi_drift::report::{Format, Report};
 
@@ -354,7 +356,7 @@ proptest! {
         // Also spelled differently on one side: the normalized forms still agree.
         prop_assert!(differences(&n, &normalize(&n)).is_empty());
         // And a number audited against its own live copy is in sync.
-        let r = compare(desired_number(doc.clone()), &doc);
+        let r = compare(desired_number(doc.clone()), &doc, &IgnoreSet::default());
         prop_assert!(r.differences.is_empty(), "{:?}", r.differences);
         prop_assert!(r.diff.is_empty());
     }
@@ -380,8 +382,8 @@ proptest! {
         // event order, header names already lower case) and no write-only secret
         // was set on one side only (that one is unverifiable, by design one-sided).
         let identity = |v: &Value| normalize_mapped(v).1 == PathMap::default();
-        let there = compare(desired_number(a.clone()), &b);
-        let back = compare(desired_number(b.clone()), &a);
+        let there = compare(desired_number(a.clone()), &b, &IgnoreSet::default());
+        let back = compare(desired_number(b.clone()), &a, &IgnoreSet::default());
         if identity(&a) && identity(&b) && there.unverifiable.is_empty() && back.unverifiable.is_empty() {
             let f: Vec<_> = there
                 .differences
@@ -412,9 +414,15 @@ proptest! {
         let mut secrets = Vec::new();
         secrets_in(&desired, &mut secrets);
         secrets_in(&live, &mut secrets);
-        let result = compare(desired_number(desired), &live);
-        let audit = Audit { results: vec![result], fatal: None };
-        let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit), exit_code: 2 };
+        let result = compare(desired_number(desired), &live, &IgnoreSet::default());
+        let audit = Audit {
+            results: vec![result],
+            fatal: None,
+            unused_rules: Vec::new(),
+            expired_rules: Vec::new(),
+            unmanaged: Unmanaged::default(),
+        };
+        let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit, &Policy::default()), exit_code: 2 };
         for (name, format) in Format::ALL {
             for color in [false, true] {
                 let text = format.render(&report, color);

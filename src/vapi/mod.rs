@@ -4,5 +4,6 @@
 
 pub mod client;
 pub mod demo;
+pub mod list;
 pub mod ratelimit;
 pub mod standin;
