@@ -9,7 +9,7 @@
 //!     --n 100,1000,10000 --concurrency 8,64 --latency-ms 20 --runs 3
 //! ```
 //!
-//! Options: `--fetch get,list` (routes; `list` needs the binary's `--fetch list`),
+//! Options: `--fetch get,list` (the routes, passed as `--fetch`; default both),
 //! `--runs-large K` (runs for N >= 10,000; default: --runs), `--standin-threads T`
 //! (worker threads of the stand-in's runtime; default 1: it shares the machine with
 //! the audited process, as the real API would not), `--bin PATH`, `--extra "ARGS"`
@@ -56,7 +56,7 @@ fn opts() -> Opts {
         latency_ms: 20,
         runs: 3,
         runs_large: None,
-        fetch: vec!["get".into()],
+        fetch: vec!["get".into(), "list".into()],
         standin_threads: 1,
         bin: Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/vapi-drift"),
         extra: Vec::new(),
@@ -134,9 +134,7 @@ fn run_once(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&stderr_path).expect("stderr file"));
-    if fetch != "get" {
-        cmd.args(["--fetch", fetch]);
-    }
+    cmd.args(["--fetch", fetch]);
     let started = Instant::now();
     let child = cmd
         .spawn()

@@ -537,15 +537,20 @@ pub async fn run(
 
     let index = listing.as_ref().map(|l| Index::new(&l.numbers));
     let incomplete = listing.as_ref().and_then(Listing::incomplete);
-    let explicit: HashMap<&str, &DesiredNumber> = scope
+    // Owned (id -> file, line), so the planning loop below can move the desired
+    // numbers instead of cloning each one (a whole copy of the org's documents).
+    let explicit: HashMap<String, (String, u32)> = scope
         .iter()
         .chain(&others)
-        .filter_map(|d| d.id.as_deref().map(|id| (id, d)))
+        .filter_map(|d| {
+            d.id.as_ref()
+                .map(|id| (id.clone(), (d.file.clone(), d.line)))
+        })
         .collect();
     let mut errors = Vec::new();
     let mut found_by: HashMap<String, String> = HashMap::new();
     let mut planned = Vec::with_capacity(scope.len());
-    for mut d in scope.iter().cloned() {
+    for mut d in scope {
         let source = match (&d.id, &index, &list_error) {
             (Some(id), Some(ix), _) => match ix.by_id.get(id.as_str()) {
                 Some(live) => Source::Live((*live).clone()),
@@ -569,12 +574,11 @@ pub async fn run(
                     [live] => {
                         let id = id_of(live).to_string();
                         let here = format!("{}:{}", d.file, d.line);
-                        if let Some(other) = explicit.get(id.as_str()) {
+                        if let Some((file, line)) = explicit.get(id.as_str()) {
                             errors.push(claim_error(
                                 &d,
                                 format!(
-                                    "{key} is live number {id}, which {}:{} already describes by id",
-                                    other.file, other.line
+                                    "{key} is live number {id}, which {file}:{line} already describes by id"
                                 ),
                             ));
                         } else if let Some(other) = found_by.get(&id) {
@@ -635,7 +639,7 @@ pub async fn run(
     } else {
         match (&listing, &list_error) {
             (Some(l), _) => {
-                let mut claimed: HashSet<&str> = explicit.keys().copied().collect();
+                let mut claimed: HashSet<&str> = explicit.keys().map(String::as_str).collect();
                 claimed.extend(audit.results.iter().filter_map(|r| r.desired.id.as_deref()));
                 // An id-less document outside the selectors still claims what it matches.
                 let ix = index.as_ref().expect("built with the listing");

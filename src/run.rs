@@ -43,7 +43,7 @@ fn process_env(name: &str) -> Option<String> {
 /// number or sipUri); config errors are printed (one per line) and exit 1.
 fn load_desired(
     paths: &[PathBuf],
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Vec<DesiredNumber>, i32> {
     let loaded = desired::load(paths, env, IdRule::Optional).and_then(|numbers| {
         let errors = inventory::lookup_errors(&numbers);

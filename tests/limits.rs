@@ -61,6 +61,13 @@ fn rps_below_the_org_limit_sees_no_429() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     all_in_sync(&run.json(), 110);
     let stats = w.standin.stats();
+    // The figures, for `cargo test --test limits -- --nocapture`.
+    println!(
+        "--rps 20 against 45/s: {} requests, {} answered 429, peak in flight {}",
+        stats.requests.len(),
+        stats.rate_limited,
+        stats.peak_in_flight
+    );
     assert_eq!(stats.rate_limited, 0, "429s despite --rps 20");
     assert_eq!(stats.requests.len(), 110, "no retries were needed");
 }
@@ -87,6 +94,11 @@ fn without_rps_the_org_limit_answers_429_and_retries_still_read_every_number() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     all_in_sync(&run.json(), 110);
     let stats = w.standin.stats();
+    println!(
+        "no --rps against 45/s: {} requests, {} answered 429",
+        stats.requests.len(),
+        stats.rate_limited
+    );
     assert!(stats.rate_limited > 0, "the stand-in's limit never bit");
     assert_eq!(stats.requests.len(), 110 + stats.rate_limited);
 }
