@@ -45,7 +45,7 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
-    /// Report format and destination, FORMAT[=PATH]; repeatable. Formats: text, json.
+    /// Report format and destination, FORMAT[=PATH]; repeatable. Formats: text, json, markdown, junit, github.
     /// PATH "-" or none is stdout (at most one report to stdout). Default: text to stdout
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]")]
     pub outputs: Vec<Output>,

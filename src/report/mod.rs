@@ -4,12 +4,16 @@
 //! report files atomically (a temporary file in the same folder, then rename), so a
 //! crash never leaves half a report.
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod text;
 
-use crate::audit::{Audit, Status};
+use crate::audit::{Audit, NumberResult, Status};
 use crate::exit::ExitCode;
 use serde::Serialize;
+use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -18,16 +22,40 @@ use std::str::FromStr;
 pub enum Format {
     Text,
     Json,
+    /// GitHub-flavoured Markdown for `$GITHUB_STEP_SUMMARY` and pull request comments.
+    Markdown,
+    /// JUnit XML for test-report tabs (GitLab, Jenkins, GitHub reporter actions).
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the desired YAML lines.
+    Github,
 }
 
 impl Format {
-    pub const ALL: [(&'static str, Format); 2] = [("text", Format::Text), ("json", Format::Json)];
+    pub const ALL: [(&'static str, Format); 5] = [
+        ("text", Format::Text),
+        ("json", Format::Json),
+        ("markdown", Format::Markdown),
+        ("junit", Format::Junit),
+        ("github", Format::Github),
+    ];
 
     pub fn render(self, report: &Report, color: bool) -> String {
         match self {
             Format::Text => text::render(report, color),
             Format::Json => json::render(report),
+            Format::Markdown => markdown::render(report),
+            Format::Junit => junit::render(report),
+            Format::Github => github::render(report),
         }
+    }
+
+    /// The format's name on the command line.
+    pub fn name(self) -> &'static str {
+        Format::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map(|(n, _)| *n)
+            .expect("every format is listed in Format::ALL")
     }
 }
 
@@ -105,6 +133,26 @@ impl Report<'_> {
     }
 }
 
+impl NumberResult {
+    /// Whether a report should mention this number: not in sync, or in sync with a
+    /// warning (a secret that could not be verified, a live status that is not `active`).
+    pub fn worth_reporting(&self) -> bool {
+        self.status != Status::InSync || !self.unverifiable.is_empty() || self.health.is_some()
+    }
+}
+
+/// A value as one line of JSON (secrets already masked by the caller), cut to at
+/// most `max` characters with `...` so one huge value cannot swamp a report.
+pub fn one_line(value: Option<&Value>, max: usize) -> Option<String> {
+    let text = serde_json::to_string(value?).expect("a JSON value always serialises");
+    if text.chars().count() > max {
+        let cut: String = text.chars().take(max.saturating_sub(3)).collect();
+        Some(format!("{cut}..."))
+    } else {
+        Some(text)
+    }
+}
+
 /// Writes every output; files atomically. Stdout outputs are written first, in
 /// order. A file that cannot be written does not stop the others: its error is returned.
 pub fn write_all(outputs: &[Output], report: &Report, stdout_color: bool) -> Vec<String> {
@@ -119,8 +167,8 @@ pub fn write_all(outputs: &[Output], report: &Report, stdout_color: bool) -> Vec
                     .and_then(|_| stdout.flush())
                 {
                     errors.push(format!(
-                        "cannot write the {:?} report to stdout: {e}",
-                        out.format
+                        "cannot write the {} report to stdout: {e}",
+                        out.format.name()
                     ));
                 }
             }
