@@ -8,12 +8,14 @@
 
 use crate::desired::DesiredNumber;
 use crate::diff::{self, Change, Difference};
-use crate::normalize::normalize_mapped;
+use crate::ignore::{IgnoreSet, Ignored, Rule};
+use crate::normalize::{PathMap, normalize_mapped};
 use crate::pointer::Pointer;
 use crate::secret;
 use crate::vapi::client::{Client, FetchError};
 use futures::StreamExt;
 use serde_json::Value;
+use std::collections::HashSet;
 
 /// What the audit found for one desired number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -38,6 +40,8 @@ pub struct NumberResult {
     pub unverifiable: Vec<Pointer>,
     /// The live `status` when it is not `active`.
     pub health: Option<String>,
+    /// Differences an ignore rule suppressed (they never change the status or exit code).
+    pub ignored: Vec<Ignored>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,11 +49,16 @@ pub struct Audit {
     pub results: Vec<NumberResult>,
     /// Set when the run was stopped (the key was rejected): the reason.
     pub fatal: Option<String>,
+    /// Ignore rules that suppressed nothing in this run.
+    pub unused_rules: Vec<Rule>,
+    /// Ignore rules past their expiry date (they suppressed nothing).
+    pub expired_rules: Vec<Rule>,
 }
 
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
     pub concurrency: usize,
+    pub ignore: IgnoreSet,
 }
 
 /// Fetches and compares every desired number.
@@ -71,7 +80,7 @@ pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptio
                 }
             };
             let result = match fetched {
-                Ok(live) => compare(d, &live),
+                Ok(live) => compare(d, &live, &opts.ignore),
                 Err(FetchError::NotFound) => NumberResult {
                     status: Status::Missing,
                     ..empty_result(d)
@@ -92,9 +101,23 @@ pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptio
         .await;
     results.sort_by_key(|(i, _)| *i);
     let fatal = stop_rx.borrow().clone();
+    let results: Vec<NumberResult> = results.into_iter().map(|(_, r)| r).collect();
+    let used: HashSet<&str> = results
+        .iter()
+        .flat_map(|r| r.ignored.iter().map(|i| i.rule.as_str()))
+        .collect();
+    let (expired_rules, live_rules): (Vec<&Rule>, Vec<&Rule>) =
+        opts.ignore.rules.iter().partition(|r| r.expired);
+    let unused_rules = live_rules
+        .into_iter()
+        .filter(|r| !used.contains(r.id.as_str()))
+        .cloned()
+        .collect();
     Audit {
-        results: results.into_iter().map(|(_, r)| r).collect(),
+        results,
         fatal,
+        unused_rules,
+        expired_rules: expired_rules.into_iter().cloned().collect(),
     }
 }
 
@@ -111,6 +134,7 @@ fn empty_result(desired: DesiredNumber) -> NumberResult {
         error: None,
         unverifiable: Vec::new(),
         health: None,
+        ignored: Vec::new(),
     }
 }
 
@@ -122,8 +146,9 @@ fn not_checked(desired: DesiredNumber, reason: String) -> NumberResult {
     }
 }
 
-/// Compares one desired number with its live object.
-pub fn compare(desired: DesiredNumber, live: &Value) -> NumberResult {
+/// Compares one desired number with its live object; differences an ignore rule
+/// matches are set aside (and left out of the unified diff).
+pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> NumberResult {
     let health = live
         .get("status")
         .and_then(Value::as_str)
@@ -132,20 +157,43 @@ pub fn compare(desired: DesiredNumber, live: &Value) -> NumberResult {
     let mut want = desired.doc.clone();
     let mut have = live.clone();
     let unverifiable = split_unverifiable(&mut want, &mut have);
-    let (want, want_paths) = normalize_mapped(&want);
+    let (mut want, want_paths) = normalize_mapped(&want);
     let (have, have_paths) = normalize_mapped(&have);
-    // Report paths as the user wrote them: a hook by its index in the desired
-    // document, a header in its spelling (a hook only live: its live index).
-    let differences: Vec<Difference> = diff::differences(&want, &have)
-        .into_iter()
-        .map(|mut d| {
-            d.path = match d.change {
-                Change::Add => have_paths.original(&d.path),
-                Change::Remove | Change::NotEqual => want_paths.original(&d.path),
-            };
-            d
-        })
-        .collect();
+    let mut differences = Vec::new();
+    let mut ignored = Vec::new();
+    let mut work = diff::differences(&want, &have);
+    work.reverse();
+    while let Some(mut d) = work.pop() {
+        // Report paths as the user wrote them: a hook by its index in the desired
+        // document, a header in its spelling (a hook only live: its live index).
+        let paths = match d.change {
+            Change::Add => &have_paths,
+            Change::Remove | Change::NotEqual => &want_paths,
+        };
+        let original = paths.original(&d.path);
+        let rule = ignore.find(&desired, &original);
+        if rule.is_none() && partly_ignored(&d, paths, ignore, &desired) {
+            // A mapping added (or removed) whole, part of which a rule ignores:
+            // judge its entries one by one.
+            let mut parts = diff::split(&d);
+            parts.reverse();
+            work.extend(parts);
+            continue;
+        }
+        if let Some(rule) = rule {
+            ignored.push(Ignored {
+                path: original,
+                rule: rule.id.clone(),
+                reason: rule.reason.clone(),
+            });
+            // Take the live value as desired, so the text diff leaves it out too.
+            let live_value = have.pointer(&d.path.to_string()).cloned();
+            set_at(&mut want, d.path.segments(), live_value);
+            continue;
+        }
+        d.path = original;
+        differences.push(d);
+    }
     let status = if differences.is_empty() {
         Status::InSync
     } else {
@@ -162,7 +210,81 @@ pub fn compare(desired: DesiredNumber, live: &Value) -> NumberResult {
         diff,
         unverifiable,
         health,
+        ignored,
         ..empty_result(desired)
+    }
+}
+
+/// Whether an ignore rule matches something inside a one-sided difference.
+fn partly_ignored(
+    d: &Difference,
+    paths: &PathMap,
+    ignore: &IgnoreSet,
+    desired: &DesiredNumber,
+) -> bool {
+    fn walk(
+        v: &Value,
+        at: &Pointer,
+        paths: &PathMap,
+        ignore: &IgnoreSet,
+        desired: &DesiredNumber,
+    ) -> bool {
+        let children: Vec<(Pointer, &Value)> = match v {
+            Value::Object(o) => o.iter().map(|(k, v)| (at.child(k), v)).collect(),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (at.index(i), v))
+                .collect(),
+            _ => return false,
+        };
+        children.into_iter().any(|(p, v)| {
+            ignore.find(desired, &paths.original(&p)).is_some()
+                || walk(v, &p, paths, ignore, desired)
+        })
+    }
+    if ignore.rules.is_empty() {
+        return false;
+    }
+    match (&d.expected, &d.actual) {
+        (Some(v), None) | (None, Some(v)) => walk(v, &d.path, paths, ignore, desired),
+        _ => false,
+    }
+}
+
+/// Sets (or, with `None`, removes) the value at a path whose parent exists.
+fn set_at(doc: &mut Value, path: &[String], value: Option<Value>) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut target = doc;
+    for seg in parents {
+        let next = match target {
+            Value::Object(o) => o.get_mut(seg),
+            Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+            _ => None,
+        };
+        match next {
+            Some(t) => target = t,
+            None => return,
+        }
+    }
+    match (target, value) {
+        (Value::Object(o), Some(v)) => {
+            o.insert(last.clone(), v);
+        }
+        (Value::Object(o), None) => {
+            o.remove(last);
+        }
+        (Value::Array(a), v) => match (last.parse::<usize>(), v) {
+            (Ok(i), Some(v)) if i < a.len() => a[i] = v,
+            (Ok(i), Some(v)) if i == a.len() => a.push(v),
+            (Ok(i), None) if i < a.len() => {
+                a.remove(i);
+            }
+            _ => {}
+        },
+        _ => {}
     }
 }
 
@@ -235,7 +357,7 @@ mod tests {
         );
         let live = json!({"id": "a", "orgId": "o", "provider": "vonage", "number": "+1", "credentialId": "c",
             "assistantId": null, "status": "active", "server": {"url": "https://x", "timeoutSeconds": 20}});
-        let r = compare(d, &live);
+        let r = compare(d, &live, &IgnoreSet::default());
         assert_eq!(r.status, Status::InSync, "{:?}", r.differences);
         assert_eq!(r.health, None);
     }
@@ -244,7 +366,7 @@ mod tests {
     fn a_field_set_only_live_is_drift() {
         let d = desired("id: a\nprovider: vonage\nnumber: \"+1\"\ncredentialId: c\n");
         let live = json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c", "assistantId": "x"});
-        let r = compare(d, &live);
+        let r = compare(d, &live, &IgnoreSet::default());
         assert_eq!(r.status, Status::Modified);
         assert_eq!(r.differences[0].path.to_string(), "/assistantId");
         assert!(r.diff.contains("+assistantId: x"), "{}", r.diff);
@@ -256,7 +378,7 @@ mod tests {
             "id: a\nprovider: twilio\nnumber: \"+1\"\ntwilioAccountSid: AC\ntwilioAuthToken: ${TOKEN}\n",
         );
         let live = json!({"id": "a", "provider": "twilio", "number": "+1", "twilioAccountSid": "AC", "status": "activating"});
-        let r = compare(d.clone(), &live);
+        let r = compare(d.clone(), &live, &IgnoreSet::default());
         assert_eq!(r.status, Status::InSync);
         assert_eq!(
             r.unverifiable,
@@ -264,9 +386,14 @@ mod tests {
         );
         assert_eq!(r.health.as_deref(), Some("activating"));
         let masked = json!({"id": "a", "provider": "twilio", "number": "+1", "twilioAccountSid": "AC", "twilioAuthToken": "****"});
-        assert_eq!(compare(d.clone(), &masked).unverifiable.len(), 1);
+        assert_eq!(
+            compare(d.clone(), &masked, &IgnoreSet::default())
+                .unverifiable
+                .len(),
+            1
+        );
         let rotated = json!({"id": "a", "provider": "twilio", "number": "+1", "twilioAccountSid": "AC", "twilioAuthToken": "other"});
-        let r = compare(d, &rotated);
+        let r = compare(d, &rotated, &IgnoreSet::default());
         assert_eq!(r.status, Status::Modified);
         assert!(r.differences[0].sensitive);
         assert!(

@@ -29,6 +29,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Validate desired YAML offline: syntax, schema, ${VAR} interpolation (no API key needed)
     Validate(ValidateArgs),
+    /// Show everything behind one number's verdict: desired, live, normalization, ignore rules
+    Explain(ExplainArgs),
     /// Run `check` on desired/ against a built-in stand-in of the Vapi API (no key, no network)
     Demo(DemoArgs),
     /// Serve the built-in API stand-in on loopback (for benchmarks and manual testing)
@@ -81,7 +83,39 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub fetch: FetchArgs,
     #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RuleArgs {
+    /// Ignore rules (default: .vapi-drift-ignore.yaml in the working folder, when present)
+    #[arg(long, value_name = "PATH")]
+    pub ignore_file: Option<PathBuf>,
+    /// Exit 1 when an ignore rule has expired
+    #[arg(long)]
+    pub fail_on_expired_ignore: bool,
+    /// Exit 2 when a live number's status is not "active" (activating, blocked)
+    #[arg(long)]
+    pub fail_on_unhealthy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The number to explain: its id, its number, or its name in the desired files
+    pub target: String,
+    /// Desired YAML files or folders (searched recursively for *.yaml and *.yml)
+    #[arg(default_value = "desired")]
+    pub paths: Vec<PathBuf>,
+    /// API base URL (EU organisations: https://api.eu.vapi.ai)
+    #[arg(long, env = "VAPI_BASE_URL", default_value = crate::vapi::client::DEFAULT_BASE_URL)]
+    pub base_url: String,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+    /// Ignore rules (default: .vapi-drift-ignore.yaml in the working folder, when present)
+    #[arg(long, value_name = "PATH")]
+    pub ignore_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

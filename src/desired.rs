@@ -73,6 +73,11 @@ impl SourceMap {
     pub fn contains(&self, path: &Pointer) -> bool {
         path.is_root() || self.entries.contains_key(path)
     }
+
+    /// Every path the document declares (each key and list item).
+    pub fn declared_paths(&self) -> impl Iterator<Item = &Pointer> {
+        self.entries.keys()
+    }
 }
 
 /// A problem in a desired file, with its position when known.
@@ -147,6 +152,7 @@ pub fn load(
         }
     }
     check_unique_ids(&numbers, &mut errors);
+    errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
     if errors.is_empty() {
         Ok(numbers)
     } else {
@@ -180,11 +186,22 @@ pub fn load_text(
             entries: BTreeMap::new(),
         };
         let before = errors.len();
-        let doc = convert(&node, &Pointer::root(), &mut source_map, env, file, errors);
-        if errors.len() > before {
-            continue;
-        }
-        let issues = schema::validate_phone_number(&doc);
+        let mut unset = Vec::new();
+        let doc = convert(
+            &node,
+            &Pointer::root(),
+            &mut source_map,
+            env,
+            file,
+            &mut unset,
+            errors,
+        );
+        // A value whose variable is unset was reported already; its raw text would
+        // only add a misleading length or format complaint.
+        let issues: Vec<schema::Issue> = schema::validate_phone_number(&doc)
+            .into_iter()
+            .filter(|i| !unset.contains(&i.path))
+            .collect();
         for issue in &issues {
             let pos = match &issue.kind {
                 // A missing key is reported where its parent mapping starts.
@@ -309,6 +326,7 @@ fn convert(
     map: &mut SourceMap,
     env: &dyn Fn(&str) -> Option<String>,
     file: &str,
+    unset: &mut Vec<Pointer>,
     errors: &mut Vec<ConfigError>,
 ) -> Value {
     match &node.kind {
@@ -323,7 +341,9 @@ fn convert(
                     pos: Some(node.pos),
                     message: format!("{message} at {path}"),
                 });
-                Value::Null
+                // Keep the text as written so the schema still checks the rest.
+                unset.push(path.clone());
+                Value::String(s.clone())
             }
         },
         NodeKind::Seq(items) => Value::Array(
@@ -333,7 +353,7 @@ fn convert(
                 .map(|(i, item)| {
                     let p = path.index(i);
                     map.entries.insert(p.clone(), item.pos);
-                    convert(item, &p, map, env, file, errors)
+                    convert(item, &p, map, env, file, unset, errors)
                 })
                 .collect(),
         ),
@@ -343,7 +363,10 @@ fn convert(
                 .map(|(key, value)| {
                     let p = path.child(&key.name);
                     map.entries.insert(p.clone(), key.pos);
-                    (key.name.clone(), convert(value, &p, map, env, file, errors))
+                    (
+                        key.name.clone(),
+                        convert(value, &p, map, env, file, unset, errors),
+                    )
                 })
                 .collect(),
         ),

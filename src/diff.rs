@@ -112,6 +112,32 @@ fn one_sided(
     }
 }
 
+/// A one-sided difference on a mapping or list, split into one difference per entry.
+/// Anything else comes back as it is.
+pub fn split(d: &Difference) -> Vec<Difference> {
+    let (value, change) = match (&d.expected, &d.actual) {
+        (Some(v), None) => (v, Change::Remove),
+        (None, Some(v)) => (v, Change::Add),
+        _ => return vec![d.clone()],
+    };
+    let entries: Vec<(Pointer, &Value)> = match value {
+        Value::Object(o) => o.iter().map(|(k, v)| (d.path.child(k), v)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (d.path.index(i), v))
+            .collect(),
+        _ => return vec![d.clone()],
+    };
+    entries
+        .into_iter()
+        .map(|(p, v)| match change {
+            Change::Add => one_sided(p, Change::Add, None, Some(v)),
+            _ => one_sided(p, Change::Remove, Some(v), None),
+        })
+        .collect()
+}
+
 /// The unified diff of the two canonical renderings (sorted keys, YAML), secrets
 /// masked. Empty when the documents are equal.
 pub fn unified(desired: &Value, live: &Value) -> String {

@@ -2,6 +2,15 @@
 
 use crate::audit::{Audit, Status};
 
+/// What turns a warning into a failing exit code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// A live status other than `active` is drift (exit 2).
+    pub fail_on_unhealthy: bool,
+    /// An expired ignore rule is an error (exit 1).
+    pub fail_on_expired_ignore: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     /// Every desired number is in sync.
@@ -22,15 +31,16 @@ impl ExitCode {
     }
 
     /// The exit code an audit earns: a stopped run is an error; drift wins over
-    /// numbers that could not be checked.
-    pub fn for_audit(audit: &Audit) -> ExitCode {
-        if audit.fatal.is_some() {
-            ExitCode::Error
-        } else if audit
-            .results
-            .iter()
-            .any(|r| matches!(r.status, Status::Modified | Status::Missing))
+    /// numbers that could not be checked. Ignored differences never count.
+    pub fn for_audit(audit: &Audit, policy: &Policy) -> ExitCode {
+        if audit.fatal.is_some()
+            || (policy.fail_on_expired_ignore && !audit.expired_rules.is_empty())
         {
+            ExitCode::Error
+        } else if audit.results.iter().any(|r| {
+            matches!(r.status, Status::Modified | Status::Missing)
+                || (policy.fail_on_unhealthy && r.health.is_some())
+        }) {
             ExitCode::Drift
         } else if audit.results.iter().any(|r| r.status == Status::NotChecked) {
             ExitCode::Incomplete

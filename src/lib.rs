@@ -7,6 +7,8 @@ pub mod cli;
 pub mod desired;
 pub mod diff;
 pub mod exit;
+pub mod explain;
+pub mod ignore;
 pub mod normalize;
 pub mod pointer;
 pub mod report;

@@ -151,33 +151,68 @@ pub fn normalize(doc: &Value) -> Value {
 pub fn normalize_mapped(doc: &Value) -> (Value, PathMap) {
     let mut walk = Walk {
         map: PathMap::default(),
+        notes: None,
     };
-    let Some(obj) = doc.as_object() else {
-        let v = walk.canonical(doc, Ctx::Other, &Pointer::root(), &Pointer::root());
-        return (v.unwrap_or(Value::Null), walk.map);
-    };
-    let is_vapi = obj.get("provider").and_then(Value::as_str) == Some("vapi");
-    let kept: Map<String, Value> = obj
-        .iter()
-        .filter(|(k, _)| {
-            let managed = SERVER_MANAGED.contains(&k.as_str())
-                || (is_vapi && VAPI_SERVER_MANAGED.contains(&k.as_str()));
-            !managed
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let root = Pointer::root();
-    let v = walk
-        .canonical(&Value::Object(kept), Ctx::Root, &root, &root)
-        .unwrap_or_else(|| Value::Object(Map::new()));
+    let v = walk.document(doc);
     (v, walk.map)
+}
+
+/// One normalization rule that changed one path (for `explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    /// The path in the document as written.
+    pub path: Pointer,
+    pub rule: String,
+}
+
+/// The canonical form, its path map, and every rule that changed something.
+pub fn normalize_explained(doc: &Value) -> (Value, PathMap, Vec<Note>) {
+    let mut walk = Walk {
+        map: PathMap::default(),
+        notes: Some(Vec::new()),
+    };
+    let v = walk.document(doc);
+    (v, walk.map, walk.notes.unwrap_or_default())
 }
 
 struct Walk {
     map: PathMap,
+    /// Collected only for `explain`.
+    notes: Option<Vec<Note>>,
 }
 
 impl Walk {
+    fn note(&mut self, path: &Pointer, rule: impl FnOnce() -> String) {
+        if let Some(notes) = &mut self.notes {
+            notes.push(Note {
+                path: path.clone(),
+                rule: rule(),
+            });
+        }
+    }
+
+    fn document(&mut self, doc: &Value) -> Value {
+        let root = Pointer::root();
+        let Some(obj) = doc.as_object() else {
+            return self
+                .canonical(doc, Ctx::Other, &root, &root)
+                .unwrap_or(Value::Null);
+        };
+        let is_vapi = obj.get("provider").and_then(Value::as_str) == Some("vapi");
+        let mut kept = Map::new();
+        for (k, v) in obj {
+            let managed = SERVER_MANAGED.contains(&k.as_str())
+                || (is_vapi && VAPI_SERVER_MANAGED.contains(&k.as_str()));
+            if managed {
+                self.note(&root.child(k), || "dropped: managed by the server".into());
+            } else {
+                kept.insert(k.clone(), v.clone());
+            }
+        }
+        self.canonical(&Value::Object(kept), Ctx::Root, &root, &root)
+            .unwrap_or_else(|| Value::Object(Map::new()))
+    }
+
     /// Canonical form of one value; `None` means "same as absent".
     /// `path` is where it lands in the normalized document, `orig` where it was.
     fn canonical(
@@ -188,8 +223,17 @@ impl Walk {
         orig: &Pointer,
     ) -> Option<Value> {
         match value {
-            Value::Null => None,
-            Value::Number(n) => Some(Value::Number(canonical_number(n))),
+            Value::Null => {
+                self.note(orig, || "null is the same as absent".into());
+                None
+            }
+            Value::Number(n) => {
+                let c = canonical_number(n);
+                if c != *n {
+                    self.note(orig, || format!("{n} is the number {c}"));
+                }
+                Some(Value::Number(c))
+            }
             Value::Array(items) => {
                 // A list takes its items' context (hooks, a ringing hook's `do`, filters).
                 let mut order: Vec<usize> = (0..items.len()).collect();
@@ -209,12 +253,18 @@ impl Walk {
                     .map(|(j, &i)| {
                         let (p, o) = (path.index(j), orig.index(i));
                         if i != j {
+                            self.note(&o, || {
+                                format!("hooks are matched by event: compared as hook {j}")
+                            });
                             self.map.renamed.insert(p.clone(), o.clone());
                         }
                         self.canonical(&items[i], ctx, &p, &o)
                             .unwrap_or(Value::Null)
                     })
                     .collect();
+                if out.is_empty() {
+                    self.note(orig, || "an empty list is the same as absent".into());
+                }
                 (!out.is_empty()).then_some(Value::Array(out))
             }
             Value::Object(obj) => {
@@ -229,28 +279,50 @@ impl Walk {
                     };
                     let (p, o) = (path.child(&key), orig.child(k));
                     if key != *k {
+                        self.note(&o, || "header names compare case-insensitively".into());
                         self.map.renamed.insert(p.clone(), o.clone());
                     }
-                    let Some(mut v) = self.canonical(v, child_ctx(ctx, k), &p, &o) else {
+                    let Some(v) = self.canonical(v, child_ctx(ctx, k), &p, &o) else {
                         continue;
                     };
-                    v = match (ctx, k.as_str()) {
-                        (Ctx::Root | Ctx::Destination, "sipUri") => lower(v),
-                        (Ctx::Root | Ctx::Destination, "number") if e164 => e164_number(v),
-                        (Ctx::Server, "url")
-                        | (Ctx::TransferPlan, "holdAudioUrl" | "transferCompleteAudioUrl") => {
-                            canonical_url(v)
+                    let (v, rule) = match (ctx, k.as_str()) {
+                        (Ctx::Root | Ctx::Destination, "sipUri") => {
+                            (lower(v), "sipUri compares case-insensitively")
                         }
-                        _ if is_set(ctx, k) => as_set(v),
-                        _ => v,
+                        (Ctx::Root | Ctx::Destination, "number") if e164 => {
+                            (e164_number(v), "E.164 number: formatting removed")
+                        }
+                        (Ctx::Server, "url")
+                        | (Ctx::TransferPlan, "holdAudioUrl" | "transferCompleteAudioUrl") => (
+                            canonical_url(v),
+                            "URL: scheme and host case and the default port folded",
+                        ),
+                        _ if is_set(ctx, k) => {
+                            (as_set(v), "compared as a set (order and repeats ignored)")
+                        }
+                        _ => (v, ""),
                     };
-                    if defaults
+                    if !rule.is_empty() && self.notes.is_some() {
+                        let notes = self.notes.take();
+                        let before = self.canonical(&obj[k], child_ctx(ctx, k), &p, &o);
+                        self.notes = notes;
+                        if before.as_ref() != Some(&v) {
+                            self.note(&o, || rule.to_string());
+                        }
+                    }
+                    if let Some((_, dv)) = defaults
                         .iter()
-                        .any(|(dk, dv)| *dk == key && same_value(dv, &v))
+                        .find(|(dk, dv)| *dk == key && same_value(dv, &v))
                     {
+                        self.note(&o, || {
+                            format!("equals the documented default {dv}: the same as absent")
+                        });
                         continue;
                     }
                     out.insert(key, v);
+                }
+                if out.is_empty() {
+                    self.note(orig, || "an empty mapping is the same as absent".into());
                 }
                 (!out.is_empty()).then_some(Value::Object(out))
             }

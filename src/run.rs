@@ -3,23 +3,27 @@
 
 use crate::audit::{self, AuditOptions};
 use crate::cli::{
-    CheckArgs, Cli, Command, DemoArgs, FetchArgs, ReportArgs, StandInArgs, ValidateArgs,
+    CheckArgs, Cli, Command, DemoArgs, ExplainArgs, FetchArgs, ReportArgs, RuleArgs, StandInArgs,
+    ValidateArgs,
 };
 use crate::desired::{self, DesiredNumber, IdRule};
-use crate::exit::ExitCode;
+use crate::exit::{ExitCode, Policy};
+use crate::ignore::{self, IgnoreSet};
 use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
-use crate::vapi::client::{Client, ClientConfig};
+use crate::vapi::client::{Client, ClientConfig, FetchError};
 use crate::vapi::demo;
 use crate::vapi::standin::{StandIn, StandInConfig};
+use crate::{explain, normalize};
 use anyhow::{Context, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Check(args) => check(args).await,
         Command::Validate(args) => Ok(validate(args)),
+        Command::Explain(args) => explain(args).await,
         Command::Demo(args) => demo(args).await,
         Command::StandIn(args) => stand_in(args).await,
     }
@@ -100,15 +104,44 @@ async fn check(args: CheckArgs) -> anyhow::Result<i32> {
         Ok(n) => n,
         Err(code) => return Ok(code),
     };
-    let key = std::env::var("VAPI_API_KEY").unwrap_or_default();
-    if key.trim().is_empty() {
-        bail!(
-            "VAPI_API_KEY is not set: export your private Vapi API key (it is never read from the command line)"
-        );
-    }
-    let client = Client::new(client_config(args.base_url, ApiKey::new(key), &args.fetch))?;
-    let (code, _) = audit_and_report(numbers, &client, &args.fetch, &args.report, &outputs).await;
+    let key = api_key()?;
+    let ignore = match load_rules(&args.rules, &numbers) {
+        Ok(set) => set,
+        Err(code) => return Ok(code),
+    };
+    let client = Client::new(client_config(args.base_url, key, &args.fetch))?;
+    let policy = Policy {
+        fail_on_unhealthy: args.rules.fail_on_unhealthy,
+        fail_on_expired_ignore: args.rules.fail_on_expired_ignore,
+    };
+    let (code, _) = audit_and_report(
+        numbers,
+        &client,
+        &args.fetch,
+        ignore,
+        policy,
+        &args.report,
+        &outputs,
+    )
+    .await;
     Ok(code)
+}
+
+/// Loads the ignore rules and checks them against the desired numbers; errors exit 1.
+fn load_rules(args: &RuleArgs, numbers: &[DesiredNumber]) -> Result<IgnoreSet, i32> {
+    let loaded = ignore::load(
+        args.ignore_file.as_deref(),
+        Path::new("."),
+        &ignore::today(),
+    )
+    .and_then(|set| set.check_conflicts(numbers).map(|()| set));
+    loaded.map_err(|errors| {
+        for e in &errors.0 {
+            eprintln!("error: {e}");
+        }
+        eprintln!("vapi-drift: the ignore rules are invalid; nothing was checked");
+        ExitCode::Error.code()
+    })
 }
 
 /// Runs the audit, writes every report, and returns the exit code and the outcome.
@@ -116,6 +149,8 @@ async fn audit_and_report(
     numbers: Vec<DesiredNumber>,
     client: &Client,
     fetch: &FetchArgs,
+    ignore: IgnoreSet,
+    policy: Policy,
     report_args: &ReportArgs,
     outputs: &[Output],
 ) -> (i32, ExitCode) {
@@ -124,10 +159,11 @@ async fn audit_and_report(
         client,
         &AuditOptions {
             concurrency: fetch.concurrency as usize,
+            ignore,
         },
     )
     .await;
-    let outcome = ExitCode::for_audit(&audit);
+    let outcome = ExitCode::for_audit(&audit, &policy);
     let exit_code = if report_args.exit_zero && outcome != ExitCode::Error {
         0
     } else {
@@ -150,6 +186,78 @@ async fn audit_and_report(
         }
         (ExitCode::Error.code(), outcome)
     }
+}
+
+fn api_key() -> anyhow::Result<ApiKey> {
+    let key = std::env::var("VAPI_API_KEY").unwrap_or_default();
+    if key.trim().is_empty() {
+        bail!(
+            "VAPI_API_KEY is not set: export your private Vapi API key (it is never read from the command line)"
+        );
+    }
+    Ok(ApiKey::new(key))
+}
+
+async fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
+    let numbers = match load_desired(&args.paths, &process_env) {
+        Ok(n) => n,
+        Err(code) => return Ok(code),
+    };
+    let rules = RuleArgs {
+        ignore_file: args.ignore_file.clone(),
+        fail_on_expired_ignore: false,
+        fail_on_unhealthy: false,
+    };
+    let ignore = match load_rules(&rules, &numbers) {
+        Ok(set) => set,
+        Err(code) => return Ok(code),
+    };
+    let wanted =
+        normalize::normalize(&serde_json::json!({"number": args.target}))["number"].clone();
+    let matches: Vec<&DesiredNumber> = numbers
+        .iter()
+        .filter(|n| {
+            n.id.as_deref() == Some(args.target.as_str())
+                || n.name.as_deref() == Some(args.target.as_str())
+                || n.number.as_ref().is_some_and(|num| {
+                    normalize::normalize(&serde_json::json!({"number": num}))["number"] == wanted
+                })
+        })
+        .collect();
+    let desired = match matches.as_slice() {
+        [one] => *one,
+        [] => bail!(
+            "no desired phone number has the id, number or name \"{}\"",
+            args.target
+        ),
+        many => bail!(
+            "\"{}\" matches {} desired phone numbers ({}); give its id",
+            args.target,
+            many.len(),
+            many.iter()
+                .map(|n| format!("{}:{}", n.file, n.line))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let client = Client::new(client_config(args.base_url, api_key()?, &args.fetch))?;
+    let id = desired.id.clone().unwrap_or_default();
+    let fetched = client.get_phone_number(&id).await;
+    let live = match &fetched {
+        Ok(v) => explain::Live::Found(v),
+        Err(FetchError::NotFound) => explain::Live::Missing,
+        Err(e @ FetchError::Unauthorized { .. }) => bail!("{e}"),
+        Err(e) => {
+            let reason = e.to_string();
+            print!(
+                "{}",
+                explain::render(desired, explain::Live::NotChecked(&reason), &ignore)
+            );
+            return Ok(ExitCode::Incomplete.code());
+        }
+    };
+    print!("{}", explain::render(desired, live, &ignore));
+    Ok(0)
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
@@ -185,7 +293,16 @@ async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
         ApiKey::new(demo::DEMO_API_KEY.into()),
         &fetch,
     ))?;
-    let (code, outcome) = audit_and_report(numbers, &client, &fetch, &args.report, &outputs).await;
+    let (code, outcome) = audit_and_report(
+        numbers,
+        &client,
+        &fetch,
+        IgnoreSet::default(),
+        Policy::default(),
+        &args.report,
+        &outputs,
+    )
+    .await;
     standin.shutdown().await;
     if code == ExitCode::Error.code() {
         return Ok(code);

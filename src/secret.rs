@@ -60,32 +60,6 @@ pub fn mask(value: &Value, path: &Pointer) -> Value {
 /// Masks `value`; where `other` (the other side) has a different secret at the
 /// same path, the marker says it changed, so a text diff still shows the line.
 pub fn mask_against(value: &Value, path: &Pointer, other: Option<&Value>) -> Value {
-    if is_secret(path) {
-        return match value {
-            Value::Object(obj) => Value::Object(
-                obj.iter()
-                    .map(|(k, v)| {
-                        let o = other.and_then(|o| o.get(k));
-                        (k.clone(), mask_against(v, &path.child(k), o))
-                    })
-                    .collect(),
-            ),
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| mask_against(v, &path.index(i), other.and_then(|o| o.get(i))))
-                    .collect(),
-            ),
-            Value::Null => Value::Null,
-            leaf => match other {
-                Some(o) if o != leaf && !o.is_object() && !o.is_array() => {
-                    Value::String(MASK_CHANGED.into())
-                }
-                _ => Value::String(MASK.into()),
-            },
-        };
-    }
     match value {
         Value::Object(obj) => Value::Object(
             obj.iter()
@@ -102,7 +76,14 @@ pub fn mask_against(value: &Value, path: &Pointer, other: Option<&Value>) -> Val
                 .map(|(i, v)| mask_against(v, &path.index(i), other.and_then(|o| o.get(i))))
                 .collect(),
         ),
-        leaf => leaf.clone(),
+        Value::Null => Value::Null,
+        leaf if !is_secret(path) => leaf.clone(),
+        leaf => match other {
+            Some(o) if o != leaf && !o.is_object() && !o.is_array() => {
+                Value::String(MASK_CHANGED.into())
+            }
+            _ => Value::String(MASK.into()),
+        },
     }
 }
 

@@ -77,12 +77,15 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
 /// The parser's message can carry a rendered snippet of the source; the first
 /// line is the message itself (and a snippet could show a secret).
 fn first_line(message: &str) -> String {
-    message
-        .lines()
-        .next()
-        .unwrap_or("invalid YAML")
-        .trim()
-        .to_string()
+    let line = message.lines().next().unwrap_or("invalid YAML").trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    // "line 2 column 11: unclosed bracket" -> "unclosed bracket" (the position is reported apart).
+    match line.split_once(": ") {
+        Some((head, rest)) if head.starts_with("line ") && head.contains(" column ") => {
+            rest.to_string()
+        }
+        _ => line.to_string(),
+    }
 }
 
 /// Renders a JSON value as block YAML (used for the canonical text of a

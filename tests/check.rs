@@ -2,20 +2,10 @@
 
 mod common;
 
-use common::{KEY, World, example, paths_of, statuses};
+use common::{KEY, World, desired_from, example, paths_of, statuses};
 use serde_json::{Value, json};
 use std::time::Duration;
 use vapi_drift::vapi::standin::{Fault, StandInConfig};
-
-/// A desired document written from a live example: server-managed fields dropped,
-/// as JSON (which is YAML).
-fn desired_from(live: &Value) -> String {
-    let mut v = live.clone();
-    for k in ["orgId", "createdAt", "updatedAt", "status"] {
-        v.as_object_mut().expect("object").remove(k);
-    }
-    serde_json::to_string_pretty(&v).expect("json")
-}
 
 #[test]
 fn every_provider_example_audits_in_sync_and_exits_0() {

@@ -4,6 +4,7 @@
 use super::Report;
 use crate::audit::NumberResult;
 use crate::diff::Difference;
+use crate::ignore::Rule;
 use serde_json::{Map, Value, json};
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -17,6 +18,22 @@ pub fn render(report: &Report) -> String {
         doc.insert("error".into(), json!(reason));
     }
     doc.insert("summary".into(), json!(report.summary()));
+    let rules = |rules: &[Rule]| -> Value {
+        Value::Array(
+            rules
+                .iter()
+                .map(|r| json!({"rule": r.id, "reason": r.reason, "expires": r.expires}))
+                .collect(),
+        )
+    };
+    doc.insert(
+        "unused_ignore_rules".into(),
+        rules(&report.audit.unused_rules),
+    );
+    doc.insert(
+        "expired_ignore_rules".into(),
+        rules(&report.audit.expired_rules),
+    );
     doc.insert(
         "numbers".into(),
         Value::Array(report.audit.results.iter().map(number).collect()),
@@ -47,6 +64,15 @@ fn number(r: &NumberResult) -> Value {
             r.unverifiable
                 .iter()
                 .map(|p| json!(p.to_string()))
+                .collect(),
+        ),
+    );
+    n.insert(
+        "ignored".into(),
+        Value::Array(
+            r.ignored
+                .iter()
+                .map(|i| json!({"path": i.path.to_string(), "rule": i.rule, "reason": i.reason}))
                 .collect(),
         ),
     );

@@ -47,6 +47,25 @@ pub fn render(report: &Report, color: bool) -> String {
     if let Some(reason) = &report.audit.fatal {
         let _ = writeln!(out, "{} {reason}", p.paint(RED.bold(), "error:"));
     }
+    for rule in &report.audit.expired_rules {
+        let _ = writeln!(
+            out,
+            "{} ignore rule {} expired on {} and no longer suppresses anything ({})",
+            p.paint(YELLOW, "warning:"),
+            rule.id,
+            rule.expires.as_deref().unwrap_or("?"),
+            rule.reason
+        );
+    }
+    for rule in &report.audit.unused_rules {
+        let _ = writeln!(
+            out,
+            "{} ignore rule {} matched nothing in this run ({})",
+            p.paint(YELLOW, "warning:"),
+            rule.id,
+            rule.reason
+        );
+    }
     for r in &report.audit.results {
         number(&mut out, &p, r);
     }
@@ -61,7 +80,7 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
         Status::Missing => p.paint(RED.bold(), "MISSING"),
         Status::NotChecked => p.paint(YELLOW.bold(), "NOT_CHECKED"),
     };
-    let warnings = !r.unverifiable.is_empty() || r.health.is_some();
+    let warnings = !r.unverifiable.is_empty() || r.health.is_some() || !r.ignored.is_empty();
     if r.status == Status::InSync && !warnings {
         return;
     }
@@ -102,6 +121,16 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
     }
     for x in &r.differences {
         let _ = writeln!(out, "  {}", change_line(p, r, x));
+    }
+    for i in &r.ignored {
+        let _ = writeln!(
+            out,
+            "  {} {} (rule {}: {})",
+            p.paint(CYAN, "ignored:"),
+            i.path,
+            i.rule,
+            i.reason
+        );
     }
     if !r.diff.is_empty() {
         for line in r.diff.lines() {

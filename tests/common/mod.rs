@@ -101,6 +101,16 @@ impl Run {
     }
 }
 
+/// A desired document written from a live object: server-managed fields dropped,
+/// as JSON (which is YAML).
+pub fn desired_from(live: &Value) -> String {
+    let mut v = live.clone();
+    for k in ["orgId", "createdAt", "updatedAt", "status"] {
+        v.as_object_mut().expect("object").remove(k);
+    }
+    serde_json::to_string_pretty(&v).expect("json")
+}
+
 /// One of the provider examples from `tests/fixtures/examples` (copies of shared/vapi/examples).
 pub fn example(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

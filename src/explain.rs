@@ -1,0 +1,137 @@
+//! `vapi-drift explain`: everything behind one number's verdict, for a user who
+//! does not believe a report. The desired document as loaded, the live object as
+//! fetched, which normalization rule changed which path on each side, both
+//! normalized forms, and which ignore rule matched which difference. Secrets masked.
+
+use crate::audit::{self, Status};
+use crate::desired::DesiredNumber;
+use crate::ignore::IgnoreSet;
+use crate::normalize::{Note, normalize_explained, sorted};
+use crate::pointer::Pointer;
+use crate::secret;
+use crate::yaml;
+use serde_json::Value;
+use std::fmt::Write;
+
+/// What the fetch of the number came to.
+pub enum Live<'a> {
+    Found(&'a Value),
+    Missing,
+    NotChecked(&'a str),
+}
+
+pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String {
+    let mut out = String::new();
+    let d = desired;
+    let _ = writeln!(
+        out,
+        "explain: {} ({}, id {}) {}:{}",
+        d.label(),
+        d.provider,
+        d.id.as_deref().unwrap_or("-"),
+        d.file,
+        d.line
+    );
+    let root = Pointer::root();
+    section(&mut out, "desired, as loaded (secrets masked)");
+    block(&mut out, &yaml::render(&secret::mask(&d.doc, &root)));
+    let live = match live {
+        Live::Found(v) => v,
+        Live::Missing => {
+            section(&mut out, "live");
+            let _ = writeln!(
+                out,
+                "  the number does not exist in Vapi (404)\n\nverdict: MISSING"
+            );
+            return out;
+        }
+        Live::NotChecked(reason) => {
+            section(&mut out, "live");
+            let _ = writeln!(out, "  not read: {reason}\n\nverdict: NOT_CHECKED");
+            return out;
+        }
+    };
+    section(&mut out, "live, as fetched (secrets masked)");
+    block(&mut out, &yaml::render(&secret::mask(live, &root)));
+
+    let (want, _, want_notes) = normalize_explained(&d.doc);
+    let (have, _, have_notes) = normalize_explained(live);
+    section(&mut out, "normalization of the desired document");
+    notes(&mut out, &want_notes);
+    section(&mut out, "normalization of the live object");
+    notes(&mut out, &have_notes);
+    section(&mut out, "desired, normalized");
+    block(
+        &mut out,
+        &yaml::render(&sorted(&secret::mask(&want, &root))),
+    );
+    section(&mut out, "live, normalized");
+    block(
+        &mut out,
+        &yaml::render(&sorted(&secret::mask_against(&have, &root, Some(&want)))),
+    );
+
+    let result = audit::compare(d.clone(), live, ignore);
+    section(&mut out, "differences");
+    if result.differences.is_empty() && result.ignored.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    for x in &result.differences {
+        let shown = |v: Option<Value>| v.map_or("(absent)".to_string(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "  {:?} {}: {} -> {} (desired line {})",
+            x.change,
+            x.path,
+            shown(x.expected_shown()),
+            shown(x.actual_shown()),
+            d.source_map.line(&x.path)
+        );
+    }
+    for i in &result.ignored {
+        let _ = writeln!(
+            out,
+            "  ignored {} by the rule at {}: {}",
+            i.path, i.rule, i.reason
+        );
+    }
+    for p in &result.unverifiable {
+        let _ = writeln!(
+            out,
+            "  unverifiable {p}: set in the desired file, not returned by the API"
+        );
+    }
+    if let Some(h) = &result.health {
+        let _ = writeln!(
+            out,
+            "  health: live status is \"{h}\" (reported apart from drift)"
+        );
+    }
+    let verdict = match result.status {
+        Status::InSync => "IN_SYNC",
+        Status::Modified => "MODIFIED",
+        Status::Missing => "MISSING",
+        Status::NotChecked => "NOT_CHECKED",
+    };
+    let _ = writeln!(out, "\nverdict: {verdict}");
+    out
+}
+
+fn section(out: &mut String, title: &str) {
+    let _ = writeln!(out, "\n== {title}");
+}
+
+fn block(out: &mut String, text: &str) {
+    for line in text.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
+fn notes(out: &mut String, notes: &[Note]) {
+    if notes.is_empty() {
+        let _ = writeln!(out, "  (nothing changed)");
+    }
+    for n in notes {
+        let _ = writeln!(out, "  {}: {}", n.path, n.rule);
+    }
+}

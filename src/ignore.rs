@@ -1,0 +1,572 @@
+//! Ignore rules: the differences a team has decided not to care about, each with a
+//! reason and, optionally, an expiry date.
+//!
+//! Owns: loading and validating the ignore file (`--ignore-file`, default
+//! `.vapi-drift-ignore.yaml` when present), matching a rule against a desired number
+//! (globs over number, name, id) and a difference path (JSON Pointer globs: `*` is
+//! one segment or part of one, `**` any depth), expiry, the rule that you cannot
+//! both declare a value and ignore it, and which rules were used in a run.
+//!
+//! Does not own: YAML parsing (see `yaml`), what a difference is (see `diff`).
+
+use crate::desired::{ConfigError, ConfigErrors, DesiredNumber};
+use crate::pointer::Pointer;
+use crate::schema::suggest;
+use crate::yaml::{self, Node, NodeKind, Pos};
+use globset::{Glob, GlobBuilder, GlobMatcher};
+use std::path::Path;
+
+/// The default ignore file, read from the working folder when it exists.
+pub const DEFAULT_FILE: &str = ".vapi-drift-ignore.yaml";
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `file:line` of the rule, how reports name it.
+    pub id: String,
+    pub reason: String,
+    /// `YYYY-MM-DD`; the rule suppresses through that day.
+    pub expires: Option<String>,
+    numbers: Vec<GlobMatcher>,
+    paths: Vec<PathPattern>,
+    /// Whether the rule is past its expiry date today.
+    pub expired: bool,
+}
+
+#[derive(Debug, Clone)]
+struct PathPattern {
+    text: String,
+    glob: GlobMatcher,
+    /// `/a/**` also matches `/a` itself.
+    also_parent: Option<GlobMatcher>,
+}
+
+/// The rules of one ignore file (empty when there is none).
+#[derive(Debug, Clone, Default)]
+pub struct IgnoreSet {
+    pub file: Option<String>,
+    pub rules: Vec<Rule>,
+    /// Globs over number, name or id of live numbers that may be unmanaged.
+    pub unmanaged: Vec<String>,
+}
+
+/// A difference a rule suppressed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ignored {
+    pub path: Pointer,
+    pub rule: String,
+    pub reason: String,
+}
+
+impl Rule {
+    /// Whether the rule applies to this desired number (by number, name or id).
+    pub fn matches_number(&self, d: &DesiredNumber) -> bool {
+        self.numbers.is_empty()
+            || [&d.number, &d.name, &d.id]
+                .into_iter()
+                .flatten()
+                .any(|v| self.numbers.iter().any(|g| g.is_match(v)))
+    }
+
+    pub fn matches_path(&self, path: &Pointer) -> bool {
+        let text = path.to_string();
+        self.paths.iter().any(|p| {
+            p.glob.is_match(&text) || p.also_parent.as_ref().is_some_and(|g| g.is_match(&text))
+        })
+    }
+
+    /// The first path pattern that matches, for messages.
+    fn matching_pattern(&self, path: &Pointer) -> Option<&str> {
+        let text = path.to_string();
+        self.paths
+            .iter()
+            .find(|p| {
+                p.glob.is_match(&text) || p.also_parent.as_ref().is_some_and(|g| g.is_match(&text))
+            })
+            .map(|p| p.text.as_str())
+    }
+}
+
+impl IgnoreSet {
+    /// The live rules (not expired) that suppress this difference of this number.
+    pub fn find(&self, d: &DesiredNumber, path: &Pointer) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| !r.expired && r.matches_number(d) && r.matches_path(path))
+    }
+
+    /// You cannot both declare a value and ignore it: a rule whose path the
+    /// desired document sets for a number it matches is an error.
+    pub fn check_conflicts(&self, numbers: &[DesiredNumber]) -> Result<(), ConfigErrors> {
+        let mut errors = Vec::new();
+        for rule in self.rules.iter().filter(|r| !r.expired) {
+            for d in numbers.iter().filter(|d| rule.matches_number(d)) {
+                if let Some((path, pattern)) = d
+                    .source_map
+                    .declared_paths()
+                    .find_map(|p| rule.matching_pattern(p).map(|pat| (p, pat)))
+                {
+                    errors.push(ConfigError {
+                        file: d.file.clone(),
+                        pos: Some(d.source_map.position(path)),
+                        message: format!(
+                            "{path} is declared here and ignored by the rule at {} (path \"{pattern}\"): declare the value or ignore it, not both",
+                            rule.id
+                        ),
+                    });
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+}
+
+/// Loads the ignore file: `explicit` must exist; otherwise the default file is read
+/// from `dir` when present. `today` is `YYYY-MM-DD`.
+pub fn load(explicit: Option<&Path>, dir: &Path, today: &str) -> Result<IgnoreSet, ConfigErrors> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = dir.join(DEFAULT_FILE);
+            if !p.exists() {
+                return Ok(IgnoreSet::default());
+            }
+            Path::new(DEFAULT_FILE).to_path_buf()
+        }
+    };
+    let name = path.display().to_string();
+    let full = if path.is_absolute() {
+        path.clone()
+    } else {
+        dir.join(&path)
+    };
+    let text = std::fs::read_to_string(&full).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            file: name.clone(),
+            pos: None,
+            message: format!("cannot read the ignore file: {e}"),
+        }])
+    })?;
+    parse(&name, &text, today)
+}
+
+/// Parses and validates an ignore file's text.
+pub fn parse(file: &str, text: &str, today: &str) -> Result<IgnoreSet, ConfigErrors> {
+    let mut p = Parser {
+        file,
+        errors: Vec::new(),
+    };
+    let set = p.file_node(text, today);
+    p.errors.sort_by_key(|e| e.pos);
+    if p.errors.is_empty() {
+        Ok(set)
+    } else {
+        Err(ConfigErrors(p.errors))
+    }
+}
+
+struct Parser<'a> {
+    file: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Parser<'_> {
+    fn error(&mut self, pos: Pos, message: String) {
+        self.errors.push(ConfigError {
+            file: self.file.into(),
+            pos: Some(pos),
+            message,
+        });
+    }
+
+    fn file_node(&mut self, text: &str, today: &str) -> IgnoreSet {
+        let mut set = IgnoreSet {
+            file: Some(self.file.into()),
+            ..IgnoreSet::default()
+        };
+        let docs = match yaml::parse_documents(text) {
+            Ok(d) => d,
+            Err(e) => {
+                self.errors.push(ConfigError {
+                    file: self.file.into(),
+                    pos: e.pos,
+                    message: format!("invalid YAML: {}", e.message),
+                });
+                return set;
+            }
+        };
+        let [root] = docs.as_slice() else {
+            if docs.len() > 1 {
+                self.error(docs[1].pos, "an ignore file has one document".into());
+            }
+            return set;
+        };
+        let Some(entries) = self.map(root, "the ignore file") else {
+            return set;
+        };
+        for (key, value) in entries {
+            match key.name.as_str() {
+                "rules" => {
+                    if let NodeKind::Seq(items) = &value.kind {
+                        for item in items {
+                            if let Some(rule) = self.rule(item, today) {
+                                set.rules.push(rule);
+                            }
+                        }
+                    } else if !matches!(value.kind, NodeKind::Null) {
+                        self.error(value.pos, "\"rules\" must be a list of rules".into());
+                    }
+                }
+                "unmanaged" => {
+                    set.unmanaged = self
+                        .globs(value, "unmanaged")
+                        .into_iter()
+                        .map(|(t, _)| t)
+                        .collect()
+                }
+                other => {
+                    let hint = suggest(other, ["rules", "unmanaged"].into_iter())
+                        .map(|s| format!(" (did you mean \"{s}\"?)"))
+                        .unwrap_or_default();
+                    self.error(
+                        key.pos,
+                        format!("unknown key \"{other}\"{hint}; expected rules, unmanaged"),
+                    );
+                }
+            }
+        }
+        set
+    }
+
+    fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(yaml::Key, Node)]> {
+        match &node.kind {
+            NodeKind::Map(entries) => Some(entries),
+            _ => {
+                self.error(node.pos, format!("{what} must be a mapping"));
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, key: &str) -> Option<String> {
+        match &node.kind {
+            NodeKind::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            NodeKind::String(_) => {
+                self.error(node.pos, format!("\"{key}\" must not be empty"));
+                None
+            }
+            _ => {
+                self.error(node.pos, format!("\"{key}\" must be a string"));
+                None
+            }
+        }
+    }
+
+    fn globs(&mut self, node: &Node, key: &str) -> Vec<(String, Pos)> {
+        match &node.kind {
+            NodeKind::Seq(items) => items
+                .iter()
+                .filter_map(|i| self.string(i, key).map(|s| (s, i.pos)))
+                .collect(),
+            NodeKind::String(s) => vec![(s.clone(), node.pos)],
+            _ => {
+                self.error(node.pos, format!("\"{key}\" must be a list of patterns"));
+                Vec::new()
+            }
+        }
+    }
+
+    fn rule(&mut self, node: &Node, today: &str) -> Option<Rule> {
+        let entries = self.map(node, "a rule")?;
+        let before = self.errors.len();
+        let mut numbers = Vec::new();
+        let mut paths = Vec::new();
+        let mut reason = None;
+        let mut expires = None;
+        let mut saw_paths = false;
+        for (key, value) in entries {
+            match key.name.as_str() {
+                "numbers" => {
+                    for (text, pos) in self.globs(value, "numbers") {
+                        match Glob::new(&text) {
+                            Ok(g) => numbers.push(g.compile_matcher()),
+                            Err(e) => {
+                                self.error(pos, format!("invalid pattern \"{text}\": {}", e.kind()))
+                            }
+                        }
+                    }
+                }
+                "paths" => {
+                    saw_paths = true;
+                    for (text, pos) in self.globs(value, "paths") {
+                        match path_pattern(&text) {
+                            Ok(p) => paths.push(p),
+                            Err(message) => self.error(pos, message),
+                        }
+                    }
+                }
+                "reason" => reason = self.string(value, "reason"),
+                "expires" => {
+                    let text = match &value.kind {
+                        NodeKind::String(s) => Some(s.clone()),
+                        _ => None,
+                    };
+                    match text.filter(|t| valid_date(t)) {
+                        Some(t) => expires = Some(t),
+                        None => {
+                            self.error(value.pos, "\"expires\" must be a date YYYY-MM-DD".into())
+                        }
+                    }
+                }
+                other => {
+                    let keys = ["numbers", "paths", "reason", "expires"];
+                    let hint = suggest(other, keys.into_iter())
+                        .map(|s| format!(" (did you mean \"{s}\"?)"))
+                        .unwrap_or_default();
+                    self.error(
+                        key.pos,
+                        format!("unknown key \"{other}\"{hint}; expected numbers, paths, reason, expires"),
+                    );
+                }
+            }
+        }
+        if !saw_paths || (paths.is_empty() && self.errors.len() == before) {
+            self.error(
+                node.pos,
+                "a rule needs \"paths\" (JSON Pointer patterns)".into(),
+            );
+        }
+        if reason.is_none() && !entries.iter().any(|(k, _)| k.name == "reason") {
+            self.error(node.pos, "a rule needs a \"reason\"".into());
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        let expired = expires.as_deref().is_some_and(|e| e < today);
+        Some(Rule {
+            id: format!("{}:{}", self.file, node.pos.line),
+            reason: reason.expect("checked above"),
+            expires,
+            numbers,
+            paths,
+            expired,
+        })
+    }
+}
+
+fn path_pattern(text: &str) -> Result<PathPattern, String> {
+    if !text.starts_with('/') {
+        return Err(format!(
+            "path \"{text}\" must be a JSON Pointer starting with \"/\""
+        ));
+    }
+    let build = |t: &str| {
+        GlobBuilder::new(t)
+            .literal_separator(true)
+            .build()
+            .map(|g| g.compile_matcher())
+            .map_err(|e| format!("invalid path pattern \"{text}\": {}", e.kind()))
+    };
+    let glob = build(text)?;
+    let also_parent = match text.strip_suffix("/**") {
+        Some(parent) if !parent.is_empty() => Some(build(parent)?),
+        _ => None,
+    };
+    Ok(PathPattern {
+        text: text.into(),
+        glob,
+        also_parent,
+    })
+}
+
+fn valid_date(t: &str) -> bool {
+    let parts: Vec<&str> = t.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return false;
+    };
+    let digits = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit());
+    if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
+        return false;
+    }
+    let (m, d): (u32, u32) = (m.parse().unwrap_or(0), d.parse().unwrap_or(0));
+    (1..=12).contains(&m) && (1..=31).contains(&d)
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    civil_date((secs / 86_400) as i64)
+}
+
+/// Days since 1970-01-01 -> `YYYY-MM-DD` (Howard Hinnant's `civil_from_days`).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::{IdRule, load_text};
+
+    const TODAY: &str = "2026-11-27";
+
+    fn rules(text: &str) -> IgnoreSet {
+        parse("ig.yaml", text, TODAY).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        parse("ig.yaml", text, TODAY)
+            .expect_err("invalid")
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    fn number(yaml: &str) -> DesiredNumber {
+        let mut numbers = Vec::new();
+        let mut errors = Vec::new();
+        load_text(
+            "d.yaml",
+            yaml,
+            &|_| None,
+            IdRule::Required,
+            &mut numbers,
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        numbers.remove(0)
+    }
+
+    fn p(text: &str) -> Pointer {
+        Pointer::parse(text).expect("pointer")
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(20_419), "2025-11-27");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert_eq!(today().len(), 10);
+    }
+
+    #[test]
+    fn globs_over_numbers_and_pointer_paths() {
+        let set = rules(
+            "rules:\n  - numbers: [\"+1415*\", \"Support*\"]\n    paths: [\"/name\", \"/hooks/*/do/0/destination/callerId\", \"/server/headers/X-Trace-*\"]\n    reason: marketing renames lines freely\n",
+        );
+        let support = number(
+            "id: a\nprovider: vonage\nnumber: \"+4420\"\ncredentialId: c\nname: Support UK\n",
+        );
+        let sf = number("id: b\nprovider: vonage\nnumber: \"+14155550100\"\ncredentialId: c\n");
+        let other = number("id: c\nprovider: vonage\nnumber: \"+4420\"\ncredentialId: c\n");
+        assert!(set.find(&support, &p("/name")).is_some());
+        assert!(
+            set.find(&sf, &p("/hooks/3/do/0/destination/callerId"))
+                .is_some()
+        );
+        assert!(set.find(&sf, &p("/server/headers/X-Trace-Id")).is_some());
+        assert!(
+            set.find(&sf, &p("/hooks/3/do/1/destination/callerId"))
+                .is_none()
+        );
+        assert!(
+            set.find(&sf, &p("/hooks/3/extra/do/0/destination/callerId"))
+                .is_none(),
+            "* is one segment"
+        );
+        assert!(
+            set.find(&other, &p("/name")).is_none(),
+            "number globs limit the rule"
+        );
+    }
+
+    #[test]
+    fn double_star_matches_any_depth_including_the_parent() {
+        let set =
+            rules("rules:\n  - paths: [\"/hooks/**\"]\n    reason: hooks are managed elsewhere\n");
+        let d = number("id: a\nprovider: vapi\n");
+        assert!(set.find(&d, &p("/hooks")).is_some());
+        assert!(
+            set.find(&d, &p("/hooks/0/do/0/destination/number"))
+                .is_some()
+        );
+        assert!(set.find(&d, &p("/server/url")).is_none());
+    }
+
+    #[test]
+    fn an_expired_rule_stops_suppressing() {
+        let set = rules(
+            "rules:\n  - paths: [/name]\n    reason: old\n    expires: 2026-11-26\n  - paths: [/squadId]\n    reason: today still counts\n    expires: 2026-11-27\n",
+        );
+        let d = number("id: a\nprovider: vapi\n");
+        assert!(set.rules[0].expired);
+        assert!(set.find(&d, &p("/name")).is_none());
+        assert!(!set.rules[1].expired);
+        assert!(set.find(&d, &p("/squadId")).is_some());
+        assert_eq!(set.rules[1].id, "ig.yaml:5");
+    }
+
+    #[test]
+    fn invalid_ignore_files_name_file_line_and_key() {
+        assert_eq!(
+            errors("rules:\n  - paths: [/name]\n    reasn: x\n"),
+            vec![
+                "ig.yaml:2:5: a rule needs a \"reason\"",
+                "ig.yaml:3:5: unknown key \"reasn\" (did you mean \"reason\"?); expected numbers, paths, reason, expires",
+            ]
+        );
+        assert_eq!(
+            errors("rules:\n  - paths: [name]\n    reason: x\n    expires: next year\n"),
+            vec![
+                "ig.yaml:2:13: path \"name\" must be a JSON Pointer starting with \"/\"",
+                "ig.yaml:4:14: \"expires\" must be a date YYYY-MM-DD",
+            ]
+        );
+        assert_eq!(
+            errors("rulez: []\n"),
+            vec![
+                "ig.yaml:1:1: unknown key \"rulez\" (did you mean \"rules\"?); expected rules, unmanaged"
+            ]
+        );
+        assert_eq!(
+            errors("rules:\n  - reason: x\n"),
+            vec!["ig.yaml:2:5: a rule needs \"paths\" (JSON Pointer patterns)"]
+        );
+    }
+
+    #[test]
+    fn declaring_and_ignoring_the_same_path_is_an_error() {
+        let set = rules("rules:\n  - paths: [/name]\n    reason: x\n");
+        let d = number("id: a\nprovider: vapi\nname: Front desk\n");
+        let err = set.check_conflicts(&[d]).expect_err("conflict");
+        assert_eq!(
+            err.to_string(),
+            "d.yaml:3:1: /name is declared here and ignored by the rule at ig.yaml:2 (path \"/name\"): declare the value or ignore it, not both"
+        );
+        let undeclared = number("id: a\nprovider: vapi\n");
+        assert!(set.check_conflicts(&[undeclared]).is_ok());
+    }
+
+    #[test]
+    fn unmanaged_allow_list() {
+        let set = rules("unmanaged: [\"+1212*\"]\n");
+        assert_eq!(set.unmanaged, vec!["+1212*"]);
+        assert!(set.rules.is_empty());
+    }
+}
