@@ -173,6 +173,7 @@ async fn audit_and_report(
         audit: &audit,
         outcome,
         exit_code,
+        policy,
     };
     let errors = report::write_all(outputs, &report, true);
     if let Some(reason) = &audit.fatal {

@@ -776,3 +776,136 @@ fn an_in_sync_run_says_so_in_every_format() {
     assert_eq!(all[0].level, "notice");
     assert_eq!(all[0].title, "vapi-drift: in sync");
 }
+
+// ---------------------------------------------------------------------------
+// Ignore rules and the policy flags.
+
+const IGNORE_YAML: &str = r#"rules:
+  - numbers: ["num-uk"]
+    paths: ["/assistantId"]
+    reason: the IVR team attaches assistants by hand
+  - numbers: ["nobody"]
+    paths: ["/squadId"]
+    reason: never matches
+  - paths: ["/hooks/**"]
+    reason: old migration
+    expires: 2020-01-01
+"#;
+
+fn policy_world() -> World {
+    let uk = json!({
+        "id": "num-uk", "orgId": "org", "provider": "vonage", "name": "UK sales",
+        "number": "+447700900123", "credentialId": "cred-uk", "status": "active",
+        "assistantId": "asst-by-hand",
+    });
+    let paris = json!({
+        "id": "num-paris", "orgId": "org", "provider": "vonage", "name": "Paris office",
+        "number": "+33170000000", "credentialId": "cred-fr", "status": "blocked",
+    });
+    let w = World::new(vec![uk, paris]);
+    w.desired(
+        "offices.yaml",
+        &OFFICES_YAML[..OFFICES_YAML
+            .find("---\nid: num-chicago")
+            .expect("third doc")],
+    );
+    std::fs::write(w.path(".vapi-drift-ignore.yaml"), IGNORE_YAML).expect("ignore file");
+    w
+}
+
+#[test]
+fn ignored_differences_and_unhealthy_numbers_under_fail_on_unhealthy_show_in_every_format() {
+    let w = policy_world();
+    let r = run_ci(&w, &["--fail-on-unhealthy"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+
+    let md = &r.markdown;
+    assert!(
+        md.contains(
+            "❌ **Drift:** 1 live numbers are not active (`--fail-on-unhealthy`). Exit code 2."
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("<summary><b>UNHEALTHY</b> Paris office"),
+        "{md}"
+    );
+    assert!(md.contains("<summary><b>IN_SYNC</b> UK sales"), "{md}");
+    assert!(
+        md.contains("- Ignored: <code>/assistantId</code> (line 1), rule <code>.vapi-drift-ignore.yaml:2</code>: the IVR team attaches assistants by hand"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "- ⚠️ Ignore rule <code>.vapi-drift-ignore.yaml:8</code> expired on 2020-01-01"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Ignore rule <code>.vapi-drift-ignore.yaml:5</code> matched nothing in this run: never matches"),
+        "{md}"
+    );
+
+    let c = junit_counts(&r.junit);
+    assert_eq!((c.testcases, c.failures, c.errors), (2, 1, 0));
+    assert!(r.junit.contains("type=\"UNHEALTHY\""), "{}", r.junit);
+    assert!(
+        r.junit
+            .contains("ignored: /assistantId (rule .vapi-drift-ignore.yaml:2"),
+        "{}",
+        r.junit
+    );
+
+    let all = annotations(&r.github);
+    let status = annotation(&all, "Paris office: live status blocked");
+    assert_eq!(status.level, "error", "it fails the run: {status:?}");
+    let expired = annotation(&all, "ignore rule expired");
+    assert_eq!(
+        (
+            expired.level.as_str(),
+            expired.file.as_deref(),
+            expired.line
+        ),
+        ("warning", Some(".vapi-drift-ignore.yaml"), Some(8))
+    );
+    let unused = annotation(&all, "ignore rule unused");
+    assert_eq!(
+        (unused.file.as_deref(), unused.line),
+        (Some(".vapi-drift-ignore.yaml"), Some(5))
+    );
+    assert!(
+        !all.iter().any(|a| a.title.contains("/assistantId")),
+        "an ignored difference is not annotated: {all:#?}"
+    );
+}
+
+#[test]
+fn an_expired_ignore_rule_under_fail_on_expired_ignore_is_an_error_in_every_format() {
+    let w = policy_world();
+    let r = run_ci(&w, &["--fail-on-expired-ignore"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.markdown.starts_with("## vapi-drift: error\n"),
+        "{}",
+        r.markdown
+    );
+    assert!(
+        r.markdown
+            .contains("❌ **Error:** 1 ignore rules expired (`--fail-on-expired-ignore`)."),
+        "{}",
+        r.markdown
+    );
+    let all = annotations(&r.github);
+    let expired = annotation(&all, "ignore rule expired");
+    assert_eq!(expired.level, "error");
+    let doc = roxmltree::Document::parse(&r.junit).expect("xml");
+    let err = doc
+        .descendants()
+        .find(|n| n.has_tag_name("system-err"))
+        .and_then(|n| n.text())
+        .expect("the suite's system-err");
+    assert!(
+        err.contains(".vapi-drift-ignore.yaml:8: ignore rule expired on 2020-01-01"),
+        "{err}"
+    );
+}

@@ -28,8 +28,9 @@ pub fn render(report: &Report) -> String {
             reason,
         );
     }
+    ignore_rules(&mut out, report);
     for r in &report.audit.results {
-        number(&mut out, r);
+        number(&mut out, report, r);
     }
     let s = report.summary();
     let summary = format!(
@@ -63,7 +64,51 @@ struct At<'a> {
     line: u32,
 }
 
-fn number(out: &mut String, r: &NumberResult) {
+/// Expired and unused ignore rules, on their line of the ignore file.
+fn ignore_rules(out: &mut String, report: &Report) {
+    let expired_level = if report.policy.fail_on_expired_ignore {
+        Level::Error
+    } else {
+        Level::Warning
+    };
+    for rule in &report.audit.expired_rules {
+        command(
+            out,
+            expired_level,
+            rule_at(&rule.id).as_ref(),
+            "vapi-drift: ignore rule expired",
+            &format!(
+                "ignore rule {} expired on {} and no longer suppresses anything ({})",
+                rule.id,
+                rule.expires.as_deref().unwrap_or("?"),
+                rule.reason
+            ),
+        );
+    }
+    for rule in &report.audit.unused_rules {
+        command(
+            out,
+            Level::Warning,
+            rule_at(&rule.id).as_ref(),
+            "vapi-drift: ignore rule unused",
+            &format!(
+                "ignore rule {} matched nothing in this run ({})",
+                rule.id, rule.reason
+            ),
+        );
+    }
+}
+
+/// A rule's id is `file:line`.
+fn rule_at(id: &str) -> Option<At<'_>> {
+    let (file, line) = id.rsplit_once(':')?;
+    Some(At {
+        file: file.strip_prefix("./").unwrap_or(file),
+        line: line.parse().ok()?,
+    })
+}
+
+fn number(out: &mut String, report: &Report, r: &NumberResult) {
     let d = &r.desired;
     let label = d.label();
     let file = d.file.strip_prefix("./").unwrap_or(&d.file);
@@ -95,9 +140,15 @@ fn number(out: &mut String, r: &NumberResult) {
         command(out, Level::Error, Some(&at), &title, &message);
     }
     if let Some(h) = &r.health {
+        // --fail-on-unhealthy makes it drift: an error, as the exit code says.
+        let level = if report.unhealthy_fails(r) {
+            Level::Error
+        } else {
+            Level::Warning
+        };
         command(
             out,
-            Level::Warning,
+            level,
             Some(&doc),
             &format!("{label}: live status {h}"),
             &format!("the live status is \"{h}\", not \"active\""),

@@ -1,7 +1,8 @@
 //! The JUnit XML report, as GitLab, Jenkins and the GitHub test-report actions read it:
 //! `<testsuites>` with one `<testsuite name="vapi-drift">` and one `<testcase>` per
-//! desired number. `MODIFIED` and `MISSING` are a `<failure>`, `NOT_CHECKED` an
-//! `<error>`, `IN_SYNC` a pass; the counts follow.
+//! desired number. `MODIFIED` and `MISSING` are a `<failure>` (and an unhealthy
+//! number under `--fail-on-unhealthy`), `NOT_CHECKED` an `<error>`, `IN_SYNC` a pass;
+//! the counts follow.
 //!
 //! Owns: the mapping from results to test cases. quick-junit owns the XML (escaping,
 //! counts) and this report sets no timestamps or durations, so it is deterministic.
@@ -21,9 +22,13 @@ const VALUE_MAX: usize = 200;
 
 pub fn render(report: &Report) -> String {
     let mut suite = TestSuite::new(NAME);
-    suite.add_test_cases(report.audit.results.iter().map(test_case));
-    if let Some(reason) = &report.audit.fatal {
-        suite.set_system_err(format!("run stopped: {reason}\n"));
+    suite.add_test_cases(report.audit.results.iter().map(|r| test_case(report, r)));
+    let (out, err) = suite_output(report);
+    if !out.is_empty() {
+        suite.set_system_out(out);
+    }
+    if !err.is_empty() {
+        suite.set_system_err(err);
     }
     let mut junit = quick_junit::Report::new(NAME);
     junit.add_test_suite(suite);
@@ -32,9 +37,53 @@ pub fn render(report: &Report) -> String {
         .expect("XML written to memory from UTF-8 strings cannot fail")
 }
 
-fn test_case(r: &NumberResult) -> TestCase {
+/// The suite's `<system-out>` (ignore rules that expired or matched nothing) and
+/// `<system-err>` (why the run stopped; expired rules under `--fail-on-expired-ignore`).
+fn suite_output(report: &Report) -> (String, String) {
+    let mut out = String::new();
+    let mut err = String::new();
+    if let Some(reason) = &report.audit.fatal {
+        let _ = writeln!(err, "run stopped: {reason}");
+    }
+    for rule in &report.audit.expired_rules {
+        let target = if report.policy.fail_on_expired_ignore {
+            &mut err
+        } else {
+            &mut out
+        };
+        let _ = writeln!(
+            target,
+            "{}: ignore rule expired on {} and no longer suppresses anything ({})",
+            rule.id,
+            rule.expires.as_deref().unwrap_or("?"),
+            rule.reason
+        );
+    }
+    for rule in &report.audit.unused_rules {
+        let _ = writeln!(
+            out,
+            "{}: ignore rule matched nothing in this run ({})",
+            rule.id, rule.reason
+        );
+    }
+    (out, err)
+}
+
+fn test_case(report: &Report, r: &NumberResult) -> TestCase {
     let d = &r.desired;
     let status = match r.status {
+        // --fail-on-unhealthy makes a live status other than `active` drift.
+        Status::InSync if report.unhealthy_fails(r) => {
+            let h = r.health.as_deref().unwrap_or("?");
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_type("UNHEALTHY")
+                .set_message(format!("the live status is \"{h}\", not \"active\""))
+                .set_description(format!(
+                    "{}:{}: the live status is \"{h}\", not \"active\" (--fail-on-unhealthy)\n",
+                    d.file, d.line
+                ));
+            s
+        }
         Status::InSync => TestCaseStatus::success(),
         Status::Modified => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -146,6 +195,17 @@ fn warnings(r: &NumberResult) -> String {
             "{}:{}: unverifiable: {path} is set in the desired file but the API does not return it",
             d.file,
             d.source_map.line(path)
+        );
+    }
+    for i in &r.ignored {
+        let _ = writeln!(
+            out,
+            "{}:{}: ignored: {} (rule {}: {})",
+            d.file,
+            d.source_map.line(&i.path),
+            i.path,
+            i.rule,
+            i.reason
         );
     }
     out

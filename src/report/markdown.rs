@@ -1,7 +1,8 @@
 //! The Markdown report: GitHub-flavoured Markdown for `$GITHUB_STEP_SUMMARY` and pull
-//! request comments. A heading, a status line, a summary table, then one `<details>`
-//! block per number worth a look (not in sync, or in sync with a warning) with its
-//! source `file:line`, a table of its differences and its unified diff.
+//! request comments. A heading, a status line, a summary table, ignore rules that
+//! expired or matched nothing, then one `<details>` block per number worth a look (not
+//! in sync, or in sync with a warning or an ignored difference) with its source
+//! `file:line`, a table of its differences and its unified diff.
 //!
 //! Owns: escaping (a value can neither break a table nor inject HTML, a link, a
 //! mention or emphasis: see [`inline`]; a diff block's fence is longer than any run of
@@ -28,6 +29,8 @@ const TABLE_MAX: usize = 12_000;
 const DIFF_MAX: usize = 8_000;
 /// The longest value in a table cell, in characters, before escaping.
 const VALUE_MAX: usize = 100;
+/// At most this many ignore rules are listed under the summary.
+const RULES_MAX: usize = 20;
 
 pub fn render(report: &Report) -> String {
     let mut out = head(report);
@@ -38,7 +41,7 @@ pub fn render(report: &Report) -> String {
         .filter(|r| r.worth_reporting())
         .collect();
     for (i, r) in shown.iter().enumerate() {
-        let block = number(r);
+        let block = number(report, r);
         let last = i + 1 == shown.len();
         let room = if last { BUDGET } else { BUDGET - NOTE_ROOM };
         if out.len() + block.len() > room {
@@ -57,6 +60,12 @@ pub fn render(report: &Report) -> String {
 
 fn head(report: &Report) -> String {
     let s = report.summary();
+    let unhealthy = report
+        .audit
+        .results
+        .iter()
+        .filter(|r| report.unhealthy_fails(r))
+        .count();
     let mut out = String::new();
     let (word, line) = match report.outcome {
         ExitCode::InSync => (
@@ -67,13 +76,23 @@ fn head(report: &Report) -> String {
             ),
         ),
         ExitCode::Drift => {
-            let mut line = format!(
-                "❌ **Drift:** {} of {} desired numbers differ from their live configuration ({} modified, {} missing).",
-                s.modified + s.missing,
-                s.desired,
-                s.modified,
-                s.missing
-            );
+            let mut line = String::from("❌ **Drift:**");
+            if s.modified + s.missing > 0 {
+                let _ = write!(
+                    line,
+                    " {} of {} desired numbers differ from their live configuration ({} modified, {} missing).",
+                    s.modified + s.missing,
+                    s.desired,
+                    s.modified,
+                    s.missing
+                );
+            }
+            if unhealthy > 0 {
+                let _ = write!(
+                    line,
+                    " {unhealthy} live numbers are not active (`--fail-on-unhealthy`)."
+                );
+            }
             if s.not_checked > 0 {
                 let _ = write!(line, " {} could not be checked.", s.not_checked);
             }
@@ -86,13 +105,21 @@ fn head(report: &Report) -> String {
                 s.not_checked, s.desired
             ),
         ),
-        ExitCode::Error | ExitCode::Usage => (
-            "error",
-            format!(
-                "❌ **Error:** the run stopped: {}.",
-                inline(report.audit.fatal.as_deref().unwrap_or("unknown reason"))
-            ),
-        ),
+        ExitCode::Error | ExitCode::Usage => {
+            let why = match &report.audit.fatal {
+                Some(reason) => format!("the run stopped: {}.", inline(reason)),
+                None if report.policy.fail_on_expired_ignore
+                    && !report.audit.expired_rules.is_empty() =>
+                {
+                    format!(
+                        "{} ignore rules expired (`--fail-on-expired-ignore`).",
+                        report.audit.expired_rules.len()
+                    )
+                }
+                None => "the run failed.".to_string(),
+            };
+            ("error", format!("❌ **Error:** {why}"))
+        }
     };
     let _ = writeln!(out, "## vapi-drift: {word}\n");
     let _ = writeln!(out, "{line} Exit code {}.\n", report.exit_code);
@@ -106,14 +133,54 @@ fn head(report: &Report) -> String {
         "| {} | {} | {} | {} | {} | {} |\n",
         s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked
     );
+    out.push_str(&ignore_rules(report));
     out
 }
 
-fn number(r: &NumberResult) -> String {
+/// Ignore rules that expired or matched nothing: a list under the summary.
+fn ignore_rules(report: &Report) -> String {
+    let audit = report.audit;
+    let expired = audit.expired_rules.iter().map(|rule| {
+        format!(
+            "- ⚠️ Ignore rule <code>{}</code> expired on {} and no longer suppresses anything: {}",
+            inline(&rule.id),
+            inline(rule.expires.as_deref().unwrap_or("?")),
+            inline(&rule.reason)
+        )
+    });
+    let unused = audit.unused_rules.iter().map(|rule| {
+        format!(
+            "- Ignore rule <code>{}</code> matched nothing in this run: {}",
+            inline(&rule.id),
+            inline(&rule.reason)
+        )
+    });
+    let lines: Vec<String> = expired.chain(unused).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    for line in lines.iter().take(RULES_MAX) {
+        let _ = writeln!(out, "{line}");
+    }
+    if lines.len() > RULES_MAX {
+        let _ = writeln!(
+            out,
+            "- … and {} more: the JSON report has them all",
+            lines.len() - RULES_MAX
+        );
+    }
+    out.push('\n');
+    out
+}
+
+fn number(report: &Report, r: &NumberResult) -> String {
     let d = &r.desired;
     let mut out = String::new();
     let status = match r.status {
-        Status::InSync => "IN_SYNC ⚠️",
+        Status::InSync if report.unhealthy_fails(r) => "UNHEALTHY",
+        Status::InSync if r.health.is_some() || !r.unverifiable.is_empty() => "IN_SYNC ⚠️",
+        Status::InSync => "IN_SYNC",
         Status::Modified => "MODIFIED",
         Status::Missing => "MISSING",
         Status::NotChecked => "NOT_CHECKED",
@@ -162,6 +229,26 @@ fn number(r: &NumberResult) -> String {
     }
     if !r.differences.is_empty() {
         out.push_str(&table(r));
+        out.push('\n');
+    }
+    for i in r.ignored.iter().take(RULES_MAX) {
+        let _ = writeln!(
+            out,
+            "- Ignored: <code>{}</code> (line {}), rule <code>{}</code>: {}",
+            inline(&i.path.to_string()),
+            d.source_map.line(&i.path),
+            inline(&i.rule),
+            inline(&i.reason)
+        );
+    }
+    if r.ignored.len() > RULES_MAX {
+        let _ = writeln!(
+            out,
+            "- … and {} more ignored: the JSON report has them all",
+            r.ignored.len() - RULES_MAX
+        );
+    }
+    if !r.ignored.is_empty() {
         out.push('\n');
     }
     if !r.diff.is_empty() {

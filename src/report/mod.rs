@@ -11,7 +11,7 @@ pub mod markdown;
 pub mod text;
 
 use crate::audit::{Audit, NumberResult, Status};
-use crate::exit::ExitCode;
+use crate::exit::{ExitCode, Policy};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
@@ -101,6 +101,8 @@ pub struct Report<'a> {
     pub outcome: ExitCode,
     /// What the process exits with (0 under `--exit-zero`).
     pub exit_code: i32,
+    /// What turned warnings into failures (the formats that fail things say so).
+    pub policy: Policy,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -135,9 +137,20 @@ impl Report<'_> {
 
 impl NumberResult {
     /// Whether a report should mention this number: not in sync, or in sync with a
-    /// warning (a secret that could not be verified, a live status that is not `active`).
+    /// warning (a secret that could not be verified, a live status that is not
+    /// `active`) or with differences an ignore rule suppressed.
     pub fn worth_reporting(&self) -> bool {
-        self.status != Status::InSync || !self.unverifiable.is_empty() || self.health.is_some()
+        self.status != Status::InSync
+            || !self.unverifiable.is_empty()
+            || self.health.is_some()
+            || !self.ignored.is_empty()
+    }
+}
+
+impl Report<'_> {
+    /// Whether this number's live status fails the run (`--fail-on-unhealthy`).
+    pub fn unhealthy_fails(&self, r: &NumberResult) -> bool {
+        self.policy.fail_on_unhealthy && r.health.is_some()
     }
 }
 
