@@ -822,7 +822,7 @@ fn ignored_differences_and_unhealthy_numbers_under_fail_on_unhealthy_show_in_eve
     let md = &r.markdown;
     assert!(
         md.contains(
-            "❌ **Drift:** 1 live numbers are not active (`--fail-on-unhealthy`). Exit code 2."
+            "❌ **Drift:** 1 live number is not active (`--fail-on-unhealthy`). Exit code 2."
         ),
         "{md}"
     );
@@ -891,7 +891,7 @@ fn an_expired_ignore_rule_under_fail_on_expired_ignore_is_an_error_in_every_form
     );
     assert!(
         r.markdown
-            .contains("❌ **Error:** 1 ignore rules expired (`--fail-on-expired-ignore`)."),
+            .contains("❌ **Error:** 1 ignore rule expired (`--fail-on-expired-ignore`)."),
         "{}",
         r.markdown
     );
@@ -908,4 +908,55 @@ fn an_expired_ignore_rule_under_fail_on_expired_ignore_is_an_error_in_every_form
         err.contains(".vapi-drift-ignore.yaml:8: ignore rule expired on 2020-01-01"),
         "{err}"
     );
+}
+
+/// Regression: a hook added live was annotated on the desired hook with the same
+/// index (a different hook: hooks are matched by event), not on `hooks:`.
+#[test]
+fn a_hook_added_live_points_at_the_hooks_key_not_at_another_hook() {
+    let ending = json!({"on": "call.ending", "do": {"type": "transfer",
+        "destination": {"type": "number", "number": "+14155550199"}}});
+    let live = json!({
+        "id": "num-hooks", "orgId": "org", "provider": "byo-phone-number", "name": "Hooks line",
+        "number": "+14155550123", "credentialId": "cred", "status": "active",
+        "hooks": [{"on": "call.ringing", "do": [{"type": "say", "exact": "hi"}]}, ending],
+    });
+    let w = World::new(vec![live]);
+    w.desired(
+        "hooks.yaml",
+        r#"id: num-hooks
+provider: byo-phone-number
+name: Hooks line
+number: "+14155550123"
+credentialId: cred
+hooks:
+  - on: call.ending
+    do:
+      type: transfer
+      destination:
+        type: number
+        number: "+14155550199"
+"#,
+    );
+    let r = run_ci(&w, &[], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let diff = &r.json["numbers"][0]["differences"];
+    assert_eq!(diff.as_array().map(Vec::len), Some(1), "{diff}");
+    assert_eq!(
+        (diff[0]["path"].as_str(), diff[0]["type"].as_str()),
+        (Some("/hooks/0"), Some("ADD"))
+    );
+    assert_eq!(diff[0]["line"], 6, "the JSON report agrees");
+    let all = annotations(&r.github);
+    let added = annotation(&all, "/hooks/0 set live only");
+    assert_eq!(
+        (added.file.as_deref(), added.line),
+        (Some("desired/hooks.yaml"), Some(6))
+    );
+    assert!(
+        r.markdown.contains("| `ADD` | *(absent)* |"),
+        "{}",
+        r.markdown
+    );
+    assert!(r.markdown.contains("| 6 |\n"), "{}", r.markdown);
 }

@@ -134,7 +134,7 @@ fn number(out: &mut String, report: &Report, r: &NumberResult) {
     for x in &r.differences {
         let at = At {
             file,
-            line: d.source_map.line(&x.path),
+            line: r.line_of(x),
         };
         let (title, message) = difference(&label, file, x);
         command(out, Level::Error, Some(&at), &title, &message);

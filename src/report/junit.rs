@@ -116,10 +116,7 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
     let mut case = TestCase::new(d.label(), status);
     case.set_classname(d.file.as_str());
     // `file` and `line` let reporters that annotate (GitHub's JUnit actions) point at the YAML.
-    let line = r
-        .differences
-        .first()
-        .map_or(d.line, |x| d.source_map.line(&x.path));
+    let line = r.differences.first().map_or(d.line, |x| r.line_of(x));
     case.extra.insert("file".into(), d.file.as_str().into());
     case.extra.insert("line".into(), line.to_string().into());
     let warnings = warnings(r);
@@ -147,7 +144,7 @@ fn failure_text(r: &NumberResult) -> String {
     let d = &r.desired;
     let mut out = String::new();
     for x in &r.differences {
-        let line = d.source_map.line(&x.path);
+        let line = r.line_of(x);
         let expected = one_line(x.expected_shown().as_ref(), VALUE_MAX);
         let actual = one_line(x.actual_shown().as_ref(), VALUE_MAX);
         let absent = || "(absent)".to_string();

@@ -71,7 +71,7 @@ fn head(report: &Report) -> String {
         ExitCode::InSync => (
             "in sync",
             format!(
-                "✅ **In sync:** all {} desired numbers match their live configuration.",
+                "✅ **In sync:** every desired number ({}) matches its live configuration.",
                 s.desired
             ),
         ),
@@ -90,7 +90,8 @@ fn head(report: &Report) -> String {
             if unhealthy > 0 {
                 let _ = write!(
                     line,
-                    " {unhealthy} live numbers are not active (`--fail-on-unhealthy`)."
+                    " {} not active (`--fail-on-unhealthy`).",
+                    counted(unhealthy, "live number is", "live numbers are")
                 );
             }
             if s.not_checked > 0 {
@@ -112,8 +113,12 @@ fn head(report: &Report) -> String {
                     && !report.audit.expired_rules.is_empty() =>
                 {
                     format!(
-                        "{} ignore rules expired (`--fail-on-expired-ignore`).",
-                        report.audit.expired_rules.len()
+                        "{} (`--fail-on-expired-ignore`).",
+                        counted(
+                            report.audit.expired_rules.len(),
+                            "ignore rule expired",
+                            "ignore rules expired"
+                        )
                     )
                 }
                 None => "the run failed.".to_string(),
@@ -135,6 +140,11 @@ fn head(report: &Report) -> String {
     );
     out.push_str(&ignore_rules(report));
     out
+}
+
+/// `1 thing is`, `2 things are`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Ignore rules that expired or matched nothing: a list under the summary.
@@ -292,7 +302,7 @@ fn row(r: &NumberResult, x: &Difference) -> String {
         inline(&x.path.to_string()),
         cell(x.expected_shown()),
         cell(x.actual_shown()),
-        r.desired.source_map.line(&x.path)
+        r.line_of(x)
     )
 }
 
@@ -402,6 +412,64 @@ mod tests {
         assert!(block.starts_with("`````diff\n"), "{block}");
         assert!(block.ends_with("\n`````\n"), "{block}");
         assert!(diff_block("-a\n+b\n").starts_with("```diff\n"));
+    }
+
+    /// A number with hundreds of differences: its table stops at [`TABLE_MAX`] with a
+    /// well-formed row that counts the rest.
+    #[test]
+    fn a_long_table_is_cut_with_a_row_that_counts_the_rest() {
+        use crate::audit::{Audit, compare};
+        use crate::desired::{IdRule, load_text};
+        use crate::ignore::IgnoreSet;
+        let mut numbers = Vec::new();
+        let mut errors = Vec::new();
+        let yaml = "id: a\nprovider: vonage\nnumber: \"+1\"\ncredentialId: c\n";
+        load_text(
+            "d.yaml",
+            yaml,
+            &|_| None,
+            IdRule::Required,
+            &mut numbers,
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut live = serde_json::json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c"});
+        for i in 0..300 {
+            live[format!("unknownField{i:03}")] = serde_json::json!(format!("value | {i}"));
+        }
+        let result = compare(numbers.remove(0), &live, &IgnoreSet::default());
+        assert_eq!(result.differences.len(), 300);
+        let block = number(
+            &Report {
+                audit: &Audit {
+                    results: vec![],
+                    fatal: None,
+                    unused_rules: vec![],
+                    expired_rules: vec![],
+                },
+                outcome: ExitCode::Drift,
+                exit_code: 2,
+                policy: Default::default(),
+            },
+            &result,
+        );
+        let rows: Vec<&str> = block.lines().filter(|l| l.starts_with('|')).collect();
+        assert!(rows.iter().all(|r| r.matches('|').count() == 6), "{block}");
+        let last = rows.last().expect("rows");
+        assert!(
+            last.contains("more differences: the JSON report has them all"),
+            "{last}"
+        );
+        let shown = rows.len() - 3;
+        assert!(
+            last.contains(&format!("*{} more differences", 300 - shown)),
+            "{last}"
+        );
+        assert!(
+            block.len() < TABLE_MAX + DIFF_MAX + 2_000,
+            "{}",
+            block.len()
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod text;
 
 use crate::audit::{Audit, NumberResult, Status};
+use crate::diff::{Change, Difference};
 use crate::exit::{ExitCode, Policy};
 use serde::Serialize;
 use serde_json::Value;
@@ -144,6 +145,21 @@ impl NumberResult {
             || !self.unverifiable.is_empty()
             || self.health.is_some()
             || !self.ignored.is_empty()
+    }
+}
+
+impl NumberResult {
+    /// The line of the desired file a difference concerns: the line of its key; for
+    /// `ADD` (only live has it), of the nearest parent key the file has. A list item
+    /// only live is never the desired item at the same index (hooks are matched by
+    /// event, so `/hooks/0` may be a different hook), so it points at its list.
+    pub fn line_of(&self, x: &Difference) -> u32 {
+        let map = &self.desired.source_map;
+        let list_item = x.path.last().is_some_and(|s| s.parse::<usize>().is_ok());
+        match x.change {
+            Change::Add if list_item || !map.contains(&x.path) => map.line(&x.path.parent()),
+            _ => map.line(&x.path),
+        }
     }
 }
 
