@@ -4,11 +4,16 @@
 //! Owns: the concurrency bound, stopping the run when the key is rejected, and the
 //! rule that every desired number gets exactly one result, in desired order.
 //! One number's failure is data (`NotChecked`), never an abort; only a rejected
-//! key stops the run (the numbers not yet read are then `NotChecked` too).
+//! key (or, with `--expect-org`, a number of another org) stops the run (the
+//! numbers not yet read are then `NotChecked` too).
+//!
+//! Which numbers are read and how (one GET each, or the list) is decided upstream,
+//! in `inventory`: it hands each desired number over with its [`Source`].
 
 use crate::desired::DesiredNumber;
 use crate::diff::{self, Change, Difference};
 use crate::ignore::{IgnoreSet, Ignored, Rule};
+use crate::inventory::{self, Unmanaged};
 use crate::normalize::{PathMap, normalize_mapped};
 use crate::pointer::Pointer;
 use crate::secret;
@@ -53,21 +58,55 @@ pub struct Audit {
     pub unused_rules: Vec<Rule>,
     /// Ignore rules past their expiry date (they suppressed nothing).
     pub expired_rules: Vec<Rule>,
+    /// Live numbers no desired document describes (see `inventory`).
+    pub unmanaged: Unmanaged,
 }
 
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
     pub concurrency: usize,
     pub ignore: IgnoreSet,
+    /// `--expect-org`: a live number of another org stops the run.
+    pub expect_org: Option<String>,
 }
 
-/// Fetches and compares every desired number.
+/// Where the live state of one desired number comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Read it now with `GET /phone-number/{id}`.
+    Get,
+    /// Already read (from the list).
+    Live(Value),
+    /// Known not to exist.
+    Missing,
+    /// Could not be read: why.
+    NotChecked(String),
+}
+
+/// Fetches (one GET each) and compares every desired number.
 pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptions) -> Audit {
+    let planned = desired.into_iter().map(|d| (d, Source::Get)).collect();
+    run_planned(planned, client, opts).await
+}
+
+/// Compares every desired number with its live state, reading the ones whose
+/// source is [`Source::Get`] (at most `concurrency` at once).
+pub async fn run_planned(
+    desired: Vec<(DesiredNumber, Source)>,
+    client: &Client,
+    opts: &AuditOptions,
+) -> Audit {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<String>);
-    let fetches = desired.into_iter().enumerate().map(|(i, d)| {
+    let fetches = desired.into_iter().enumerate().map(|(i, (d, source))| {
         let mut stop = stop_rx.clone();
         let stop_tx = &stop_tx;
         async move {
+            match source {
+                Source::Get => {}
+                Source::Live(live) => return (i, compare(d, &live, &opts.ignore)),
+                Source::Missing => return (i, missing(d)),
+                Source::NotChecked(reason) => return (i, not_checked(d, reason)),
+            }
             if let Some(reason) = stop.borrow().clone() {
                 return (i, not_checked(d, stopped_reason(&reason)));
             }
@@ -80,11 +119,18 @@ pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptio
                 }
             };
             let result = match fetched {
-                Ok(live) => compare(d, &live, &opts.ignore),
-                Err(FetchError::NotFound) => NumberResult {
-                    status: Status::Missing,
-                    ..empty_result(d)
+                Ok(live) => match opts
+                    .expect_org
+                    .as_deref()
+                    .and_then(|org| inventory::foreign_org([&live], org))
+                {
+                    Some(reason) => {
+                        stop_tx.send_replace(Some(reason.clone()));
+                        not_checked(d, reason)
+                    }
+                    None => compare(d, &live, &opts.ignore),
                 },
+                Err(FetchError::NotFound) => missing(d),
                 Err(e @ FetchError::Unauthorized { .. }) => {
                     let reason = e.to_string();
                     stop_tx.send_replace(Some(reason.clone()));
@@ -118,11 +164,20 @@ pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptio
         fatal,
         unused_rules,
         expired_rules: expired_rules.into_iter().cloned().collect(),
+        unmanaged: Unmanaged::default(),
     }
 }
 
-fn stopped_reason(reason: &str) -> String {
+/// The reason given to the numbers a stopped run did not read.
+pub fn stopped_reason(reason: &str) -> String {
     format!("run stopped: {reason}")
+}
+
+fn missing(desired: DesiredNumber) -> NumberResult {
+    NumberResult {
+        status: Status::Missing,
+        ..empty_result(desired)
+    }
 }
 
 fn empty_result(desired: DesiredNumber) -> NumberResult {

@@ -1,5 +1,6 @@
 //! The command line. Doc comments here are the `--help` text.
 
+use crate::inventory::{FetchMode, UnmanagedMode, parse_glob};
 use crate::report::Output;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -29,6 +30,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Validate desired YAML offline: syntax, schema, ${VAR} interpolation (no API key needed)
     Validate(ValidateArgs),
+    /// Write one desired YAML file per live number (the way in for an org that has numbers already)
+    #[command(after_help = EXPORT_EXIT_CODES)]
+    Export(ExportArgs),
     /// Show everything behind one number's verdict: desired, live, normalization, ignore rules
     Explain(ExplainArgs),
     /// Run `check` on desired/ against a built-in stand-in of the Vapi API (no key, no network)
@@ -85,6 +89,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
+    pub inventory: InventoryArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
 }
 
@@ -116,6 +122,68 @@ pub struct ExplainArgs {
     /// Ignore rules (default: .vapi-drift-ignore.yaml in the working folder, when present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InventoryArgs {
+    /// How live numbers are read: auto takes whichever needs fewer requests, and the
+    /// list whenever unmanaged numbers are looked for or a desired number has no id;
+    /// list reads the whole org (1000 numbers a request); get sends one GET per
+    /// desired number
+    #[arg(long, value_enum, default_value_t = FetchMode::Auto)]
+    pub fetch: FetchMode,
+    /// Live numbers that no desired document describes: report lists them, fail also
+    /// counts them as drift (exit 2), ignore does not look for them
+    #[arg(long, value_enum, default_value_t = UnmanagedMode::Report)]
+    pub unmanaged: UnmanagedMode,
+    /// A live number that may be unmanaged: GLOB over its number, name or id; repeatable
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub allow_unmanaged: Vec<String>,
+    /// Audit only the numbers that match GLOB: over number, name, id and source
+    /// file; repeatable (any may match). Live numbers outside are not unmanaged
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub only: Vec<String>,
+    /// Leave out the numbers that match GLOB (number, name, id, source file); repeatable
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub exclude: Vec<String>,
+    /// The org the API key must belong to: a live number of another org stops the
+    /// run (exit 1), so a wrong key cannot read as "every number is missing"
+    #[arg(long, env = "VAPI_ORG_ID", value_name = "ORG_ID")]
+    pub expect_org: Option<String>,
+}
+
+const EXPORT_EXIT_CODES: &str = "\
+Exit codes:
+  0   every live number selected was written
+  1   error: a file exists already (without --force), the list could not be read,
+      a file could not be written, the key was rejected, another org (--expect-org)
+  3   written, but the list of live numbers may be incomplete (see the warning)
+  64  usage error: unknown flag or bad flag value
+
+The API key is read from the VAPI_API_KEY environment variable only.";
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Folder to write the desired files into (created when missing)
+    #[arg(long, value_name = "DIR", default_value = "desired")]
+    pub out: PathBuf,
+    /// Export only the live numbers that match GLOB: over number, name and id; repeatable
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub only: Vec<String>,
+    /// Leave out the live numbers that match GLOB (number, name, id); repeatable
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub exclude: Vec<String>,
+    /// Overwrite files that exist already (without it, export writes nothing when one does)
+    #[arg(long)]
+    pub force: bool,
+    /// API base URL (EU organisations: https://api.eu.vapi.ai)
+    #[arg(long, env = "VAPI_BASE_URL", default_value = crate::vapi::client::DEFAULT_BASE_URL)]
+    pub base_url: String,
+    /// The org the API key must belong to (exit 1 on a number of another org)
+    #[arg(long, env = "VAPI_ORG_ID", value_name = "ORG_ID")]
+    pub expect_org: Option<String>,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]

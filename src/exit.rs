@@ -31,7 +31,9 @@ impl ExitCode {
     }
 
     /// The exit code an audit earns: a stopped run is an error; drift wins over
-    /// numbers that could not be checked. Ignored differences never count.
+    /// numbers that could not be checked. Ignored differences never count. Under
+    /// `--unmanaged fail`, unmanaged numbers are drift, and an org that could not
+    /// be read whole is incomplete.
     pub fn for_audit(audit: &Audit, policy: &Policy) -> ExitCode {
         if audit.fatal.is_some()
             || (policy.fail_on_expired_ignore && !audit.expired_rules.is_empty())
@@ -40,9 +42,12 @@ impl ExitCode {
         } else if audit.results.iter().any(|r| {
             matches!(r.status, Status::Modified | Status::Missing)
                 || (policy.fail_on_unhealthy && r.health.is_some())
-        }) {
+        }) || audit.unmanaged.is_drift()
+        {
             ExitCode::Drift
-        } else if audit.results.iter().any(|r| r.status == Status::NotChecked) {
+        } else if audit.results.iter().any(|r| r.status == Status::NotChecked)
+            || audit.unmanaged.is_incomplete()
+        {
             ExitCode::Incomplete
         } else {
             ExitCode::InSync

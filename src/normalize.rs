@@ -149,8 +149,22 @@ pub fn normalize(doc: &Value) -> Value {
 
 /// The canonical form, and the map from its paths back to the document's.
 pub fn normalize_mapped(doc: &Value) -> (Value, PathMap) {
+    walk_document(doc, true)
+}
+
+/// A phone number with what normalization treats as absent left out (server-managed
+/// fields, `null`, empty lists and mappings, values equal to their defaults) and
+/// nothing else changed: header names, hook order, number formatting, URLs and
+/// set order stay as written. What `export` writes: it normalizes to the same
+/// canonical form as the original.
+pub fn without_absent(doc: &Value) -> Value {
+    walk_document(doc, false).0
+}
+
+fn walk_document(doc: &Value, canonicalize: bool) -> (Value, PathMap) {
     let mut walk = Walk {
         map: PathMap::default(),
+        canonicalize,
         notes: None,
     };
     let v = walk.document(doc);
@@ -169,6 +183,7 @@ pub struct Note {
 pub fn normalize_explained(doc: &Value) -> (Value, PathMap, Vec<Note>) {
     let mut walk = Walk {
         map: PathMap::default(),
+        canonicalize: true,
         notes: Some(Vec::new()),
     };
     let v = walk.document(doc);
@@ -177,6 +192,8 @@ pub fn normalize_explained(doc: &Value) -> (Value, PathMap, Vec<Note>) {
 
 struct Walk {
     map: PathMap,
+    /// Off: only drop what counts as absent (see [`without_absent`]).
+    canonicalize: bool,
     /// Collected only for `explain`.
     notes: Option<Vec<Note>>,
 }
@@ -237,7 +254,7 @@ impl Walk {
             Value::Array(items) => {
                 // A list takes its items' context (hooks, a ringing hook's `do`, filters).
                 let mut order: Vec<usize> = (0..items.len()).collect();
-                if ctx == Ctx::Hook {
+                if ctx == Ctx::Hook && self.canonicalize {
                     // Stable: hooks of the same event keep their relative order.
                     order.sort_by_key(|&i| {
                         items[i]
@@ -272,7 +289,7 @@ impl Walk {
                 let e164 = obj.get("numberE164CheckEnabled") != Some(&Value::Bool(false));
                 let mut out = Map::new();
                 for (k, v) in obj {
-                    let key = if ctx == Ctx::Headers {
+                    let key = if ctx == Ctx::Headers && self.canonicalize {
                         k.to_ascii_lowercase()
                     } else {
                         k.clone()
@@ -286,6 +303,7 @@ impl Walk {
                         continue;
                     };
                     let (v, rule) = match (ctx, k.as_str()) {
+                        _ if !self.canonicalize => (v, ""),
                         (Ctx::Root | Ctx::Destination, "sipUri") => {
                             (lower(v), "sipUri compares case-insensitively")
                         }
@@ -341,11 +359,20 @@ fn lower(v: Value) -> Value {
 /// `+1 (415) 555-0100` -> `+14155550100` when the result is E.164; otherwise unchanged.
 fn e164_number(v: Value) -> Value {
     let Value::String(s) = &v else { return v };
+    match e164(s) {
+        Some(compact) => Value::String(compact),
+        None => v,
+    }
+}
+
+/// The E.164 form of a phone number written with spaces, dashes, dots or
+/// parentheses (`+1 (415) 555-0100` -> `+14155550100`); `None` when it is not one.
+pub fn e164(s: &str) -> Option<String> {
     if !s
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '(' | ')' | '-' | '.'))
     {
-        return v;
+        return None;
     }
     let compact: String = s
         .chars()
@@ -357,7 +384,17 @@ fn e164_number(v: Value) -> Value {
         && digits.len() >= 2
         && !digits.starts_with('0')
         && digits.chars().all(|c| c.is_ascii_digit());
-    if valid { Value::String(compact) } else { v }
+    valid.then_some(compact)
+}
+
+/// A phone number as normalization compares it: E.164 without formatting, unless
+/// `e164_check` is off (`numberE164CheckEnabled: false`) or it is not E.164, then literal.
+pub fn comparable_number(s: &str, e164_check: bool) -> String {
+    if e164_check {
+        e164(s).unwrap_or_else(|| s.to_string())
+    } else {
+        s.to_string()
+    }
 }
 
 /// Scheme and host lower case, default port dropped; path and query untouched.
@@ -546,6 +583,41 @@ mod tests {
             let once = normalize(&v);
             assert_eq!(normalize(&once), once, "{name}");
         }
+    }
+
+    #[test]
+    fn without_absent_drops_what_normalize_ignores_and_keeps_spelling_and_order() {
+        let live = json!({"id": "i", "orgId": "o", "status": "active", "provider": "twilio",
+            "number": "+1 (415) 555-0100", "smsEnabled": true, "assistantId": null,
+            "server": {"url": "HTTPS://Hooks.Example.com/x", "timeoutSeconds": 20.0,
+                       "headers": {"X-Api-Key": "v"}, "encryptedPaths": ["b", "a"]},
+            "hooks": [{"on": "call.ringing", "do": [{"type": "say", "exact": "1"}]},
+                      {"on": "call.ending", "do": {"type": "say", "exact": "2"}}],
+            "fallbackDestination": {"type": "number", "number": "+14155550100",
+                                    "transferPlan": {"mode": "blind-transfer"}}});
+        let out = without_absent(&live);
+        assert_eq!(
+            out,
+            json!({"provider": "twilio", "number": "+1 (415) 555-0100",
+                "server": {"url": "HTTPS://Hooks.Example.com/x", "headers": {"X-Api-Key": "v"},
+                           "encryptedPaths": ["b", "a"]},
+                "hooks": [{"on": "call.ringing", "do": [{"type": "say", "exact": "1"}]},
+                          {"on": "call.ending", "do": {"type": "say", "exact": "2"}}],
+                "fallbackDestination": {"type": "number", "number": "+14155550100"}})
+        );
+        assert_eq!(normalize(&out), normalize(&live));
+    }
+
+    #[test]
+    fn e164_is_exposed_for_lookups() {
+        assert_eq!(e164("+1 (415) 555-0100").as_deref(), Some("+14155550100"));
+        assert_eq!(e164("555-0100"), None);
+        assert_eq!(comparable_number("+1 415 555 0100", true), "+14155550100");
+        assert_eq!(
+            comparable_number("+1 415 555 0100", false),
+            "+1 415 555 0100"
+        );
+        assert_eq!(comparable_number("desk-7", true), "desk-7");
     }
 
     fn equal(a: Value, b: Value) -> bool {

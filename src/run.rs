@@ -1,14 +1,16 @@
 //! The commands: what `main` runs once the arguments are parsed. Returns the exit
 //! code; setup errors come back as `Err` and exit 1.
 
-use crate::audit::{self, AuditOptions};
+use crate::audit::Audit;
 use crate::cli::{
-    CheckArgs, Cli, Command, DemoArgs, ExplainArgs, FetchArgs, ReportArgs, RuleArgs, StandInArgs,
-    ValidateArgs,
+    CheckArgs, Cli, Command, DemoArgs, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
+    ReportArgs, RuleArgs, StandInArgs, ValidateArgs,
 };
-use crate::desired::{self, DesiredNumber, IdRule};
+use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule};
 use crate::exit::{ExitCode, Policy};
+use crate::export;
 use crate::ignore::{self, IgnoreSet};
+use crate::inventory::{self, InventoryOptions, Selectors, UnmanagedAllow};
 use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
 use crate::vapi::client::{Client, ClientConfig, FetchError};
@@ -24,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Check(args) => check(args).await,
         Command::Validate(args) => Ok(validate(args)),
         Command::Explain(args) => explain(args).await,
+        Command::Export(args) => export(args).await,
         Command::Demo(args) => demo(args).await,
         Command::StandIn(args) => stand_in(args).await,
     }
@@ -33,25 +36,34 @@ fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Loads desired numbers; config errors are printed (one per line) and exit 1.
+/// Loads desired numbers (`id` optional: a number without one is found by its
+/// number or sipUri); config errors are printed (one per line) and exit 1.
 fn load_desired(
     paths: &[PathBuf],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<DesiredNumber>, i32> {
-    match desired::load(paths, env, IdRule::Required) {
-        Ok(numbers) => Ok(numbers),
-        Err(errors) => {
-            for e in &errors.0 {
-                eprintln!("error: {e}");
-            }
-            let n = errors.0.len();
-            eprintln!(
-                "vapi-drift: {n} error{} in the desired config; nothing was checked",
-                if n == 1 { "" } else { "s" }
-            );
-            Err(ExitCode::Error.code())
+    let loaded = desired::load(paths, env, IdRule::Optional).and_then(|numbers| {
+        let errors = inventory::lookup_errors(&numbers);
+        if errors.is_empty() {
+            Ok(numbers)
+        } else {
+            Err(ConfigErrors(errors))
         }
+    });
+    loaded.map_err(|errors| config_errors(&errors, "nothing was checked"))
+}
+
+/// Prints config errors (one per line) and gives the exit code (1).
+fn config_errors(errors: &ConfigErrors, outcome: &str) -> i32 {
+    for e in &errors.0 {
+        eprintln!("error: {e}");
     }
+    let n = errors.0.len();
+    eprintln!(
+        "vapi-drift: {n} error{} in the desired config; {outcome}",
+        if n == 1 { "" } else { "s" }
+    );
+    ExitCode::Error.code()
 }
 
 fn validate(args: ValidateArgs) -> i32 {
@@ -98,8 +110,48 @@ fn client_config(base_url: String, api_key: ApiKey, fetch: &FetchArgs) -> Client
     }
 }
 
+fn api_key() -> anyhow::Result<ApiKey> {
+    let key = std::env::var("VAPI_API_KEY").unwrap_or_default();
+    if key.trim().is_empty() {
+        bail!(
+            "VAPI_API_KEY is not set: export your private Vapi API key (it is never read from the command line)"
+        );
+    }
+    Ok(ApiKey::new(key))
+}
+
+/// `--expect-org` / `VAPI_ORG_ID`; empty is unset.
+fn expected_org(org: &Option<String>) -> Option<String> {
+    org.as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+}
+
+fn inventory_options(
+    args: &InventoryArgs,
+    fetch: &FetchArgs,
+    ignore: IgnoreSet,
+) -> anyhow::Result<InventoryOptions> {
+    // The unmanaged allow list: `--allow-unmanaged`, and the ignore file's `unmanaged:` globs.
+    let allow = [args.allow_unmanaged.as_slice(), ignore.unmanaged.as_slice()].concat();
+    Ok(InventoryOptions {
+        fetch: args.fetch,
+        unmanaged: args.unmanaged,
+        allow: UnmanagedAllow::new(&allow)?,
+        selectors: Selectors::new(&args.only, &args.exclude)?,
+        expect_org: expected_org(&args.expect_org),
+        concurrency: fetch.concurrency as usize,
+        ignore,
+    })
+}
+
 async fn check(args: CheckArgs) -> anyhow::Result<i32> {
     let outputs = outputs(&args.report)?;
+    if let Some(why) = inventory::flag_conflict(args.inventory.fetch, args.inventory.unmanaged) {
+        eprintln!("error: {why}");
+        return Ok(ExitCode::Usage.code());
+    }
     let numbers = match load_desired(&args.paths, &process_env) {
         Ok(n) => n,
         Err(code) => return Ok(code),
@@ -109,21 +161,17 @@ async fn check(args: CheckArgs) -> anyhow::Result<i32> {
         Ok(set) => set,
         Err(code) => return Ok(code),
     };
+    let opts = inventory_options(&args.inventory, &args.fetch, ignore)?;
     let client = Client::new(client_config(args.base_url, key, &args.fetch))?;
     let policy = Policy {
         fail_on_unhealthy: args.rules.fail_on_unhealthy,
         fail_on_expired_ignore: args.rules.fail_on_expired_ignore,
     };
-    let (code, _) = audit_and_report(
-        numbers,
-        &client,
-        &args.fetch,
-        ignore,
-        policy,
-        &args.report,
-        &outputs,
-    )
-    .await;
+    let audit = match inventory::run(numbers, &client, &opts).await {
+        Ok(audit) => audit,
+        Err(errors) => return Ok(config_errors(&errors, "no report was written")),
+    };
+    let (code, _) = report(audit, &policy, &args.report, &outputs);
     Ok(code)
 }
 
@@ -144,26 +192,14 @@ fn load_rules(args: &RuleArgs, numbers: &[DesiredNumber]) -> Result<IgnoreSet, i
     })
 }
 
-/// Runs the audit, writes every report, and returns the exit code and the outcome.
-async fn audit_and_report(
-    numbers: Vec<DesiredNumber>,
-    client: &Client,
-    fetch: &FetchArgs,
-    ignore: IgnoreSet,
-    policy: Policy,
+/// Writes every report, and returns the exit code and the outcome.
+fn report(
+    audit: Audit,
+    policy: &Policy,
     report_args: &ReportArgs,
     outputs: &[Output],
 ) -> (i32, ExitCode) {
-    let audit = audit::run(
-        numbers,
-        client,
-        &AuditOptions {
-            concurrency: fetch.concurrency as usize,
-            ignore,
-        },
-    )
-    .await;
-    let outcome = ExitCode::for_audit(&audit, &policy);
+    let outcome = ExitCode::for_audit(&audit, policy);
     let exit_code = if report_args.exit_zero && outcome != ExitCode::Error {
         0
     } else {
@@ -173,7 +209,7 @@ async fn audit_and_report(
         audit: &audit,
         outcome,
         exit_code,
-        policy,
+        policy: *policy,
     };
     let errors = report::write_all(outputs, &report, true);
     if let Some(reason) = &audit.fatal {
@@ -187,16 +223,6 @@ async fn audit_and_report(
         }
         (ExitCode::Error.code(), outcome)
     }
-}
-
-fn api_key() -> anyhow::Result<ApiKey> {
-    let key = std::env::var("VAPI_API_KEY").unwrap_or_default();
-    if key.trim().is_empty() {
-        bail!(
-            "VAPI_API_KEY is not set: export your private Vapi API key (it is never read from the command line)"
-        );
-    }
-    Ok(ApiKey::new(key))
 }
 
 async fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
@@ -242,8 +268,33 @@ async fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
         ),
     };
     let client = Client::new(client_config(args.base_url, api_key()?, &args.fetch))?;
-    let id = desired.id.clone().unwrap_or_default();
-    let fetched = client.get_phone_number(&id).await;
+    let fetched = match &desired.id {
+        Some(id) => client.get_phone_number(id).await,
+        // No id: found through the list, as `check` finds it.
+        None => match client.list_all(args.fetch.concurrency as usize).await {
+            Ok(listing) => match inventory::find_live(&listing.numbers, desired).as_slice() {
+                [] => Err(FetchError::NotFound),
+                [one] => Ok((*one).clone()),
+                many => bail!(
+                    "{}:{}: matches {} live numbers ({}): add \"id\" to say which one",
+                    desired.file,
+                    desired.line,
+                    many.len(),
+                    many.iter()
+                        .map(|l| l["id"].as_str().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+            Err(e) => Err(e),
+        },
+    };
+    // The id a document without one was found by, as `check` reports it.
+    let mut found = desired.clone();
+    if let (None, Ok(live)) = (&found.id, &fetched) {
+        found.id = live.get("id").and_then(|v| v.as_str()).map(str::to_string);
+    }
+    let desired = &found;
     let live = match &fetched {
         Ok(v) => explain::Live::Found(v),
         Err(FetchError::NotFound) => explain::Live::Missing,
@@ -294,17 +345,16 @@ async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
         ApiKey::new(demo::DEMO_API_KEY.into()),
         &fetch,
     ))?;
-    let (code, outcome) = audit_and_report(
-        numbers,
-        &client,
-        &fetch,
-        IgnoreSet::default(),
-        Policy::default(),
-        &args.report,
-        &outputs,
-    )
-    .await;
+    let opts = InventoryOptions {
+        concurrency: fetch.concurrency as usize,
+        ..InventoryOptions::default()
+    };
+    let audit = inventory::run(numbers, &client, &opts).await;
     standin.shutdown().await;
+    let (code, outcome) = match audit {
+        Ok(audit) => report(audit, &Policy::default(), &args.report, &outputs),
+        Err(errors) => return Ok(config_errors(&errors, "no report was written")),
+    };
     if code == ExitCode::Error.code() {
         return Ok(code);
     }
@@ -314,6 +364,82 @@ async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
         outcome.status_word()
     );
     Ok(0)
+}
+
+/// `vapi-drift export`: reads the org through the list, then writes one desired
+/// file per selected live number, or nothing at all.
+async fn export(args: ExportArgs) -> anyhow::Result<i32> {
+    let selectors = Selectors::new(&args.only, &args.exclude)?;
+    let client = Client::new(client_config(args.base_url, api_key()?, &args.fetch))?;
+    let listing = client
+        .list_all(args.fetch.concurrency as usize)
+        .await
+        .context("cannot read the live numbers; nothing was written")?;
+    if let Some(org) = expected_org(&args.expect_org)
+        && let Some(reason) = inventory::foreign_org(&listing.numbers, &org)
+    {
+        bail!("{reason}; nothing was written");
+    }
+    let selected: Vec<serde_json::Value> = listing
+        .numbers
+        .iter()
+        .filter(|n| selectors.selects_live(n))
+        .cloned()
+        .collect();
+    let files = export::plan(&selected, &args.out).map_err(|e| anyhow::anyhow!(e))?;
+    let existing = export::existing(&files);
+    if !existing.is_empty() && !args.force {
+        for path in &existing {
+            eprintln!("error: {} exists already", path.display());
+        }
+        eprintln!(
+            "vapi-drift export: {} of {} file{} exist already; nothing was written (--force overwrites them)",
+            existing.len(),
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::Error.code());
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let errors = export::write(&files);
+    for f in &files {
+        for w in &f.warnings {
+            eprintln!("warning: {}: {w}", f.path.display());
+        }
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        return Ok(ExitCode::Error.code());
+    }
+    println!(
+        "vapi-drift export: wrote {} file{} to {} ({} live number{} read, {} selected)",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
+        args.out.display(),
+        listing.numbers.len(),
+        if listing.numbers.len() == 1 { "" } else { "s" },
+        selected.len()
+    );
+    let variables: Vec<(&export::Variable, &export::ExportFile)> = files
+        .iter()
+        .flat_map(|f| f.variables.iter().map(move |v| (v, f)))
+        .collect();
+    if !variables.is_empty() {
+        println!(
+            "Secrets were not written. Set these variables to the live values before `vapi-drift check`:"
+        );
+        for (v, f) in variables {
+            println!("  {}  {} {}", v.name, f.path.display(), v.path);
+        }
+    }
+    if let Some(why) = listing.incomplete() {
+        eprintln!("warning: the list of live numbers may be incomplete: {why}");
+        return Ok(ExitCode::Incomplete.code());
+    }
+    Ok(ExitCode::InSync.code())
 }
 
 async fn stand_in(args: StandInArgs) -> anyhow::Result<i32> {

@@ -99,6 +99,20 @@ pub fn render(value: &Value) -> String {
     }
 }
 
+/// Renders a JSON document as block YAML that reads back as exactly the same
+/// document (what `export` writes): keys in the value's own order (serde_json keeps
+/// insertion order), strings quoted where YAML would read them as something else
+/// (`"+14155550100"`, `"yes"`, `"0755"`). The text is parsed back and compared;
+/// an error says so rather than write a file that would load differently.
+pub fn render_document(value: &Value) -> Result<String, String> {
+    let text = serde_saphyr::to_string(value).map_err(|e| first_line(&e.to_string()))?;
+    let back = parse_documents(&text).map_err(|e| e.message)?;
+    match back.as_slice() {
+        [doc] if doc.to_json() == *value => Ok(text),
+        _ => Err("the rendered YAML does not read back as the same document".into()),
+    }
+}
+
 impl Node {
     /// The node as plain JSON, positions dropped.
     pub fn to_json(&self) -> Value {
@@ -272,6 +286,29 @@ mod tests {
     fn duplicate_keys_are_an_error() {
         let err = parse_documents("a: 1\na: 2\n").expect_err("duplicate key");
         assert!(err.message.to_lowercase().contains("duplicate"), "{err:?}");
+    }
+
+    #[test]
+    fn rendered_documents_read_back_the_same_in_the_same_key_order() {
+        let doc = serde_json::json!({
+            "id": "a", "provider": "twilio", "number": "+14155550100", "name": "yes",
+            "extension": "0755", "note": "null", "empty": "", "colon": "a: b", "hash": "x #y",
+            "multi": "line 1\nline 2", "n": 20, "f": 0.5, "t": true,
+            "placeholder": "${VAPI_DRIFT_X}", "list": [{"on": "call.ringing", "do": [{"type": "say"}]}]
+        });
+        let text = render_document(&doc).expect("renders");
+        let keys: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('-'))
+            .filter_map(|l| l.split(':').next())
+            .collect();
+        assert_eq!(&keys[..4], ["id", "provider", "number", "name"], "{text}");
+        let back = parse_documents(&text).expect("parses");
+        assert_eq!(back[0].to_json(), doc, "{text}");
+        assert!(
+            text.contains("number: '+14155550100'") || text.contains("number: \"+14155550100\""),
+            "{text}"
+        );
     }
 
     #[test]

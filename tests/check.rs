@@ -123,8 +123,16 @@ server:
     );
 
     let json_path = w.path("drift.json");
+    // One GET per number: the faults above are injected per id.
     let run = w.check(
-        &["-o", "text", "-o", &format!("json={}", json_path.display())],
+        &[
+            "--fetch",
+            "get",
+            "-o",
+            "text",
+            "-o",
+            &format!("json={}", json_path.display()),
+        ],
         &[
             ("TWILIO_TOKEN", token),
             ("WEBHOOK_TOKEN", header),
@@ -138,7 +146,7 @@ server:
     assert_eq!(report["exit_code"], 2);
     assert_eq!(
         report["summary"],
-        json!({"desired": 6, "checked": 6, "in_sync": 1, "modified": 4, "missing": 1, "not_checked": 0})
+        json!({"desired": 6, "checked": 6, "in_sync": 1, "modified": 4, "missing": 1, "not_checked": 0, "unmanaged": 0})
     );
     let status_of = |id: &Value| {
         statuses(&report)
@@ -212,7 +220,7 @@ fn check_only_ever_sends_get_with_bearer_auth_and_a_user_agent() {
             desired_from(&example("telnyx"))
         ),
     );
-    let run = w.check(&[], &[]);
+    let run = w.check(&["--fetch", "get"], &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let stats = w.standin.stats();
     assert_eq!(stats.requests.len(), 2);
@@ -282,7 +290,7 @@ fn a_number_that_keeps_failing_is_not_checked_and_the_run_is_incomplete_exit_3()
             desired_from(&example("telnyx"))
         ),
     );
-    let run = w.check(&["-o", "json", "--max-retries", "1"], &[]);
+    let run = w.check(&["--fetch", "get", "-o", "json", "--max-retries", "1"], &[]);
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
     assert_eq!(report["status"], "incomplete");
@@ -312,7 +320,7 @@ fn malformed_bodies_are_not_checked_with_the_reason() {
         .inject(lives[2]["id"].as_str().expect("id"), vec![Fault::HtmlOk]);
     let docs: Vec<String> = lives.iter().map(desired_from).collect();
     w.desired("a.yaml", &docs.join("\n---\n"));
-    let run = w.check(&["-o", "json"], &[("TWILIO_TOKEN", "x")]);
+    let run = w.check(&["--fetch", "get", "-o", "json"], &[("TWILIO_TOKEN", "x")]);
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
     let errors: Vec<String> = report["numbers"]
@@ -354,6 +362,8 @@ fn a_hanging_request_times_out_and_the_others_go_on() {
     let started = std::time::Instant::now();
     let run = w.check(
         &[
+            "--fetch",
+            "get",
             "-o",
             "json",
             "--timeout",
@@ -397,7 +407,7 @@ fn the_server_never_sees_more_requests_in_flight_than_the_concurrency_bound() {
     });
     let docs: Vec<String> = lives.iter().map(desired_from).collect();
     w.desired("many.yaml", &docs.join("\n---\n"));
-    let run = w.check(&["--concurrency", "3"], &[]);
+    let run = w.check(&["--fetch", "get", "--concurrency", "3"], &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let stats = w.standin.stats();
     assert_eq!(stats.requests.len(), 24);
@@ -565,6 +575,8 @@ fn demo_runs_against_the_built_in_stand_in_and_exits_0() {
     let report = run.json();
     assert_eq!(report["summary"]["modified"], 3, "{report}");
     assert_eq!(report["summary"]["in_sync"], 3, "{report}");
+    assert_eq!(report["summary"]["unmanaged"], 1, "{report}");
+    assert_eq!(report["unmanaged"][0]["name"], "Test line (made by hand)");
     for secret in [
         "demo-webhook-token",
         "f0e1d2c3b4a5968778695a4b3c2d1e0f",

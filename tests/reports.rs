@@ -5,7 +5,6 @@ mod common;
 
 use common::World;
 use serde_json::{Value, json};
-use vapi_drift::vapi::standin::Fault;
 
 // ---------------------------------------------------------------------------
 // The fixed audit: one number of each status, and an in-sync one with warnings.
@@ -84,17 +83,23 @@ fn fixed_world() -> World {
         "id": "num-uk", "orgId": "org", "provider": "vonage", "name": "UK sales",
         "number": "+447700900123", "credentialId": "cred-uk", "status": "active",
     });
+    // An answer the client cannot read: NOT_CHECKED.
     let chicago = json!({
-        "id": "num-chicago", "orgId": "org", "provider": "telnyx", "name": "Chicago office",
+        "id": "num-chicago", "orgId": "org", "provider": "carrier-pigeon", "name": "Chicago office",
         "number": "+13125550100", "credentialId": "cred-chi", "status": "active",
+    });
+    // Made by hand in the dashboard: no desired document describes it.
+    let handmade = json!({
+        "id": "num-handmade", "orgId": "org", "provider": "vonage", "name": "Hand-made",
+        "number": "+12125550101", "credentialId": "cred-x", "status": "active",
+        "createdAt": "2026-06-01T10:00:00.000Z",
     });
     let support = json!({
         "id": "num-support", "orgId": "org", "provider": "twilio", "name": "Support line",
         "number": "+16505550142", "twilioAccountSid": "AC0123456789abcdef0123456789abcdef",
         "status": "activating",
     });
-    let w = World::new(vec![hq, uk, chicago, support]);
-    w.standin.inject("num-chicago", vec![Fault::MalformedJson]);
+    let w = World::new(vec![hq, uk, chicago, support, handmade]);
     w.desired("hq.yaml", HQ_YAML);
     w.desired("offices.yaml", OFFICES_YAML);
     w.desired("support.yaml", SUPPORT_YAML);
@@ -348,7 +353,7 @@ fn all_four_reports_are_written_in_one_run_and_match_their_snapshots() {
     let r = fixed_run();
     assert_eq!(
         r.json["summary"],
-        json!({"desired": 5, "checked": 4, "in_sync": 2, "modified": 1, "missing": 1, "not_checked": 1})
+        json!({"desired": 5, "checked": 4, "in_sync": 2, "modified": 1, "missing": 1, "not_checked": 1, "unmanaged": 1})
     );
     insta::assert_snapshot!("markdown", r.markdown);
     insta::assert_snapshot!("junit", r.junit);
@@ -432,7 +437,7 @@ fn junit_parses_back_with_one_test_case_per_desired_number_and_the_right_counts(
         error
             .attribute("message")
             .expect("message")
-            .contains("not valid JSON"),
+            .contains("unknown provider \"carrier-pigeon\""),
         "the reason: {:?}",
         error.attribute("message")
     );
@@ -491,7 +496,18 @@ fn each_annotation_points_at_the_line_of_the_key_it_concerns() {
     assert_eq!(notice.file, None);
     assert_eq!(
         notice.message,
-        "5 desired, 4 checked: 2 in sync, 1 modified, 1 missing, 1 not checked"
+        "5 desired, 4 checked: 2 in sync, 1 modified, 1 missing, 1 not checked, 1 unmanaged"
+    );
+    // The unmanaged number has no file: an annotation of the run (a warning: not drift
+    // unless --unmanaged fail).
+    let handmade = annotation(&all, "unmanaged +12125550101");
+    assert_eq!(
+        (handmade.level.as_str(), handmade.file.as_deref()),
+        ("warning", None)
+    );
+    assert_eq!(
+        handmade.message,
+        "+12125550101 \"Hand-made\" (vonage, id num-handmade, created 2026-06-01T10:00:00.000Z) is live, but no desired file describes it"
     );
     // The values are in the message, secrets masked.
     let fallback = annotation(&all, "/fallbackDestination/number");
@@ -513,17 +529,27 @@ fn the_markdown_report_has_the_summary_and_a_details_block_per_number_worth_a_lo
     let md = &r.markdown;
     assert!(md.starts_with("## vapi-drift: drift\n"), "{md}");
     assert!(
-        md.contains("| 5 | 4 | 2 | 1 | 1 | 1 |"),
+        md.contains(
+            "| desired | checked | in sync | modified | missing | not checked | unmanaged |\n"
+        ),
+        "summary header: {md}"
+    );
+    assert!(
+        md.contains("| 5 | 4 | 2 | 1 | 1 | 1 | 1 |"),
         "summary row: {md}"
     );
-    // hq, paris, chicago, and support (in sync with warnings); not uk
-    assert_eq!(md.matches("<details>").count(), 4, "{md}");
-    assert_eq!(md.matches("</details>").count(), 4, "{md}");
+    // the unmanaged numbers, then hq, paris, chicago, and support (in sync with warnings); not uk
+    assert_eq!(md.matches("<details>").count(), 5, "{md}");
+    assert_eq!(md.matches("</details>").count(), 5, "{md}");
+    assert!(
+        md.contains("<summary><b>UNMANAGED</b> 1 live number no desired file describes</summary>"),
+        "{md}"
+    );
     assert!(!md.contains("UK sales"), "{md}");
     assert!(md.contains("<code>desired/hq.yaml:2</code>"), "{md}");
     assert!(md.contains("<code>desired/offices.yaml:7</code>"), "{md}");
-    // five difference rows under one header
-    assert_eq!(assert_markdown_tables_well_formed(md), 1 + 5);
+    // the summary row, one unmanaged number, five differences
+    assert_eq!(assert_markdown_tables_well_formed(md), 1 + 1 + 5);
     assert!(md.contains("```diff\n--- desired\n+++ live\n"), "{md}");
 }
 
@@ -959,4 +985,49 @@ hooks:
         r.markdown
     );
     assert!(r.markdown.contains("| 6 |\n"), "{}", r.markdown);
+}
+
+#[test]
+fn an_unmanaged_number_under_unmanaged_fail_is_drift_in_every_format() {
+    let uk = json!({
+        "id": "num-uk", "orgId": "org", "provider": "vonage", "name": "UK sales",
+        "number": "+447700900123", "credentialId": "cred-uk", "status": "active",
+    });
+    let handmade = json!({
+        "id": "num-handmade", "orgId": "org", "provider": "vonage", "name": "Hand-made",
+        "number": "+12125550101", "credentialId": "cred-x", "status": "active",
+    });
+    let w = World::new(vec![uk, handmade]);
+    w.desired(
+        "uk.yaml",
+        "id: num-uk\nprovider: vonage\nname: UK sales\nnumber: \"+447700900123\"\ncredentialId: cred-uk\n",
+    );
+    let r = run_ci(&w, &["--unmanaged", "fail"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.markdown.contains(
+            "❌ **Drift:** 1 live number is unmanaged (`--unmanaged fail`). Exit code 2."
+        ),
+        "{}",
+        r.markdown
+    );
+    assert!(
+        r.markdown
+            .contains("(drift under <code>--unmanaged fail</code>)</summary>"),
+        "{}",
+        r.markdown
+    );
+    // One test case per desired number, plus one failing case per unmanaged number.
+    let c = junit_counts(&r.junit);
+    assert_eq!((c.testcases, c.failures, c.errors), (2, 1, 0));
+    assert_eq!(c.suites_attrs, (2, 1, 0));
+    assert!(
+        r.junit
+            .contains("<testcase name=\"+12125550101\" classname=\"unmanaged\">"),
+        "{}",
+        r.junit
+    );
+    let all = annotations(&r.github);
+    let a = annotation(&all, "unmanaged +12125550101");
+    assert_eq!(a.level, "error");
 }

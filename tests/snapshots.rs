@@ -42,8 +42,9 @@ fn fixed_audit(format: &str) -> common::Run {
     w.desired("c-twilio.yaml", &desired_from(&example("twilio")));
     w.desired("d-byo.yaml", &desired_from(&byo));
     w.desired("e-pstn.yaml", &desired_from(&pstn));
+    // One GET per number: the 500 is injected for one id.
     let run = w.check(
-        &["-o", format, "--max-retries", "0"],
+        &["--fetch", "get", "-o", format, "--max-retries", "0"],
         &[("UK_TOKEN", "desired-secret-value")],
     );
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);

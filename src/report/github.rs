@@ -12,6 +12,7 @@
 use super::{Report, one_line};
 use crate::audit::{NumberResult, Status};
 use crate::diff::{Change, Difference};
+use crate::inventory::{Unmanaged, UnmanagedCheck, UnmanagedMode};
 use std::fmt::Write;
 
 /// The longest value printed in a message, in characters.
@@ -32,11 +33,15 @@ pub fn render(report: &Report) -> String {
     for r in &report.audit.results {
         number(&mut out, report, r);
     }
+    unmanaged(&mut out, &report.audit.unmanaged);
     let s = report.summary();
-    let summary = format!(
+    let mut summary = format!(
         "{} desired, {} checked: {} in sync, {} modified, {} missing, {} not checked",
         s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked
     );
+    if !matches!(report.audit.unmanaged.check, UnmanagedCheck::Skipped(_)) {
+        let _ = write!(summary, ", {} unmanaged", s.unmanaged);
+    }
     let title = format!("vapi-drift: {}", verdict(report));
     command(&mut out, Level::Notice, None, &title, &summary);
     out
@@ -95,6 +100,50 @@ fn ignore_rules(out: &mut String, report: &Report) {
                 "ignore rule {} matched nothing in this run ({})",
                 rule.id, rule.reason
             ),
+        );
+    }
+}
+
+/// Live numbers no desired file describes: no file to point at, so annotations of the
+/// run (errors under `--unmanaged fail`, which makes them drift).
+fn unmanaged(out: &mut String, u: &Unmanaged) {
+    let level = if u.mode == UnmanagedMode::Fail {
+        Level::Error
+    } else {
+        Level::Warning
+    };
+    for n in &u.numbers {
+        let name = n
+            .name
+            .as_deref()
+            .filter(|_| n.number.is_some())
+            .map(|name| format!(" \"{name}\""))
+            .unwrap_or_default();
+        let created = n
+            .created_at
+            .as_deref()
+            .map(|c| format!(", created {c}"))
+            .unwrap_or_default();
+        command(
+            out,
+            level,
+            None,
+            &format!("vapi-drift: unmanaged {}", n.label()),
+            &format!(
+                "{}{name} ({}, id {}{created}) is live, but no desired file describes it",
+                n.label(),
+                n.provider,
+                n.id
+            ),
+        );
+    }
+    if let UnmanagedCheck::Incomplete(why) = &u.check {
+        command(
+            out,
+            Level::Warning,
+            None,
+            "vapi-drift: unmanaged list incomplete",
+            &format!("the list of live numbers may be incomplete: {why}"),
         );
     }
 }

@@ -34,10 +34,16 @@ pub fn render(report: &Report) -> String {
         "expired_ignore_rules".into(),
         rules(&report.audit.expired_rules),
     );
+    let unmanaged = &report.audit.unmanaged;
+    doc.insert("unmanaged_check".into(), json!(unmanaged.check.word()));
+    if let Some(reason) = unmanaged.check.reason() {
+        doc.insert("unmanaged_check_reason".into(), json!(reason));
+    }
     doc.insert(
         "numbers".into(),
         Value::Array(report.audit.results.iter().map(number).collect()),
     );
+    doc.insert("unmanaged".into(), json!(unmanaged.numbers));
     let mut text =
         serde_json::to_string_pretty(&Value::Object(doc)).expect("a JSON value always serialises");
     text.push('\n');

@@ -2,7 +2,9 @@
 //! `<testsuites>` with one `<testsuite name="vapi-drift">` and one `<testcase>` per
 //! desired number. `MODIFIED` and `MISSING` are a `<failure>` (and an unhealthy
 //! number under `--fail-on-unhealthy`), `NOT_CHECKED` an `<error>`, `IN_SYNC` a pass;
-//! the counts follow.
+//! the counts follow. Under `--unmanaged fail` each unmanaged live number is a failing
+//! test case of its own (classname `unmanaged`); otherwise they are listed in the
+//! suite's `<system-out>`.
 //!
 //! Owns: the mapping from results to test cases. quick-junit owns the XML (escaping,
 //! counts) and this report sets no timestamps or durations, so it is deterministic.
@@ -10,6 +12,7 @@
 use super::{Report, one_line};
 use crate::audit::{NumberResult, Status};
 use crate::diff::{Change, Difference};
+use crate::inventory::{UnmanagedCheck, UnmanagedMode, UnmanagedNumber};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
 
@@ -23,6 +26,11 @@ const VALUE_MAX: usize = 200;
 pub fn render(report: &Report) -> String {
     let mut suite = TestSuite::new(NAME);
     suite.add_test_cases(report.audit.results.iter().map(|r| test_case(report, r)));
+    // Under `--unmanaged fail` an unmanaged number is drift: a failing test case of its own.
+    let unmanaged = &report.audit.unmanaged;
+    if unmanaged.mode == UnmanagedMode::Fail {
+        suite.add_test_cases(unmanaged.numbers.iter().map(unmanaged_case));
+    }
     let (out, err) = suite_output(report);
     if !out.is_empty() {
         suite.set_system_out(out);
@@ -66,7 +74,56 @@ fn suite_output(report: &Report) -> (String, String) {
             rule.id, rule.reason
         );
     }
+    let unmanaged = &report.audit.unmanaged;
+    if unmanaged.mode != UnmanagedMode::Fail {
+        for n in &unmanaged.numbers {
+            let _ = writeln!(out, "unmanaged: {}", unmanaged_text(n));
+        }
+    }
+    if let UnmanagedCheck::Incomplete(why) = &unmanaged.check {
+        let target = if unmanaged.mode == UnmanagedMode::Fail {
+            &mut err
+        } else {
+            &mut out
+        };
+        let _ = writeln!(
+            target,
+            "unmanaged numbers: the list of live numbers may be incomplete: {why}"
+        );
+    }
     (out, err)
+}
+
+/// `+12125550101 "Hand-made" (vonage, id …, created …): live, but no desired file describes it`
+fn unmanaged_text(n: &UnmanagedNumber) -> String {
+    let name = n
+        .name
+        .as_deref()
+        .filter(|_| n.number.is_some())
+        .map(|name| format!(" \"{name}\""))
+        .unwrap_or_default();
+    let created = n
+        .created_at
+        .as_deref()
+        .map(|c| format!(", created {c}"))
+        .unwrap_or_default();
+    format!(
+        "{}{name} ({}, id {}{created}): live, but no desired file describes it",
+        n.label(),
+        n.provider,
+        n.id
+    )
+}
+
+fn unmanaged_case(n: &UnmanagedNumber) -> TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status
+        .set_type("UNMANAGED")
+        .set_message("live, but no desired file describes it (--unmanaged fail)")
+        .set_description(format!("{}\n", unmanaged_text(n)));
+    let mut case = TestCase::new(n.label(), status);
+    case.set_classname("unmanaged");
+    case
 }
 
 fn test_case(report: &Report, r: &NumberResult) -> TestCase {

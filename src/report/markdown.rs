@@ -1,8 +1,8 @@
 //! The Markdown report: GitHub-flavoured Markdown for `$GITHUB_STEP_SUMMARY` and pull
 //! request comments. A heading, a status line, a summary table, ignore rules that
-//! expired or matched nothing, then one `<details>` block per number worth a look (not
-//! in sync, or in sync with a warning or an ignored difference) with its source
-//! `file:line`, a table of its differences and its unified diff.
+//! expired or matched nothing, unmanaged live numbers, then one `<details>` block per
+//! number worth a look (not in sync, or in sync with a warning or an ignored
+//! difference) with its source `file:line`, a table of its differences and its diff.
 //!
 //! Owns: escaping (a value can neither break a table nor inject HTML, a link, a
 //! mention or emphasis: see [`inline`]; a diff block's fence is longer than any run of
@@ -17,6 +17,7 @@ use super::{Report, one_line};
 use crate::audit::{NumberResult, Status};
 use crate::diff::{Change, Difference};
 use crate::exit::ExitCode;
+use crate::inventory::{Unmanaged, UnmanagedCheck, UnmanagedMode};
 use std::fmt::Write;
 
 /// The most the report may take, in bytes (so also in characters).
@@ -31,6 +32,8 @@ const DIFF_MAX: usize = 8_000;
 const VALUE_MAX: usize = 100;
 /// At most this many ignore rules are listed under the summary.
 const RULES_MAX: usize = 20;
+/// At most this many unmanaged numbers are listed.
+const UNMANAGED_MAX: usize = 50;
 
 pub fn render(report: &Report) -> String {
     let mut out = head(report);
@@ -66,6 +69,8 @@ fn head(report: &Report) -> String {
         .iter()
         .filter(|r| report.unhealthy_fails(r))
         .count();
+    let unmanaged = &report.audit.unmanaged;
+    let looked_for = !matches!(unmanaged.check, UnmanagedCheck::Skipped(_));
     let mut out = String::new();
     let (word, line) = match report.outcome {
         ExitCode::InSync => (
@@ -94,18 +99,39 @@ fn head(report: &Report) -> String {
                     counted(unhealthy, "live number is", "live numbers are")
                 );
             }
+            if unmanaged.is_drift() {
+                let _ = write!(
+                    line,
+                    " {} unmanaged (`--unmanaged fail`).",
+                    counted(s.unmanaged, "live number is", "live numbers are")
+                );
+            }
             if s.not_checked > 0 {
                 let _ = write!(line, " {} could not be checked.", s.not_checked);
             }
             ("drift", line)
         }
-        ExitCode::Incomplete => (
-            "incomplete",
-            format!(
-                "⚠️ **Incomplete:** {} of {} desired numbers could not be checked; the rest are in sync.",
-                s.not_checked, s.desired
-            ),
-        ),
+        ExitCode::Incomplete => {
+            let mut why = Vec::new();
+            if s.not_checked > 0 {
+                why.push(format!(
+                    "{} of {} desired numbers could not be checked",
+                    s.not_checked, s.desired
+                ));
+            }
+            if unmanaged.is_incomplete() {
+                why.push(
+                    "the list of live numbers may be incomplete (`--unmanaged fail`)".to_string(),
+                );
+            }
+            (
+                "incomplete",
+                format!(
+                    "⚠️ **Incomplete:** {}; the rest is in sync.",
+                    why.join("; ")
+                ),
+            )
+        }
         ExitCode::Error | ExitCode::Usage => {
             let why = match &report.audit.fatal {
                 Some(reason) => format!("the run stopped: {}.", inline(reason)),
@@ -128,17 +154,78 @@ fn head(report: &Report) -> String {
     };
     let _ = writeln!(out, "## vapi-drift: {word}\n");
     let _ = writeln!(out, "{line} Exit code {}.\n", report.exit_code);
+    // The unmanaged count only when they were looked for: 0 would claim there are none.
+    let (head, rule, count) = if looked_for {
+        (" unmanaged |", "---:|", format!(" {} |", s.unmanaged))
+    } else {
+        ("", "", String::new())
+    };
     let _ = writeln!(
         out,
-        "| desired | checked | in sync | modified | missing | not checked |"
+        "| desired | checked | in sync | modified | missing | not checked |{head}"
     );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|{rule}");
     let _ = writeln!(
         out,
-        "| {} | {} | {} | {} | {} | {} |\n",
+        "| {} | {} | {} | {} | {} | {} |{count}\n",
         s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked
     );
     out.push_str(&ignore_rules(report));
+    out.push_str(&unmanaged_section(unmanaged));
+    out
+}
+
+/// Live numbers no desired file describes: one block with a table, capped at
+/// [`UNMANAGED_MAX`] rows; a warning when the list may be incomplete.
+fn unmanaged_section(u: &Unmanaged) -> String {
+    let mut out = String::new();
+    if !u.numbers.is_empty() {
+        let _ = writeln!(out, "<details>");
+        let _ = writeln!(
+            out,
+            "<summary><b>UNMANAGED</b> {} no desired file describes{}</summary>\n",
+            counted(u.numbers.len(), "live number", "live numbers"),
+            if u.mode == UnmanagedMode::Fail {
+                " (drift under <code>--unmanaged fail</code>)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(out, "| number | name | provider | id | created |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        let code = |v: Option<&str>| match v {
+            Some(v) => format!("<code>{}</code>", inline(v)),
+            None => "*(none)*".to_string(),
+        };
+        for n in u.numbers.iter().take(UNMANAGED_MAX) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                code(n.number.as_deref()),
+                n.name.as_deref().map_or("*(none)*".to_string(), inline),
+                inline(&n.provider),
+                code(Some(&n.id)),
+                n.created_at
+                    .as_deref()
+                    .map_or("*(none)*".to_string(), inline),
+            );
+        }
+        if u.numbers.len() > UNMANAGED_MAX {
+            let _ = writeln!(
+                out,
+                "| *{} more: the JSON report has them all* | | | | |",
+                u.numbers.len() - UNMANAGED_MAX
+            );
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    if let UnmanagedCheck::Incomplete(why) = &u.check {
+        let _ = writeln!(
+            out,
+            "⚠️ Unmanaged numbers: the list of live numbers may be incomplete: {}\n",
+            inline(why)
+        );
+    }
     out
 }
 
@@ -446,6 +533,7 @@ mod tests {
                     fatal: None,
                     unused_rules: vec![],
                     expired_rules: vec![],
+                    unmanaged: Default::default(),
                 },
                 outcome: ExitCode::Drift,
                 exit_code: 2,

@@ -115,12 +115,15 @@ pub struct Summary {
     pub modified: usize,
     pub missing: usize,
     pub not_checked: usize,
+    /// Live numbers no desired document describes (0 when they were not looked for).
+    pub unmanaged: usize,
 }
 
 impl Report<'_> {
     pub fn summary(&self) -> Summary {
         let mut s = Summary {
             desired: self.audit.results.len(),
+            unmanaged: self.audit.unmanaged.numbers.len(),
             ..Summary::default()
         };
         for r in &self.audit.results {

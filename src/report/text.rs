@@ -5,6 +5,7 @@
 use super::Report;
 use crate::audit::{NumberResult, Status};
 use crate::diff::{Change, Difference};
+use crate::inventory::{Unmanaged, UnmanagedCheck, UnmanagedMode};
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use std::fmt::Write;
@@ -39,9 +40,13 @@ pub fn render(report: &Report, color: bool) -> String {
         crate::exit::ExitCode::Incomplete => p.paint(YELLOW.bold(), "incomplete"),
         _ => p.paint(RED.bold(), "error"),
     };
+    let unmanaged = match report.audit.unmanaged.check {
+        UnmanagedCheck::Skipped(_) => String::new(),
+        _ => format!(", {} unmanaged", s.unmanaged),
+    };
     let _ = writeln!(
         out,
-        "vapi-drift: {verdict}: {} desired, {} checked: {} in sync, {} modified, {} missing, {} not checked (exit {})",
+        "vapi-drift: {verdict}: {} desired, {} checked: {} in sync, {} modified, {} missing, {} not checked{unmanaged} (exit {})",
         s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked, report.exit_code
     );
     if let Some(reason) = &report.audit.fatal {
@@ -69,7 +74,50 @@ pub fn render(report: &Report, color: bool) -> String {
     for r in &report.audit.results {
         number(&mut out, &p, r);
     }
+    unmanaged_section(&mut out, &p, &report.audit.unmanaged);
     out
+}
+
+/// The live numbers no desired document describes, and whether that list is whole.
+fn unmanaged_section(out: &mut String, p: &Paint, u: &Unmanaged) {
+    let tag = if u.mode == UnmanagedMode::Fail {
+        p.paint(RED.bold(), "UNMANAGED")
+    } else {
+        p.paint(YELLOW.bold(), "UNMANAGED")
+    };
+    for n in &u.numbers {
+        let name = n
+            .name
+            .as_deref()
+            .filter(|_| n.number.is_some())
+            .map(|name| format!(" \"{name}\""))
+            .unwrap_or_default();
+        let created = n
+            .created_at
+            .as_deref()
+            .map(|c| format!(", created {c}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\n{tag} {}{name} ({}, id {}{created})\n  live, but no desired file describes it",
+            p.paint(BOLD, &n.label()),
+            n.provider,
+            n.id
+        );
+    }
+    match &u.check {
+        UnmanagedCheck::Incomplete(why) => {
+            let _ = writeln!(
+                out,
+                "\n{} unmanaged numbers: the list may be incomplete: {why}",
+                p.paint(YELLOW, "warning:")
+            );
+        }
+        UnmanagedCheck::Skipped(why) if u.mode != UnmanagedMode::Ignore => {
+            let _ = writeln!(out, "\nunmanaged numbers: not looked for ({why})");
+        }
+        _ => {}
+    }
 }
 
 fn number(out: &mut String, p: &Paint, r: &NumberResult) {
@@ -84,7 +132,18 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
     if r.status == Status::InSync && !warnings {
         return;
     }
-    let id = d.id.as_deref().unwrap_or("-");
+    let id = match (&d.id, d.doc.get("id")) {
+        (Some(id), None) => format!(
+            "{id}, found by its {}",
+            if d.number.is_some() {
+                "number"
+            } else {
+                "sipUri"
+            }
+        ),
+        (Some(id), Some(_)) => id.clone(),
+        (None, _) => "-".into(),
+    };
     let _ = writeln!(
         out,
         "\n{tag} {} ({}, id {id}) {}",
@@ -93,9 +152,14 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
         p.paint(CYAN, &format!("{}:{}", d.file, d.line))
     );
     match r.status {
-        Status::Missing => {
-            let _ = writeln!(out, "  the number does not exist in Vapi (404)");
-        }
+        Status::Missing => match crate::inventory::lookup_key(d) {
+            Some(key) => {
+                let _ = writeln!(out, "  no live number has {key}");
+            }
+            None => {
+                let _ = writeln!(out, "  the number does not exist in Vapi (404)");
+            }
+        },
         Status::NotChecked => {
             let _ = writeln!(
                 out,

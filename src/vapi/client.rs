@@ -108,7 +108,7 @@ impl Client {
         Ok(Client { http, base, cfg })
     }
 
-    fn url(&self, segments: &[&str]) -> Url {
+    pub(crate) fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
         url.path_segments_mut()
             .expect("checked: the base URL can be a base")

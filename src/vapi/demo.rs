@@ -1,7 +1,7 @@
 //! The demo's sample org: live numbers for all five providers, some with deliberate
 //! drift (a rotated webhook secret on the Twilio line, a hook added on the BYO line,
-//! a changed fallback number on the Vonage line), and the secrets that `desired/`
-//! reads through `${VAR}`.
+//! a changed fallback number on the Vonage line), one number made by hand that no
+//! desired file claims (unmanaged), and the secrets that `desired/` reads through `${VAR}`.
 
 use serde_json::Value;
 

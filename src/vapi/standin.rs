@@ -20,7 +20,8 @@
 //! The order in which a request is judged, all at arrival:
 //! 1. it is recorded and counted as in flight;
 //! 2. rate limit (every path): over the limit gives 429;
-//! 3. unknown path: 404 `Cannot GET /path`, as NestJS answers;
+//! 3. unknown path (and `/v2/phone-number` when `v2_enabled` is off): 404
+//!    `Cannot GET /path`, as NestJS answers;
 //! 4. key revoked (`revoke_key_after`) or missing/wrong key: 401;
 //! 5. a method other than GET on a known path: 405 (the stand-in is read-only);
 //! 6. query validation: 400 with a NestJS validation body;
@@ -101,6 +102,10 @@ pub struct StandInConfig {
     /// After this many requests (of any kind, counted since start), every
     /// request gets 401: the key was revoked mid-run.
     pub revoke_key_after: Option<usize>,
+    /// Whether `GET /v2/phone-number` exists (default true). Off, it answers
+    /// 404 `Cannot GET ...` as an API without the route would: the client's
+    /// fallback to `GET /phone-number` is tested with it.
+    pub v2_enabled: bool,
 }
 
 impl Default for StandInConfig {
@@ -111,6 +116,7 @@ impl Default for StandInConfig {
             latency: Duration::ZERO,
             rate_limit: None,
             revoke_key_after: None,
+            v2_enabled: true,
         }
     }
 }
@@ -123,6 +129,7 @@ impl fmt::Debug for StandInConfig {
             .field("latency", &self.latency)
             .field("rate_limit", &self.rate_limit)
             .field("revoke_key_after", &self.revoke_key_after)
+            .field("v2_enabled", &self.v2_enabled)
             .finish()
     }
 }
@@ -271,6 +278,7 @@ impl StandIn {
                 latency: cfg.latency,
                 rate_limit: cfg.rate_limit,
                 revoke_key_after: cfg.revoke_key_after,
+                v2_enabled: cfg.v2_enabled,
                 arrivals: 0,
                 window: VecDeque::new(),
                 store,
@@ -503,6 +511,7 @@ struct MutableState {
     latency: Duration,
     rate_limit: Option<u32>,
     revoke_key_after: Option<usize>,
+    v2_enabled: bool,
     /// Requests since start (drives `revoke_key_after`).
     arrivals: usize,
     /// Arrival times of the admitted requests of the last `RATE_WINDOW`.
@@ -970,7 +979,8 @@ fn decide(state: &mut MutableState, method: &Method, uri: &Uri, authorized: bool
         state.window.push_back(now);
     }
 
-    let Some(route) = route(uri.path()) else {
+    let route = route(uri.path()).filter(|r| state.v2_enabled || !matches!(r, Route::ListV2));
+    let Some(route) = route else {
         // What NestJS answers for a route it does not have (before any guard).
         let target = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
         return Plan::Answer(Prepared::error(

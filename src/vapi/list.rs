@@ -1,0 +1,458 @@
+//! Reading the whole org through the list routes (REFERENCE.md §6):
+//! `GET /v2/phone-number` page by page (`limit=1000`, oldest first; page 1, then
+//! the remaining pages concurrently), or, where that route does not exist (404),
+//! `GET /phone-number?limit=1000` (a bare array, no paging).
+//!
+//! Owns: paging and its stop conditions (`hasNextPage: false` or a short page),
+//! validating every listed element as a phone number, deduplicating by id, and
+//! saying when a listing may not hold every number of the org. Every request goes
+//! through [`Client::get_json`], so retries, backoff and `Retry-After` apply.
+//!
+//! Does not own: what the listed numbers are matched or compared with (see `inventory`).
+
+use super::client::{Client, FetchError, check_phone_number};
+use futures::StreamExt;
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// Numbers per page (the API's maximum on both list routes).
+pub const PAGE_LIMIT: usize = 1000;
+/// A guard against a server that always says there is another page.
+const MAX_PAGES: usize = 100_000;
+
+/// Which list route a listing came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListRoute {
+    /// `GET /v2/phone-number` (paginated).
+    V2,
+    /// `GET /phone-number` (a bare array of at most 1000).
+    V1,
+}
+
+/// The live numbers the list routes showed.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub route: ListRoute,
+    /// Every listed phone number, validated, deduplicated by id, in the order read.
+    pub numbers: Vec<Value>,
+    /// List requests made (pages; retries not counted).
+    pub requests: usize,
+    /// Why the listing may miss numbers even once every page is read.
+    gaps: Vec<String>,
+    /// Pages still to read; `None` when there are none.
+    next: Option<Remaining>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Remaining {
+    next_page: usize,
+    /// The last page according to the first page's metadata, when it said.
+    last_page: Option<usize>,
+}
+
+impl Listing {
+    /// Why this listing may not hold every number of the org; `None` when it does.
+    pub fn incomplete(&self) -> Option<String> {
+        let mut reasons = self.gaps.clone();
+        if let Some(rest) = self.next {
+            let pages = match rest.last_page {
+                Some(last) => format!(" of {last}"),
+                None => String::new(),
+            };
+            reasons.insert(0, format!("only page 1{pages} of the list was read"));
+        }
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// Pages still to read: `Some(0)` when none, `None` when unknown (the API did
+    /// not say how many pages there are).
+    pub fn remaining_pages(&self) -> Option<usize> {
+        match self.next {
+            None => Some(0),
+            Some(Remaining {
+                next_page,
+                last_page: Some(last),
+            }) => Some((last + 1).saturating_sub(next_page)),
+            Some(_) => None,
+        }
+    }
+
+    fn add(&mut self, page: Page, seen: &mut HashSet<String>) {
+        self.requests += 1;
+        for number in page.numbers {
+            let id = number
+                .get("id")
+                .and_then(Value::as_str)
+                .expect("checked when the page was read: every kept element has a string id");
+            if seen.insert(id.to_string()) {
+                self.numbers.push(number);
+            }
+        }
+        if !page.skipped.is_empty() {
+            let n = page.skipped.len();
+            self.gaps.push(format!(
+                "{n} listed entr{} not a phone number ({})",
+                if n == 1 { "y is" } else { "ies are" },
+                page.skipped[0]
+            ));
+        }
+        if page.beyond_retention {
+            self.gaps.push(
+                "the API says more numbers exist beyond the org's data-retention window (itemsBeyondRetention)"
+                    .into(),
+            );
+        }
+    }
+
+    fn seen(&self) -> HashSet<String> {
+        self.numbers
+            .iter()
+            .filter_map(|n| n.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    }
+}
+
+/// One page of `GET /v2/phone-number`, its elements checked.
+struct Page {
+    numbers: Vec<Value>,
+    /// Why each dropped element is not a phone number.
+    skipped: Vec<String>,
+    total_pages: Option<usize>,
+    /// Whether another page follows (not `hasNextPage: false`, and not short).
+    more: bool,
+    beyond_retention: bool,
+}
+
+/// Keeps the elements that are phone numbers with a string id; says why for the others.
+fn split_elements(items: Vec<Value>) -> (Vec<Value>, Vec<String>) {
+    let mut numbers = Vec::with_capacity(items.len());
+    let mut skipped = Vec::new();
+    for item in items {
+        match check_phone_number(&item, None) {
+            Err(e) => skipped.push(e.to_string()),
+            Ok(()) if item.get("id").and_then(Value::as_str).is_none() => {
+                skipped.push("a phone number without a string \"id\"".into());
+            }
+            Ok(()) => numbers.push(item),
+        }
+    }
+    (numbers, skipped)
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+    }
+}
+
+fn parse_page(body: Value, page: usize) -> Result<Page, FetchError> {
+    let Value::Object(mut obj) = body else {
+        return Err(FetchError::Malformed(format!(
+            "page {page} of GET /v2/phone-number: expected {{\"results\", \"metadata\"}}, got {}",
+            kind_of(&body)
+        )));
+    };
+    let Some(Value::Array(results)) = obj.remove("results") else {
+        return Err(FetchError::Malformed(format!(
+            "page {page} of GET /v2/phone-number has no \"results\" list"
+        )));
+    };
+    let meta = obj.remove("metadata").unwrap_or(Value::Null);
+    let count = |k: &str| {
+        meta.get(k)
+            .and_then(Value::as_f64)
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map(|n| n as usize)
+    };
+    let per_page = count("itemsPerPage")
+        .filter(|n| *n > 0)
+        .unwrap_or(PAGE_LIMIT);
+    let total_pages =
+        count("totalPages").or_else(|| count("totalItems").map(|items| items.div_ceil(per_page)));
+    let has_next = meta.get("hasNextPage").and_then(Value::as_bool);
+    let short = results.len() < per_page.min(PAGE_LIMIT);
+    let more = match has_next {
+        Some(next) => next && !short,
+        None => !short && total_pages.is_none_or(|last| page < last),
+    };
+    let beyond_retention = meta.get("itemsBeyondRetention").and_then(Value::as_bool) == Some(true);
+    let (numbers, skipped) = split_elements(results);
+    Ok(Page {
+        numbers,
+        skipped,
+        total_pages,
+        more,
+        beyond_retention,
+    })
+}
+
+impl Client {
+    /// One page of `GET /v2/phone-number`; `Ok(None)` when the route does not exist (404).
+    async fn list_page(&self, page: usize, limit: usize) -> Result<Option<Page>, FetchError> {
+        let mut url = self.url(&["v2", "phone-number"]);
+        url.query_pairs_mut()
+            .append_pair("page", &page.to_string())
+            .append_pair("limit", &limit.to_string())
+            // Oldest first: numbers created while the pages are read land at the
+            // end instead of shifting every page by one.
+            .append_pair("sortOrder", "ASC");
+        match self.get_json(url).await {
+            Ok(body) => parse_page(body, page).map(Some),
+            Err(FetchError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /phone-number?limit=N`: a bare array.
+    async fn list_v1(&self, limit: usize) -> Result<Vec<Value>, FetchError> {
+        let mut url = self.url(&["phone-number"]);
+        url.query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        match self.get_json(url).await {
+            Ok(Value::Array(items)) => Ok(items),
+            Ok(other) => Err(FetchError::Malformed(format!(
+                "GET /phone-number: expected a list, got {}",
+                kind_of(&other)
+            ))),
+            Err(FetchError::NotFound) => Err(FetchError::Failed(
+                "neither GET /v2/phone-number nor GET /phone-number exists at this base URL (HTTP 404)"
+                    .into(),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The first page of the org: page 1 of `GET /v2/phone-number`, or, when that
+    /// route answers 404, everything `GET /phone-number?limit=1000` returns.
+    pub async fn list_first(&self) -> Result<Listing, FetchError> {
+        match self.list_page(1, PAGE_LIMIT).await? {
+            Some(page) => {
+                let next = page.more.then_some(Remaining {
+                    next_page: 2,
+                    last_page: page.total_pages,
+                });
+                let mut listing = Listing {
+                    route: ListRoute::V2,
+                    numbers: Vec::new(),
+                    requests: 0,
+                    gaps: Vec::new(),
+                    next,
+                };
+                listing.add(page, &mut HashSet::new());
+                Ok(listing)
+            }
+            None => {
+                let items = self.list_v1(PAGE_LIMIT).await?;
+                let full = items.len() >= PAGE_LIMIT;
+                let (numbers, skipped) = split_elements(items);
+                let mut listing = Listing {
+                    route: ListRoute::V1,
+                    numbers: Vec::new(),
+                    requests: 0,
+                    gaps: Vec::new(),
+                    next: None,
+                };
+                listing.add(
+                    Page {
+                        numbers,
+                        skipped,
+                        total_pages: Some(1),
+                        more: false,
+                        beyond_retention: false,
+                    },
+                    &mut HashSet::new(),
+                );
+                if full {
+                    listing.gaps.push(format!(
+                        "GET /v2/phone-number does not exist here and GET /phone-number returns at most {PAGE_LIMIT} numbers: the org may have more"
+                    ));
+                }
+                Ok(listing)
+            }
+        }
+    }
+
+    /// Reads the pages a listing still lacks: the ones the first page announced,
+    /// at most `concurrency` at once, then on, one by one, while the last page read
+    /// is full and does not say `hasNextPage: false`.
+    pub async fn list_rest(
+        &self,
+        mut listing: Listing,
+        concurrency: usize,
+    ) -> Result<Listing, FetchError> {
+        let Some(rest) = listing.next.take() else {
+            return Ok(listing);
+        };
+        let mut seen = listing.seen();
+        let mut next_page = rest.next_page;
+        let mut more = true;
+        if let Some(last) = rest.last_page
+            && last >= next_page
+        {
+            let mut pages = futures::stream::iter(next_page..=last)
+                .map(|p| async move { (p, self.list_page(p, PAGE_LIMIT).await) })
+                .buffer_unordered(concurrency.max(1));
+            let mut read: Vec<(usize, Page)> = Vec::new();
+            // The first failure ends the listing (the pages still in flight are dropped).
+            while let Some((p, result)) = pages.next().await {
+                read.push((p, result?.ok_or_else(|| vanished(p))?));
+            }
+            read.sort_by_key(|(p, _)| *p);
+            for (_, page) in read {
+                more = page.more;
+                listing.add(page, &mut seen);
+            }
+            next_page = last + 1;
+        }
+        while more {
+            if next_page > MAX_PAGES {
+                listing.gaps.push(format!(
+                    "stopped after {MAX_PAGES} pages: the API kept saying there are more"
+                ));
+                break;
+            }
+            let page = self
+                .list_page(next_page, PAGE_LIMIT)
+                .await?
+                .ok_or_else(|| vanished(next_page))?;
+            more = page.more;
+            listing.add(page, &mut seen);
+            next_page += 1;
+        }
+        Ok(listing)
+    }
+
+    /// The whole org through the list routes.
+    pub async fn list_all(&self, concurrency: usize) -> Result<Listing, FetchError> {
+        let first = self.list_first().await?;
+        self.list_rest(first, concurrency).await
+    }
+
+    /// One live number of the org (`limit=1`), to learn which org the key
+    /// belongs to; `None` when the org has none.
+    pub async fn list_one(&self) -> Result<Option<Value>, FetchError> {
+        let items = match self.list_page(1, 1).await? {
+            Some(page) => page.numbers,
+            None => split_elements(self.list_v1(1).await?).0,
+        };
+        Ok(items.into_iter().next())
+    }
+}
+
+fn vanished(page: usize) -> FetchError {
+    FetchError::Failed(format!(
+        "page {page} of GET /v2/phone-number answered 404 after page 1 did not"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn number(i: usize) -> Value {
+        json!({"id": format!("id-{i}"), "provider": "vonage", "number": format!("+1415555{i:04}")})
+    }
+
+    #[test]
+    fn a_page_says_more_unless_short_or_has_next_false() {
+        let full: Vec<Value> = (0..PAGE_LIMIT).map(number).collect();
+        let meta = json!({"itemsPerPage": 1000, "totalItems": 2500, "currentPage": 1, "totalPages": 3, "hasNextPage": true});
+        let page = parse_page(json!({"results": full, "metadata": meta}), 1).expect("page");
+        assert!(page.more);
+        assert_eq!(page.total_pages, Some(3));
+        let mut done = meta.clone();
+        done["hasNextPage"] = json!(false);
+        let page = parse_page(json!({"results": full, "metadata": done}), 1).expect("page");
+        assert!(!page.more, "hasNextPage false stops");
+        let short = parse_page(
+            json!({"results": [number(1)], "metadata": {"itemsPerPage": 1000, "totalItems": 1, "currentPage": 1}}),
+            1,
+        )
+        .expect("page");
+        assert!(!short.more, "a short page stops");
+        assert_eq!(short.total_pages, Some(1), "from totalItems");
+    }
+
+    #[test]
+    fn elements_that_are_not_phone_numbers_are_dropped_and_said() {
+        let page = parse_page(
+            json!({"results": [number(1), {"id": "x", "provider": "skype"}, {"provider": "vapi"}, 7],
+                   "metadata": {"itemsPerPage": 1000, "totalItems": 4, "currentPage": 1}}),
+            1,
+        )
+        .expect("page");
+        assert_eq!(page.numbers.len(), 1);
+        assert_eq!(page.skipped.len(), 3);
+        assert!(
+            page.skipped[0].contains("unknown provider"),
+            "{:?}",
+            page.skipped
+        );
+        let mut listing = Listing {
+            route: ListRoute::V2,
+            numbers: Vec::new(),
+            requests: 0,
+            gaps: Vec::new(),
+            next: None,
+        };
+        listing.add(page, &mut HashSet::new());
+        let why = listing.incomplete().expect("incomplete");
+        assert!(
+            why.starts_with("3 listed entries are not a phone number"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_page_is_malformed() {
+        assert!(matches!(
+            parse_page(json!([number(1)]), 1),
+            Err(FetchError::Malformed(m)) if m.contains("got a list")
+        ));
+        assert!(matches!(
+            parse_page(json!({"data": []}), 2),
+            Err(FetchError::Malformed(m)) if m.contains("page 2") && m.contains("no \"results\"")
+        ));
+    }
+
+    #[test]
+    fn duplicates_across_pages_are_kept_once() {
+        let mut listing = Listing {
+            route: ListRoute::V2,
+            numbers: Vec::new(),
+            requests: 0,
+            gaps: Vec::new(),
+            next: Some(Remaining {
+                next_page: 2,
+                last_page: Some(3),
+            }),
+        };
+        assert_eq!(listing.remaining_pages(), Some(2));
+        assert!(
+            listing
+                .incomplete()
+                .expect("not all read")
+                .contains("page 1 of 3")
+        );
+        let mut seen = HashSet::new();
+        let page = |ids: &[usize]| Page {
+            numbers: ids.iter().map(|i| number(*i)).collect(),
+            skipped: Vec::new(),
+            total_pages: Some(3),
+            more: false,
+            beyond_retention: false,
+        };
+        listing.add(page(&[1, 2]), &mut seen);
+        listing.add(page(&[2, 3]), &mut seen);
+        listing.next = None;
+        assert_eq!(listing.numbers.len(), 3);
+        assert_eq!(listing.requests, 2);
+        assert_eq!(listing.incomplete(), None);
+    }
+}
