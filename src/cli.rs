@@ -47,6 +47,10 @@ pub struct ValidateArgs {
     /// Desired YAML files or folders (searched recursively for *.yaml and *.yml)
     #[arg(default_value = "desired")]
     pub paths: Vec<PathBuf>,
+    /// Do not require the ${VAR}s to be set (their values go unchecked, everything else
+    /// is checked): for pull requests, which have no secrets
+    #[arg(long)]
+    pub allow_unset_env: bool,
 }
 
 #[derive(Debug, Args, Clone)]
