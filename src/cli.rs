@@ -48,11 +48,15 @@ pub struct ValidateArgs {
     /// Desired YAML files or folders (searched recursively for *.yaml and *.yml)
     #[arg(default_value = "desired")]
     pub paths: Vec<PathBuf>,
+    /// Do not require the ${VAR}s to be set (their values go unchecked, everything else
+    /// is checked): for pull requests, which have no secrets
+    #[arg(long)]
+    pub allow_unset_env: bool,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
-    /// Report format and destination, FORMAT[=PATH]; repeatable. Formats: text, json.
+    /// Report format and destination, FORMAT[=PATH]; repeatable. Formats: text, json, markdown, junit, github.
     /// PATH "-" or none is stdout (at most one report to stdout). Default: text to stdout
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]")]
     pub outputs: Vec<Output>,

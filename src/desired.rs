@@ -122,6 +122,16 @@ pub enum IdRule {
     Optional,
 }
 
+/// What an unset `${VAR}` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsetVars {
+    /// An error naming the variable, the file and the line (check, explain).
+    Error,
+    /// Allowed: the value is not checked, everything else is (`validate --allow-unset-env`,
+    /// for pull requests, which have no secrets).
+    Allow,
+}
+
 /// Loads and validates every desired number under `paths`.
 /// `env` resolves `${VAR}`; pass `|k| std::env::var(k).ok()` for the process environment.
 ///
@@ -132,6 +142,19 @@ pub fn load(
     paths: &[PathBuf],
     env: &(dyn Fn(&str) -> Option<String> + Sync),
     id_rule: IdRule,
+) -> Result<Vec<DesiredNumber>, ConfigErrors> {
+    load_with(paths, env, id_rule, UnsetVars::Error)
+}
+
+/// Below this many files per thread, one thread loads them all.
+const FILES_PER_THREAD: usize = 8;
+
+/// [`load`], choosing what an unset variable is.
+pub fn load_with(
+    paths: &[PathBuf],
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+    id_rule: IdRule,
+    unset_vars: UnsetVars,
 ) -> Result<Vec<DesiredNumber>, ConfigErrors> {
     let mut errors = Vec::new();
     let files = find_files(paths, &mut errors);
@@ -144,21 +167,44 @@ pub fn load(
         });
     }
     let mut numbers = Vec::new();
+    let load_files =
+        |files: &[PathBuf], numbers: &mut Vec<DesiredNumber>, errors: &mut Vec<ConfigError>| {
+            for file in files {
+                let name = file.display().to_string();
+                match std::fs::read_to_string(file) {
+                    Ok(text) => {
+                        let mut doc = Doc {
+                            file: &name,
+                            env,
+                            id_rule,
+                            unset_vars,
+                        };
+                        doc.load(&text, numbers, errors);
+                    }
+                    Err(e) => errors.push(ConfigError {
+                        file: name,
+                        pos: None,
+                        message: format!("cannot read: {e}"),
+                    }),
+                }
+            }
+        };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len() / FILES_PER_THREAD)
         .max(1);
     if threads == 1 {
-        load_files(&files, env, id_rule, &mut numbers, &mut errors);
+        load_files(&files, &mut numbers, &mut errors);
     } else {
         let chunk = files.len().div_ceil(threads);
+        let load_files = &load_files;
         let parts: Vec<(Vec<DesiredNumber>, Vec<ConfigError>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = files
                 .chunks(chunk)
                 .map(|part| {
                     scope.spawn(move || {
                         let (mut n, mut e) = (Vec::new(), Vec::new());
-                        load_files(part, env, id_rule, &mut n, &mut e);
+                        load_files(part, &mut n, &mut e);
                         (n, e)
                     })
                 })
@@ -185,29 +231,6 @@ pub fn load(
     }
 }
 
-/// Below this many files per thread, one thread loads them all.
-const FILES_PER_THREAD: usize = 8;
-
-fn load_files(
-    files: &[PathBuf],
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-    id_rule: IdRule,
-    numbers: &mut Vec<DesiredNumber>,
-    errors: &mut Vec<ConfigError>,
-) {
-    for file in files {
-        let name = file.display().to_string();
-        match std::fs::read_to_string(file) {
-            Ok(text) => load_text(&name, &text, env, id_rule, numbers, errors),
-            Err(e) => errors.push(ConfigError {
-                file: name,
-                pos: None,
-                message: format!("cannot read: {e}"),
-            }),
-        }
-    }
-}
-
 /// Loads the documents of one file's text (also used by tests and the demo).
 pub fn load_text(
     file: &str,
@@ -217,78 +240,96 @@ pub fn load_text(
     numbers: &mut Vec<DesiredNumber>,
     errors: &mut Vec<ConfigError>,
 ) {
-    let docs = match yaml::parse_documents(text) {
-        Ok(docs) => docs,
-        Err(e) => {
-            errors.push(ConfigError {
-                file: file.into(),
-                pos: e.pos,
-                message: format!("invalid YAML: {}", e.message),
-            });
-            return;
-        }
+    let mut doc = Doc {
+        file,
+        env,
+        id_rule,
+        unset_vars: UnsetVars::Error,
     };
-    for node in docs {
-        let mut source_map = SourceMap {
-            root: node.pos,
-            entries: BTreeMap::new(),
+    doc.load(text, numbers, errors);
+}
+
+/// How one file's documents are read.
+struct Doc<'a> {
+    file: &'a str,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    id_rule: IdRule,
+    unset_vars: UnsetVars,
+}
+
+impl Doc<'_> {
+    fn load(
+        &mut self,
+        text: &str,
+        numbers: &mut Vec<DesiredNumber>,
+        errors: &mut Vec<ConfigError>,
+    ) {
+        let (file, id_rule) = (self.file, self.id_rule);
+        let docs = match yaml::parse_documents(text) {
+            Ok(docs) => docs,
+            Err(e) => {
+                errors.push(ConfigError {
+                    file: file.into(),
+                    pos: e.pos,
+                    message: format!("invalid YAML: {}", e.message),
+                });
+                return;
+            }
         };
-        let before = errors.len();
-        let mut unset = Vec::new();
-        let doc = convert(
-            &node,
-            &Pointer::root(),
-            &mut source_map,
-            env,
-            file,
-            &mut unset,
-            errors,
-        );
-        // A value whose variable is unset was reported already; its raw text would
-        // only add a misleading length or format complaint.
-        let issues: Vec<schema::Issue> = schema::validate_phone_number(&doc)
-            .into_iter()
-            .filter(|i| !unset.contains(&i.path))
-            .collect();
-        for issue in &issues {
-            let pos = match &issue.kind {
-                // A missing key is reported where its parent mapping starts.
-                schema::IssueKind::MissingKey { .. } => source_map.position(&issue.path),
-                _ => source_map.position(&issue.path),
+        for node in docs {
+            let mut source_map = SourceMap {
+                root: node.pos,
+                entries: BTreeMap::new(),
             };
-            let at = if issue.path.is_root() {
-                String::new()
-            } else {
-                format!(" at {}", issue.path)
-            };
-            errors.push(ConfigError {
+            let before = errors.len();
+            let mut unset = Vec::new();
+            let doc = self.convert(&node, &Pointer::root(), &mut source_map, &mut unset, errors);
+            // A value whose variable is unset was reported already; its raw text would
+            // only add a misleading length or format complaint.
+            let issues: Vec<schema::Issue> = schema::validate_phone_number(&doc)
+                .into_iter()
+                .filter(|i| !unset.contains(&i.path))
+                .collect();
+            for issue in &issues {
+                let pos = match &issue.kind {
+                    // A missing key is reported where its parent mapping starts.
+                    schema::IssueKind::MissingKey { .. } => source_map.position(&issue.path),
+                    _ => source_map.position(&issue.path),
+                };
+                let at = if issue.path.is_root() {
+                    String::new()
+                } else {
+                    format!(" at {}", issue.path)
+                };
+                errors.push(ConfigError {
+                    file: file.into(),
+                    pos: Some(pos),
+                    message: format!("{}{at}", issue.kind),
+                });
+            }
+            let id = doc.get("id").and_then(Value::as_str).map(str::to_string);
+            if id.is_none() && id_rule == IdRule::Required && doc.get("id").is_none() {
+                errors.push(ConfigError {
+                    file: file.into(),
+                    pos: Some(node.pos),
+                    message: "missing required key \"id\" (the phone number's id in Vapi)".into(),
+                });
+            }
+            if !issues.is_empty() || errors.len() > before {
+                continue;
+            }
+            let text_of = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_string);
+            numbers.push(DesiredNumber {
+                id,
+                provider: text_of("provider").expect("validated: provider is a string"),
+                name: text_of("name"),
+                number: text_of("number"),
                 file: file.into(),
-                pos: Some(pos),
-                message: format!("{}{at}", issue.kind),
+                line: node.pos.line,
+                source_map,
+                doc,
             });
         }
-        let id = doc.get("id").and_then(Value::as_str).map(str::to_string);
-        if id.is_none() && id_rule == IdRule::Required && doc.get("id").is_none() {
-            errors.push(ConfigError {
-                file: file.into(),
-                pos: Some(node.pos),
-                message: "missing required key \"id\" (the phone number's id in Vapi)".into(),
-            });
-        }
-        if !issues.is_empty() || errors.len() > before {
-            continue;
-        }
-        let text_of = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_string);
-        numbers.push(DesiredNumber {
-            id,
-            provider: text_of("provider").expect("validated: provider is a string"),
-            name: text_of("name"),
-            number: text_of("number"),
-            file: file.into(),
-            line: node.pos.line,
-            source_map,
-            doc,
-        });
     }
 }
 
@@ -367,59 +408,66 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<ConfigError>) {
     }
 }
 
-/// Node -> JSON, recording positions and interpolating `${VAR}` in string values.
-fn convert(
-    node: &Node,
-    path: &Pointer,
-    map: &mut SourceMap,
-    env: &dyn Fn(&str) -> Option<String>,
-    file: &str,
-    unset: &mut Vec<Pointer>,
-    errors: &mut Vec<ConfigError>,
-) -> Value {
-    match &node.kind {
-        NodeKind::Null => Value::Null,
-        NodeKind::Bool(b) => Value::Bool(*b),
-        NodeKind::Number(n) => Value::Number(n.clone()),
-        NodeKind::String(s) => match interpolate(s, env) {
-            Ok(text) => Value::String(text),
-            Err(message) => {
-                errors.push(ConfigError {
-                    file: file.into(),
-                    pos: Some(node.pos),
-                    message: format!("{message} at {path}"),
-                });
-                // Keep the text as written so the schema still checks the rest.
-                unset.push(path.clone());
-                Value::String(s.clone())
-            }
-        },
-        NodeKind::Seq(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let p = path.index(i);
-                    map.entries.insert(p.clone(), item.pos);
-                    convert(item, &p, map, env, file, unset, errors)
-                })
-                .collect(),
-        ),
-        NodeKind::Map(entries) => Value::Object(
-            entries
-                .iter()
-                .map(|(key, value)| {
-                    let p = path.child(&key.name);
-                    map.entries.insert(p.clone(), key.pos);
-                    (
-                        key.name.clone(),
-                        convert(value, &p, map, env, file, unset, errors),
-                    )
-                })
-                .collect(),
-        ),
+impl Doc<'_> {
+    /// Node -> JSON, recording positions and interpolating `${VAR}` in string values.
+    fn convert(
+        &self,
+        node: &Node,
+        path: &Pointer,
+        map: &mut SourceMap,
+        unset: &mut Vec<Pointer>,
+        errors: &mut Vec<ConfigError>,
+    ) -> Value {
+        match &node.kind {
+            NodeKind::Null => Value::Null,
+            NodeKind::Bool(b) => Value::Bool(*b),
+            NodeKind::Number(n) => Value::Number(n.clone()),
+            NodeKind::String(s) => match interpolate(s, self.env) {
+                Ok(text) => Value::String(text),
+                Err(message) => {
+                    let allowed = self.unset_vars == UnsetVars::Allow && message.ends_with(UNSET);
+                    if !allowed {
+                        errors.push(ConfigError {
+                            file: self.file.into(),
+                            pos: Some(node.pos),
+                            message: format!("{message} at {path}"),
+                        });
+                    }
+                    // Keep the text as written so the schema still checks the rest.
+                    unset.push(path.clone());
+                    Value::String(s.clone())
+                }
+            },
+            NodeKind::Seq(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let p = path.index(i);
+                        map.entries.insert(p.clone(), item.pos);
+                        self.convert(item, &p, map, unset, errors)
+                    })
+                    .collect(),
+            ),
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(key, value)| {
+                        let p = path.child(&key.name);
+                        map.entries.insert(p.clone(), key.pos);
+                        (
+                            key.name.clone(),
+                            self.convert(value, &p, map, unset, errors),
+                        )
+                    })
+                    .collect(),
+            ),
+        }
     }
 }
+
+/// How an unset variable's message ends (so `UnsetVars::Allow` can tell it apart).
+const UNSET: &str = " is not set";
 
 /// Replaces `${VAR}` with the variable's value; `$${` is a literal `${`.
 /// The error names the variable, never a value.
@@ -446,8 +494,7 @@ pub fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<S
             if !valid {
                 return Err(format!("invalid variable name \"{name}\" in \"${{...}}\""));
             }
-            let value =
-                env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+            let value = env(name).ok_or_else(|| format!("environment variable {name}{UNSET}"))?;
             out.push_str(&value);
             rest = &after[end + 1..];
         } else {

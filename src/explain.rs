@@ -85,7 +85,7 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
             x.path,
             shown(x.expected_shown()),
             shown(x.actual_shown()),
-            d.source_map.line(&x.path)
+            result.line_of(x)
         );
     }
     for i in &result.ignored {

@@ -68,15 +68,12 @@ impl Rule {
     }
 
     pub fn matches_path(&self, path: &Pointer) -> bool {
-        let text = path.to_string();
-        self.paths.iter().any(|p| {
-            p.glob.is_match(&text) || p.also_parent.as_ref().is_some_and(|g| g.is_match(&text))
-        })
+        self.matching_pattern(path).is_some()
     }
 
     /// The first path pattern that matches, for messages.
     fn matching_pattern(&self, path: &Pointer) -> Option<&str> {
-        let text = path.to_string();
+        let text = fold_header_names(&path.to_string());
         self.paths
             .iter()
             .find(|p| {
@@ -370,8 +367,9 @@ fn path_pattern(text: &str) -> Result<PathPattern, String> {
             .map(|g| g.compile_matcher())
             .map_err(|e| format!("invalid path pattern \"{text}\": {}", e.kind()))
     };
-    let glob = build(text)?;
-    let also_parent = match text.strip_suffix("/**") {
+    let folded = fold_header_names(text);
+    let glob = build(&folded)?;
+    let also_parent = match folded.strip_suffix("/**") {
         Some(parent) if !parent.is_empty() => Some(build(parent)?),
         _ => None,
     };
@@ -380,6 +378,25 @@ fn path_pattern(text: &str) -> Result<PathPattern, String> {
         glob,
         also_parent,
     })
+}
+
+/// HTTP header names compare case-insensitively, so they match that way too: the
+/// segment after `/server/headers` or `sipHeaders` is folded to lower case, in
+/// patterns and in paths alike.
+fn fold_header_names(pointer: &str) -> String {
+    let segs: Vec<&str> = pointer.split('/').collect();
+    let mut out: Vec<String> = Vec::with_capacity(segs.len());
+    for (i, seg) in segs.iter().enumerate() {
+        let header_name = i > 0
+            && (segs[i - 1] == "sipHeaders"
+                || (segs[i - 1] == "headers" && i > 1 && segs[i - 2] == "server"));
+        out.push(if header_name {
+            seg.to_ascii_lowercase()
+        } else {
+            seg.to_string()
+        });
+    }
+    out.join("/")
 }
 
 fn valid_date(t: &str) -> bool {
@@ -481,6 +498,11 @@ mod tests {
                 .is_some()
         );
         assert!(set.find(&sf, &p("/server/headers/X-Trace-Id")).is_some());
+        assert!(
+            set.find(&sf, &p("/server/headers/x-trace-id")).is_some(),
+            "header names fold case"
+        );
+        assert!(set.find(&sf, &p("/Name")).is_none(), "other keys do not");
         assert!(
             set.find(&sf, &p("/hooks/3/do/1/destination/callerId"))
                 .is_none()

@@ -6,7 +6,7 @@ use crate::cli::{
     CheckArgs, Cli, Command, DemoArgs, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
     ReportArgs, RuleArgs, StandInArgs, ValidateArgs,
 };
-use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule};
+use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
 use crate::exit::{ExitCode, Policy};
 use crate::export;
 use crate::ignore::{self, IgnoreSet};
@@ -45,7 +45,15 @@ fn load_desired(
     paths: &[PathBuf],
     env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Vec<DesiredNumber>, i32> {
-    let loaded = desired::load(paths, env, IdRule::Optional).and_then(|numbers| {
+    load_desired_with(paths, env, UnsetVars::Error)
+}
+
+fn load_desired_with(
+    paths: &[PathBuf],
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+    unset_vars: UnsetVars,
+) -> Result<Vec<DesiredNumber>, i32> {
+    let loaded = desired::load_with(paths, env, IdRule::Optional, unset_vars).and_then(|numbers| {
         let errors = inventory::lookup_errors(&numbers);
         if errors.is_empty() {
             Ok(numbers)
@@ -70,7 +78,12 @@ fn config_errors(errors: &ConfigErrors, outcome: &str) -> i32 {
 }
 
 fn validate(args: ValidateArgs) -> i32 {
-    match load_desired(&args.paths, &process_env) {
+    let unset_vars = if args.allow_unset_env {
+        UnsetVars::Allow
+    } else {
+        UnsetVars::Error
+    };
+    match load_desired_with(&args.paths, &process_env, unset_vars) {
         Ok(numbers) => {
             let files: std::collections::BTreeSet<&str> =
                 numbers.iter().map(|n| n.file.as_str()).collect();
@@ -254,6 +267,7 @@ fn report(
         audit: &audit,
         outcome,
         exit_code,
+        policy: *policy,
     };
     let errors = report::write_all(outputs, &report, true);
     if let Some(reason) = &audit.fatal {

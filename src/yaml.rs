@@ -55,6 +55,14 @@ fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
+        // The parser's defaults (1,024 documents, 250,000 nodes a stream) guard against
+        // hostile input; desired files are the team's own and an org can have 10,000
+        // numbers in one file. Alias and depth limits stay as they are.
+        budget: serde_saphyr::budget! {
+            max_documents: 100_000,
+            max_nodes: 10_000_000,
+            max_events: 40_000_000,
+        },
     }
 }
 
@@ -309,6 +317,12 @@ mod tests {
             text.contains("number: '+14155550100'") || text.contains("number: \"+14155550100\""),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_file_can_hold_thousands_of_numbers() {
+        let text = "provider: vapi\nname: x\n---\n".repeat(5_000);
+        assert_eq!(parse_documents(&text).expect("within budget").len(), 5_000);
     }
 
     #[test]

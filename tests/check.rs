@@ -524,6 +524,52 @@ fn validate_is_offline_and_exits_0_or_1() {
         "{}",
         run.stdout
     );
+    // Unset variables: an error, unless --allow-unset-env (pull requests have no secrets);
+    // everything else is still checked then.
+    w.desired(
+        "c.yaml",
+        "id: c\nprovider: twilio\nnumber: \"+1\"\ntwilioAccountSid: AC\ntwilioAuthToken: ${UNSET_TOKEN}\n",
+    );
+    let run = common::Run::from(
+        w.command()
+            .args(["validate", "desired"])
+            .output()
+            .expect("runs"),
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("desired/c.yaml:5:18: environment variable UNSET_TOKEN is not set"),
+        "{}",
+        run.stderr
+    );
+    let run = common::Run::from(
+        w.command()
+            .args(["validate", "--allow-unset-env", "desired"])
+            .output()
+            .expect("runs"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    w.desired(
+        "d.yaml",
+        "id: d\nprovider: vapi\nsipUri: ${UNSET_URI}\nnmae: typo\n",
+    );
+    let run = common::Run::from(
+        w.command()
+            .args(["validate", "--allow-unset-env", "desired"])
+            .output()
+            .expect("runs"),
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("desired/d.yaml:4:1: unknown key \"nmae\""),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("UNSET_URI"), "{}", run.stderr);
+    std::fs::remove_file(w.path("desired/c.yaml")).expect("rm");
+    std::fs::remove_file(w.path("desired/d.yaml")).expect("rm");
     w.desired("b.yaml", "id: [unclosed\n");
     let run = common::Run::from(
         w.command()

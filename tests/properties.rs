@@ -290,7 +290,14 @@ fn live_variant(doc: Value) -> impl Strategy<Value = Value> {
                         obj.insert(format!("live{at}"), value);
                     }
                     _ => {
-                        // Rotate a secret live (or set one the desired side lacks).
+                        // Rotate a secret live (or set one the desired side lacks);
+                        // an earlier edit may have made `server` or its headers a scalar.
+                        if !doc["server"].is_object() {
+                            doc["server"] = json!({});
+                        }
+                        if !doc["server"]["headers"].is_object() {
+                            doc["server"]["headers"] = json!({});
+                        }
                         doc["server"]["headers"]["Authorization"] = json!(new_secret);
                     }
                 }
@@ -422,7 +429,8 @@ proptest! {
             expired_rules: Vec::new(),
             unmanaged: Unmanaged::default(),
         };
-        let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit, &Policy::default()), exit_code: 2 };
+        let policy = Policy::default();
+        let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit, &policy), exit_code: 2, policy };
         for (name, format) in Format::ALL {
             for color in [false, true] {
                 let text = format.render(&report, color);

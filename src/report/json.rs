@@ -96,6 +96,6 @@ fn difference(r: &NumberResult, x: &Difference) -> Value {
         "expected": x.expected_shown(),
         "actual": x.actual_shown(),
         "sensitive": x.sensitive,
-        "line": r.desired.source_map.line(&x.path),
+        "line": r.line_of(x),
     })
 }

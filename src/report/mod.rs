@@ -4,12 +4,17 @@
 //! report files atomically (a temporary file in the same folder, then rename), so a
 //! crash never leaves half a report.
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod text;
 
-use crate::audit::{Audit, Status};
-use crate::exit::ExitCode;
+use crate::audit::{Audit, NumberResult, Status};
+use crate::diff::{Change, Difference};
+use crate::exit::{ExitCode, Policy};
 use serde::Serialize;
+use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -18,16 +23,40 @@ use std::str::FromStr;
 pub enum Format {
     Text,
     Json,
+    /// GitHub-flavoured Markdown for `$GITHUB_STEP_SUMMARY` and pull request comments.
+    Markdown,
+    /// JUnit XML for test-report tabs (GitLab, Jenkins, GitHub reporter actions).
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the desired YAML lines.
+    Github,
 }
 
 impl Format {
-    pub const ALL: [(&'static str, Format); 2] = [("text", Format::Text), ("json", Format::Json)];
+    pub const ALL: [(&'static str, Format); 5] = [
+        ("text", Format::Text),
+        ("json", Format::Json),
+        ("markdown", Format::Markdown),
+        ("junit", Format::Junit),
+        ("github", Format::Github),
+    ];
 
     pub fn render(self, report: &Report, color: bool) -> String {
         match self {
             Format::Text => text::render(report, color),
             Format::Json => json::render(report),
+            Format::Markdown => markdown::render(report),
+            Format::Junit => junit::render(report),
+            Format::Github => github::render(report),
         }
+    }
+
+    /// The format's name on the command line.
+    pub fn name(self) -> &'static str {
+        Format::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map(|(n, _)| *n)
+            .expect("every format is listed in Format::ALL")
     }
 }
 
@@ -73,6 +102,8 @@ pub struct Report<'a> {
     pub outcome: ExitCode,
     /// What the process exits with (0 under `--exit-zero`).
     pub exit_code: i32,
+    /// What turned warnings into failures (the formats that fail things say so).
+    pub policy: Policy,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -108,6 +139,52 @@ impl Report<'_> {
     }
 }
 
+impl NumberResult {
+    /// Whether a report should mention this number: not in sync, or in sync with a
+    /// warning (a secret that could not be verified, a live status that is not
+    /// `active`) or with differences an ignore rule suppressed.
+    pub fn worth_reporting(&self) -> bool {
+        self.status != Status::InSync
+            || !self.unverifiable.is_empty()
+            || self.health.is_some()
+            || !self.ignored.is_empty()
+    }
+}
+
+impl NumberResult {
+    /// The line of the desired file a difference concerns: the line of its key; for
+    /// `ADD` (only live has it), of the nearest parent key the file has. A list item
+    /// only live is never the desired item at the same index (hooks are matched by
+    /// event, so `/hooks/0` may be a different hook), so it points at its list.
+    pub fn line_of(&self, x: &Difference) -> u32 {
+        let map = &self.desired.source_map;
+        let list_item = x.path.last().is_some_and(|s| s.parse::<usize>().is_ok());
+        match x.change {
+            Change::Add if list_item || !map.contains(&x.path) => map.line(&x.path.parent()),
+            _ => map.line(&x.path),
+        }
+    }
+}
+
+impl Report<'_> {
+    /// Whether this number's live status fails the run (`--fail-on-unhealthy`).
+    pub fn unhealthy_fails(&self, r: &NumberResult) -> bool {
+        self.policy.fail_on_unhealthy && r.health.is_some()
+    }
+}
+
+/// A value as one line of JSON (secrets already masked by the caller), cut to at
+/// most `max` characters with `...` so one huge value cannot swamp a report.
+pub fn one_line(value: Option<&Value>, max: usize) -> Option<String> {
+    let text = serde_json::to_string(value?).expect("a JSON value always serialises");
+    if text.chars().count() > max {
+        let cut: String = text.chars().take(max.saturating_sub(3)).collect();
+        Some(format!("{cut}..."))
+    } else {
+        Some(text)
+    }
+}
+
 /// Writes every output; files atomically. Stdout outputs are written first, in
 /// order. A file that cannot be written does not stop the others: its error is returned.
 pub fn write_all(outputs: &[Output], report: &Report, stdout_color: bool) -> Vec<String> {
@@ -122,8 +199,8 @@ pub fn write_all(outputs: &[Output], report: &Report, stdout_color: bool) -> Vec
                     .and_then(|_| stdout.flush())
                 {
                     errors.push(format!(
-                        "cannot write the {:?} report to stdout: {e}",
-                        out.format
+                        "cannot write the {} report to stdout: {e}",
+                        out.format.name()
                     ));
                 }
             }

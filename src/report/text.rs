@@ -215,7 +215,7 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
 }
 
 fn change_line(p: &Paint, r: &NumberResult, x: &Difference) -> String {
-    let line = r.desired.source_map.line(&x.path);
+    let line = r.line_of(x);
     let at = p.paint(CYAN, &format!("(line {line})"));
     match x.change {
         Change::NotEqual => format!(

@@ -1,0 +1,266 @@
+//! The JUnit XML report, as GitLab, Jenkins and the GitHub test-report actions read it:
+//! `<testsuites>` with one `<testsuite name="vapi-drift">` and one `<testcase>` per
+//! desired number. `MODIFIED` and `MISSING` are a `<failure>` (and an unhealthy
+//! number under `--fail-on-unhealthy`), `NOT_CHECKED` an `<error>`, `IN_SYNC` a pass;
+//! the counts follow. Under `--unmanaged fail` each unmanaged live number is a failing
+//! test case of its own (classname `unmanaged`); otherwise they are listed in the
+//! suite's `<system-out>`.
+//!
+//! Owns: the mapping from results to test cases. quick-junit owns the XML (escaping,
+//! counts) and this report sets no timestamps or durations, so it is deterministic.
+
+use super::{Report, one_line};
+use crate::audit::{NumberResult, Status};
+use crate::diff::{Change, Difference};
+use crate::inventory::{UnmanagedCheck, UnmanagedMode, UnmanagedNumber};
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+use std::fmt::Write;
+
+/// The name of the report and of its one test suite.
+const NAME: &str = "vapi-drift";
+/// At most this many paths in a failure's message; the text has them all.
+const MESSAGE_PATHS: usize = 10;
+/// The longest value printed, in characters.
+const VALUE_MAX: usize = 200;
+
+pub fn render(report: &Report) -> String {
+    let mut suite = TestSuite::new(NAME);
+    suite.add_test_cases(report.audit.results.iter().map(|r| test_case(report, r)));
+    // Under `--unmanaged fail` an unmanaged number is drift: a failing test case of its own.
+    let unmanaged = &report.audit.unmanaged;
+    if unmanaged.mode == UnmanagedMode::Fail {
+        suite.add_test_cases(unmanaged.numbers.iter().map(unmanaged_case));
+    }
+    let (out, err) = suite_output(report);
+    if !out.is_empty() {
+        suite.set_system_out(out);
+    }
+    if !err.is_empty() {
+        suite.set_system_err(err);
+    }
+    let mut junit = quick_junit::Report::new(NAME);
+    junit.add_test_suite(suite);
+    junit
+        .to_string()
+        .expect("XML written to memory from UTF-8 strings cannot fail")
+}
+
+/// The suite's `<system-out>` (ignore rules that expired or matched nothing) and
+/// `<system-err>` (why the run stopped; expired rules under `--fail-on-expired-ignore`).
+fn suite_output(report: &Report) -> (String, String) {
+    let mut out = String::new();
+    let mut err = String::new();
+    if let Some(reason) = &report.audit.fatal {
+        let _ = writeln!(err, "run stopped: {reason}");
+    }
+    for rule in &report.audit.expired_rules {
+        let target = if report.policy.fail_on_expired_ignore {
+            &mut err
+        } else {
+            &mut out
+        };
+        let _ = writeln!(
+            target,
+            "{}: ignore rule expired on {} and no longer suppresses anything ({})",
+            rule.id,
+            rule.expires.as_deref().unwrap_or("?"),
+            rule.reason
+        );
+    }
+    for rule in &report.audit.unused_rules {
+        let _ = writeln!(
+            out,
+            "{}: ignore rule matched nothing in this run ({})",
+            rule.id, rule.reason
+        );
+    }
+    let unmanaged = &report.audit.unmanaged;
+    if unmanaged.mode != UnmanagedMode::Fail {
+        for n in &unmanaged.numbers {
+            let _ = writeln!(out, "unmanaged: {}", unmanaged_text(n));
+        }
+    }
+    if let UnmanagedCheck::Incomplete(why) = &unmanaged.check {
+        let target = if unmanaged.mode == UnmanagedMode::Fail {
+            &mut err
+        } else {
+            &mut out
+        };
+        let _ = writeln!(
+            target,
+            "unmanaged numbers: the list of live numbers may be incomplete: {why}"
+        );
+    }
+    (out, err)
+}
+
+/// `+12125550101 "Hand-made" (vonage, id …, created …): live, but no desired file describes it`
+fn unmanaged_text(n: &UnmanagedNumber) -> String {
+    let name = n
+        .name
+        .as_deref()
+        .filter(|_| n.number.is_some())
+        .map(|name| format!(" \"{name}\""))
+        .unwrap_or_default();
+    let created = n
+        .created_at
+        .as_deref()
+        .map(|c| format!(", created {c}"))
+        .unwrap_or_default();
+    format!(
+        "{}{name} ({}, id {}{created}): live, but no desired file describes it",
+        n.label(),
+        n.provider,
+        n.id
+    )
+}
+
+fn unmanaged_case(n: &UnmanagedNumber) -> TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status
+        .set_type("UNMANAGED")
+        .set_message("live, but no desired file describes it (--unmanaged fail)")
+        .set_description(format!("{}\n", unmanaged_text(n)));
+    let mut case = TestCase::new(n.label(), status);
+    case.set_classname("unmanaged");
+    case
+}
+
+fn test_case(report: &Report, r: &NumberResult) -> TestCase {
+    let d = &r.desired;
+    let status = match r.status {
+        // --fail-on-unhealthy makes a live status other than `active` drift.
+        Status::InSync if report.unhealthy_fails(r) => {
+            let h = r.health.as_deref().unwrap_or("?");
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_type("UNHEALTHY")
+                .set_message(format!("the live status is \"{h}\", not \"active\""))
+                .set_description(format!(
+                    "{}:{}: the live status is \"{h}\", not \"active\" (--fail-on-unhealthy)\n",
+                    d.file, d.line
+                ));
+            s
+        }
+        Status::InSync => TestCaseStatus::success(),
+        Status::Modified => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_type("MODIFIED")
+                .set_message(changed_paths(&r.differences))
+                .set_description(failure_text(r));
+            s
+        }
+        Status::Missing => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_type("MISSING")
+                .set_message("the phone number does not exist in Vapi (404)")
+                .set_description(format!(
+                    "{}:{}: the phone number with id {} does not exist in Vapi (404)\n",
+                    d.file,
+                    d.line,
+                    d.id.as_deref().unwrap_or("-")
+                ));
+            s
+        }
+        Status::NotChecked => {
+            let reason = r.error.as_deref().unwrap_or("unknown reason");
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_type("NOT_CHECKED")
+                .set_message(reason)
+                .set_description(format!("{}:{}: not checked: {reason}\n", d.file, d.line));
+            s
+        }
+    };
+    let mut case = TestCase::new(d.label(), status);
+    case.set_classname(d.file.as_str());
+    // `file` and `line` let reporters that annotate (GitHub's JUnit actions) point at the YAML.
+    let line = r.differences.first().map_or(d.line, |x| r.line_of(x));
+    case.extra.insert("file".into(), d.file.as_str().into());
+    case.extra.insert("line".into(), line.to_string().into());
+    let warnings = warnings(r);
+    if !warnings.is_empty() {
+        case.set_system_out(warnings);
+    }
+    case
+}
+
+/// The failure message: which paths changed.
+fn changed_paths(differences: &[Difference]) -> String {
+    let mut paths: Vec<String> = differences
+        .iter()
+        .take(MESSAGE_PATHS)
+        .map(|x| x.path.to_string())
+        .collect();
+    if differences.len() > MESSAGE_PATHS {
+        paths.push(format!("and {} more", differences.len() - MESSAGE_PATHS));
+    }
+    format!("changed: {}", paths.join(", "))
+}
+
+/// The failure text: each difference on the line it concerns, then the unified diff.
+fn failure_text(r: &NumberResult) -> String {
+    let d = &r.desired;
+    let mut out = String::new();
+    for x in &r.differences {
+        let line = r.line_of(x);
+        let expected = one_line(x.expected_shown().as_ref(), VALUE_MAX);
+        let actual = one_line(x.actual_shown().as_ref(), VALUE_MAX);
+        let absent = || "(absent)".to_string();
+        let change = match x.change {
+            Change::NotEqual => format!(
+                "~ {}: {} -> {}",
+                x.path,
+                expected.unwrap_or_else(absent),
+                actual.unwrap_or_else(absent)
+            ),
+            Change::Add => format!(
+                "+ {}: {} (set live only)",
+                x.path,
+                actual.unwrap_or_else(absent)
+            ),
+            Change::Remove => format!(
+                "- {}: {} (missing live)",
+                x.path,
+                expected.unwrap_or_else(absent)
+            ),
+        };
+        let _ = writeln!(out, "{}:{line}: {change}", d.file);
+    }
+    if !r.diff.is_empty() {
+        out.push('\n');
+        out.push_str(&r.diff);
+    }
+    out
+}
+
+/// Warnings that do not fail the test case, for `<system-out>`.
+fn warnings(r: &NumberResult) -> String {
+    let d = &r.desired;
+    let mut out = String::new();
+    if let Some(h) = &r.health {
+        let _ = writeln!(
+            out,
+            "{}:{}: warning: the live status is \"{h}\", not \"active\"",
+            d.file, d.line
+        );
+    }
+    for path in &r.unverifiable {
+        let _ = writeln!(
+            out,
+            "{}:{}: unverifiable: {path} is set in the desired file but the API does not return it",
+            d.file,
+            d.source_map.line(path)
+        );
+    }
+    for i in &r.ignored {
+        let _ = writeln!(
+            out,
+            "{}:{}: ignored: {} (rule {}: {})",
+            d.file,
+            d.source_map.line(&i.path),
+            i.path,
+            i.rule,
+            i.reason
+        );
+    }
+    out
+}
