@@ -100,11 +100,11 @@ impl IgnoreSet {
                 if let Some((path, pattern)) = d
                     .source_map
                     .declared_paths()
-                    .find_map(|p| rule.matching_pattern(p).map(|pat| (p, pat)))
+                    .find_map(|p| rule.matching_pattern(&p).map(|pat| (p, pat)))
                 {
                     errors.push(ConfigError {
                         file: d.file.clone(),
-                        pos: Some(d.source_map.position(path)),
+                        pos: Some(d.source_map.position(&path)),
                         message: format!(
                             "{path} is declared here and ignored by the rule at {} (path \"{pattern}\"): declare the value or ignore it, not both",
                             rule.id
