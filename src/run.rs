@@ -10,7 +10,7 @@ use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
 use crate::exit::{ExitCode, Policy};
 use crate::export;
 use crate::ignore::{self, IgnoreSet};
-use crate::inventory::{self, InventoryOptions, Selectors, UnmanagedAllow};
+use crate::inventory::{self, InventoryOptions, Selectors, UnmanagedAllow, UnmanagedMode};
 use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
 use crate::vapi::client::{Client, ClientConfig, FetchError};
@@ -97,7 +97,8 @@ fn validate(args: ValidateArgs) -> i32 {
     }
 }
 
-fn outputs(args: &ReportArgs) -> anyhow::Result<Vec<Output>> {
+/// The reports to write; more than one to stdout is a usage error (exit 64).
+fn outputs(args: &ReportArgs) -> Result<Vec<Output>, i32> {
     let outputs = if args.outputs.is_empty() {
         vec![Output {
             format: Format::Text,
@@ -107,7 +108,10 @@ fn outputs(args: &ReportArgs) -> anyhow::Result<Vec<Output>> {
         args.outputs.clone()
     };
     if outputs.iter().filter(|o| o.path.is_none()).count() > 1 {
-        bail!("at most one report can go to stdout; give the others a path (-o FORMAT=PATH)");
+        eprintln!(
+            "error: at most one report can go to stdout; give the others a path (-o FORMAT=PATH)"
+        );
+        return Err(ExitCode::Usage.code());
     }
     Ok(outputs)
 }
@@ -160,7 +164,10 @@ fn inventory_options(
 }
 
 async fn check(args: CheckArgs) -> anyhow::Result<i32> {
-    let outputs = outputs(&args.report)?;
+    let outputs = match outputs(&args.report) {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
     if let Some(why) = inventory::flag_conflict(args.inventory.fetch, args.inventory.unmanaged) {
         eprintln!("error: {why}");
         return Ok(ExitCode::Usage.code());
@@ -175,6 +182,17 @@ async fn check(args: CheckArgs) -> anyhow::Result<i32> {
         Err(code) => return Ok(code),
     };
     let opts = inventory_options(&args.inventory, &args.fetch, ignore)?;
+    // A stale selector must not turn the gate into "0 numbers, in sync". (With
+    // --unmanaged fail an empty selection still checks the live numbers it selects.)
+    if opts.unmanaged != UnmanagedMode::Fail
+        && !numbers.iter().any(|d| opts.selectors.selects_desired(d))
+    {
+        eprintln!(
+            "error: --only/--exclude select none of the {} desired phone numbers",
+            numbers.len()
+        );
+        return Ok(ExitCode::Usage.code());
+    }
     let client = Client::new(client_config(args.base_url, key, &args.fetch))?;
     let policy = Policy {
         fail_on_unhealthy: args.rules.fail_on_unhealthy,
@@ -213,7 +231,12 @@ fn report(
     outputs: &[Output],
 ) -> (i32, ExitCode) {
     let outcome = ExitCode::for_audit(&audit, policy);
-    let exit_code = if report_args.exit_zero && outcome != ExitCode::Error {
+    // A report path that cannot be written makes the run exit 1: the reports that
+    // are written say so too.
+    let unwritable = report::unwritable(outputs);
+    let exit_code = if !unwritable.is_empty() {
+        ExitCode::Error.code()
+    } else if report_args.exit_zero && outcome != ExitCode::Error {
         0
     } else {
         outcome.code()
@@ -326,7 +349,10 @@ async fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
-    let outputs = outputs(&args.report)?;
+    let outputs = match outputs(&args.report) {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
     let numbers = match load_desired(&args.paths, &demo::env) {
         Ok(n) => n,
         Err(code) => return Ok(code),
