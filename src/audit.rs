@@ -13,7 +13,7 @@
 //! in `inventory`: it hands each desired number over with its [`Source`].
 
 use crate::desired::DesiredNumber;
-use crate::diff::{self, Change, Difference};
+use crate::diff::{self, Difference};
 use crate::ignore::{IgnoreSet, Ignored, Rule};
 use crate::inventory::{self, Unmanaged};
 use crate::normalize::{PathMap, normalize_mapped};
@@ -307,15 +307,10 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
     let mut work = diff::differences(&want, &have);
     work.reverse();
     while let Some(mut d) = work.pop() {
-        // Report paths as the user wrote them: a hook by its index in the desired
-        // document, a header in its spelling (a hook only live: its live index).
-        let paths = match d.change {
-            Change::Add => &have_paths,
-            Change::Remove | Change::NotEqual => &want_paths,
-        };
-        let original = paths.original(&d.path);
+        let as_written = |p: &Pointer| written_path(p, &want, &want_paths, &have_paths);
+        let original = as_written(&d.path);
         let rule = ignore.find(&desired, &original);
-        if rule.is_none() && partly_ignored(&d, paths, ignore, &desired) {
+        if rule.is_none() && partly_ignored(&d, &as_written, ignore, &desired) {
             // A mapping added (or removed) whole, part of which a rule ignores:
             // judge its entries one by one.
             let mut parts = diff::split(&d);
@@ -358,17 +353,52 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
     }
 }
 
+/// A path of the normalized documents as the user wrote it: the part the desired
+/// document has maps back through the desired document (a hook by its index there,
+/// a header in its spelling); the rest, which only live has, through the live object
+/// (a hook only live: its live index).
+fn written_path(
+    path: &Pointer,
+    want: &Value,
+    want_paths: &PathMap,
+    have_paths: &PathMap,
+) -> Pointer {
+    let segs = path.segments();
+    let mut common = 0;
+    let mut node = want;
+    for seg in segs {
+        let next = match node {
+            Value::Object(o) => o.get(seg),
+            Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(n) => {
+                node = n;
+                common += 1;
+            }
+            None => break,
+        }
+    }
+    let mut out = want_paths
+        .original(&Pointer::from_segments(segs[..common].to_vec()))
+        .segments()
+        .to_vec();
+    out.extend_from_slice(&have_paths.original(path).segments()[common..]);
+    Pointer::from_segments(out)
+}
+
 /// Whether an ignore rule matches something inside a one-sided difference.
 fn partly_ignored(
     d: &Difference,
-    paths: &PathMap,
+    paths: &dyn Fn(&Pointer) -> Pointer,
     ignore: &IgnoreSet,
     desired: &DesiredNumber,
 ) -> bool {
     fn walk(
         v: &Value,
         at: &Pointer,
-        paths: &PathMap,
+        paths: &dyn Fn(&Pointer) -> Pointer,
         ignore: &IgnoreSet,
         desired: &DesiredNumber,
     ) -> bool {
@@ -382,8 +412,7 @@ fn partly_ignored(
             _ => return false,
         };
         children.into_iter().any(|(p, v)| {
-            ignore.find(desired, &paths.original(&p)).is_some()
-                || walk(v, &p, paths, ignore, desired)
+            ignore.find(desired, &paths(&p)).is_some() || walk(v, &p, paths, ignore, desired)
         })
     }
     if ignore.rules.is_empty() {
@@ -452,7 +481,36 @@ fn split_unverifiable(want: &mut Value, have: &mut Value) -> Vec<Pointer> {
             out.push(path);
         }
     }
+    // Any other secret (a webhook or SIP header value) that the API returns masked.
+    let mut leaves = Vec::new();
+    secret_leaves(want, &Pointer::root(), &mut leaves);
+    for path in leaves {
+        if have
+            .pointer(&path.to_string())
+            .is_some_and(secret::looks_masked)
+        {
+            set_at(want, path.segments(), None);
+            set_at(have, path.segments(), None);
+            out.push(path);
+        }
+    }
     out
+}
+
+/// The paths of every secret value in a document.
+fn secret_leaves(v: &Value, at: &Pointer, out: &mut Vec<Pointer>) {
+    match v {
+        Value::Object(o) => o
+            .iter()
+            .for_each(|(k, v)| secret_leaves(v, &at.child(k), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| secret_leaves(v, &at.index(i), out)),
+        Value::Null => {}
+        _ if secret::is_secret(at) => out.push(at.clone()),
+        _ => {}
+    }
 }
 
 fn remove_at(doc: &mut Value, field: &[&str]) {
@@ -534,6 +592,16 @@ mod tests {
                 .unverifiable
                 .len(),
             1
+        );
+        // A header value the API masks is unverifiable too, not drift for ever.
+        let hd = desired("id: a\nprovider: vapi\nserver:\n  headers:\n    X-Key: ${TOKEN}\n");
+        let masked_header =
+            json!({"id": "a", "provider": "vapi", "server": {"headers": {"X-Key": "****"}}});
+        let r = compare(hd, &masked_header, &IgnoreSet::default());
+        assert_eq!(r.status, Status::InSync, "{:?}", r.differences);
+        assert_eq!(
+            r.unverifiable,
+            vec![Pointer::parse("/server/headers/X-Key").expect("p")]
         );
         let rotated = json!({"id": "a", "provider": "twilio", "number": "+1", "twilioAccountSid": "AC", "twilioAuthToken": "other"});
         let r = compare(d, &rotated, &IgnoreSet::default());

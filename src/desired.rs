@@ -226,6 +226,18 @@ pub fn load_with(
             errors.extend(e);
         }
     }
+    if numbers.is_empty() && errors.is_empty() && !files.is_empty() {
+        // Empty or comment-only files must not make an audit of nothing, "in sync".
+        errors.push(ConfigError {
+            file: files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            pos: None,
+            message: "no phone numbers declared (every document is empty)".into(),
+        });
+    }
     check_unique_ids(&numbers, &mut errors);
     errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
     if errors.is_empty() {
@@ -311,7 +323,27 @@ impl Doc<'_> {
                     message: format!("{}{at}", issue.kind),
                 });
             }
+            for path in header_name_clashes(&doc, &Pointer::root()) {
+                errors.push(ConfigError {
+                file: file.into(),
+                pos: Some(source_map.position(&path)),
+                message: format!(
+                    "header \"{}\" is declared twice (header names are case-insensitive) at {path}",
+                    path.last().unwrap_or_default()
+                ),
+            });
+            }
             let id = doc.get("id").and_then(Value::as_str).map(str::to_string);
+            if let Some(bad) = id
+                .as_deref()
+                .filter(|i| i.trim().is_empty() || *i == "." || *i == "..")
+            {
+                errors.push(ConfigError {
+                    file: file.into(),
+                    pos: Some(source_map.position(&Pointer::root().child("id"))),
+                    message: format!("invalid id \"{bad}\": it must name one phone number"),
+                });
+            }
             if id.is_none() && id_rule == IdRule::Required && doc.get("id").is_none() {
                 errors.push(ConfigError {
                     file: file.into(),
@@ -335,6 +367,39 @@ impl Doc<'_> {
             });
         }
     }
+}
+
+/// Header maps (`server.headers`, `sipHeaders` at any depth) whose names repeat
+/// when case is ignored: the path of each later spelling.
+fn header_name_clashes(value: &Value, path: &Pointer) -> Vec<Pointer> {
+    let mut out = Vec::new();
+    match value {
+        Value::Object(obj) => {
+            let header_map = path.last() == Some("sipHeaders")
+                || (path.last() == Some("headers") && path.parent().last() == Some("server"));
+            if header_map {
+                let mut seen: Vec<String> = Vec::new();
+                for k in obj.keys() {
+                    let folded = k.to_ascii_lowercase();
+                    if seen.contains(&folded) {
+                        out.push(path.child(k));
+                    } else {
+                        seen.push(folded);
+                    }
+                }
+            }
+            for (k, v) in obj {
+                out.extend(header_name_clashes(v, &path.child(k)));
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                out.extend(header_name_clashes(v, &path.index(i)));
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 fn check_unique_ids(numbers: &[DesiredNumber], errors: &mut Vec<ConfigError>) {
@@ -405,7 +470,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<ConfigError>) {
         } else if path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| e == "yaml" || e == "yml")
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
         {
             files.push(path);
         }
@@ -656,6 +721,25 @@ mod tests {
             shown,
             vec!["b.yaml:1:1: duplicate id \"same\": already declared at a.yaml:1"]
         );
+    }
+
+    #[test]
+    fn header_names_repeated_up_to_case_and_empty_ids_are_errors() {
+        let (_, errors) =
+            load_one("id: a\nprovider: vapi\nserver:\n  headers:\n    X-A: one\n    x-a: two\n");
+        assert_eq!(
+            errors,
+            vec![
+                "desired/x.yaml:6:5: header \"x-a\" is declared twice (header names are case-insensitive) at /server/headers/x-a"
+            ]
+        );
+        let (_, errors) = load_one("id: \"\"\nprovider: vapi\n");
+        assert_eq!(
+            errors,
+            vec!["desired/x.yaml:1:1: invalid id \"\": it must name one phone number"]
+        );
+        let (_, errors) = load_one("id: \"..\"\nprovider: vapi\n");
+        assert_eq!(errors.len(), 1, "{errors:?}");
     }
 
     #[test]

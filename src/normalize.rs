@@ -247,7 +247,10 @@ impl Walk {
             Value::Number(n) => {
                 let c = canonical_number(n);
                 if c != *n {
-                    self.note(orig, || format!("{n} is the number {c}"));
+                    // No value in the note: a header value can be a number, and a secret.
+                    self.note(orig, || {
+                        "a whole number written with a fraction: compared as an integer".into()
+                    });
                 }
                 Some(Value::Number(c))
             }
@@ -289,7 +292,16 @@ impl Walk {
                 let e164 = obj.get("numberE164CheckEnabled") != Some(&Value::Bool(false));
                 let mut out = Map::new();
                 for (k, v) in obj {
-                    let key = if ctx == Ctx::Headers && self.canonicalize {
+                    // Header names fold to lower case, unless two of them differ only
+                    // by case: then both are kept apart, so neither hides the other.
+                    let key = if ctx == Ctx::Headers
+                        && self.canonicalize
+                        && obj
+                            .keys()
+                            .filter(|other| other.eq_ignore_ascii_case(k))
+                            .count()
+                            == 1
+                    {
                         k.to_ascii_lowercase()
                     } else {
                         k.clone()
@@ -400,22 +412,32 @@ pub fn comparable_number(s: &str, e164_check: bool) -> String {
 /// Scheme and host lower case, default port dropped; path and query untouched.
 fn canonical_url(v: Value) -> Value {
     let Value::String(s) = &v else { return v };
+    let Some(scheme_end) = s.find("://") else {
+        return v;
+    };
+    let after_scheme = &s[scheme_end + 3..];
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    let (authority, rest) = after_scheme.split_at(authority_end);
+    // Only a plain host[:port] is folded. Credentials, backslashes (which parsers
+    // read as a path separator) or anything odd: compared exactly as written.
+    let plain = !authority.is_empty()
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && !rest.contains('\\');
+    if !plain {
+        return v;
+    }
     match url::Url::parse(s) {
         Ok(u) if matches!(u.scheme(), "http" | "https" | "wss" | "ws") && u.host().is_some() => {
             let mut out = format!("{}://", u.scheme());
-            if !u.username().is_empty() || u.password().is_some() {
-                // Credentials in a URL are kept as written (and never reformatted).
-                return v;
-            }
             out.push_str(&u.host_str().unwrap_or_default().to_ascii_lowercase());
             if let Some(port) = u.port() {
                 out.push_str(&format!(":{port}"));
             }
             // The path and query exactly as written after the authority.
-            let after_scheme = &s[s.find("://").map_or(0, |i| i + 3)..];
-            let rest = after_scheme
-                .find(['/', '?', '#'])
-                .map_or("", |i| &after_scheme[i..]);
             out.push_str(rest);
             Value::String(out)
         }
@@ -654,6 +676,11 @@ mod tests {
             json!({"fallbackDestination": {"type": "sip", "sipUri": "sip:a@b", "sipHeaders": {"X-Origin": "v"}}}),
             json!({"fallbackDestination": {"type": "sip", "sipUri": "sip:a@b", "sipHeaders": {"x-origin": "v"}}})
         ));
+        // Regression (review #4): two names that differ only by case are both kept.
+        assert!(!equal(
+            json!({"server": {"headers": {"Authorization": "S2"}}}),
+            json!({"server": {"headers": {"Authorization": "S1", "authorization": "S2"}}})
+        ));
         // The path of a header goes back to the desired spelling.
         let (_, map) = normalize_mapped(&json!({"server": {"headers": {"X-Api-Key": "v"}}}));
         let p = Pointer::parse("/server/headers/x-api-key").expect("p");
@@ -752,6 +779,16 @@ mod tests {
         assert!(!equal(
             json!({"server": {"url": "https://x.com:8443/a"}}),
             json!({"server": {"url": "https://x.com/a"}})
+        ));
+        // Regression (review #3): a backslash is read as a path separator by URL
+        // parsers; such a URL is compared as written, so the changed path shows.
+        assert!(!equal(
+            json!({"server": {"url": "https://hooks.example.com\\staging/vapi"}}),
+            json!({"server": {"url": "https://hooks.example.com/vapi"}})
+        ));
+        assert!(!equal(
+            json!({"server": {"url": "https://user:pw@hooks.example.com/vapi"}}),
+            json!({"server": {"url": "https://hooks.example.com/vapi"}})
         ));
     }
 }

@@ -10,7 +10,7 @@ use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
 use crate::exit::{ExitCode, Policy};
 use crate::export;
 use crate::ignore::{self, IgnoreSet};
-use crate::inventory::{self, InventoryOptions, Selectors, UnmanagedAllow};
+use crate::inventory::{self, InventoryOptions, Selectors, UnmanagedAllow, UnmanagedMode};
 use crate::progress::Progress;
 use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
@@ -100,7 +100,8 @@ fn validate(args: ValidateArgs) -> i32 {
     }
 }
 
-fn outputs(args: &ReportArgs) -> anyhow::Result<Vec<Output>> {
+/// The reports to write; more than one to stdout is a usage error (exit 64).
+fn outputs(args: &ReportArgs) -> Result<Vec<Output>, i32> {
     let outputs = if args.outputs.is_empty() {
         vec![Output {
             format: Format::Text,
@@ -110,7 +111,10 @@ fn outputs(args: &ReportArgs) -> anyhow::Result<Vec<Output>> {
         args.outputs.clone()
     };
     if outputs.iter().filter(|o| o.path.is_none()).count() > 1 {
-        bail!("at most one report can go to stdout; give the others a path (-o FORMAT=PATH)");
+        eprintln!(
+            "error: at most one report can go to stdout; give the others a path (-o FORMAT=PATH)"
+        );
+        return Err(ExitCode::Usage.code());
     }
     Ok(outputs)
 }
@@ -192,7 +196,10 @@ fn inventory_options(
 async fn check(args: CheckArgs) -> anyhow::Result<i32> {
     // --deadline counts from here: the whole run, loading included.
     let started = tokio::time::Instant::now();
-    let outputs = outputs(&args.report)?;
+    let outputs = match outputs(&args.report) {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
     if let Some(why) = inventory::flag_conflict(args.inventory.fetch, args.inventory.unmanaged) {
         eprintln!("error: {why}");
         return Ok(ExitCode::Usage.code());
@@ -206,12 +213,26 @@ async fn check(args: CheckArgs) -> anyhow::Result<i32> {
         Ok(set) => set,
         Err(code) => return Ok(code),
     };
-    let progress = Arc::new(Progress::new(numbers.len(), args.quiet));
-    let opts = InventoryOptions {
+    let mut opts = InventoryOptions {
         deadline: args.fetch.deadline.map(|d| started + d),
-        observer: progress_observer(&progress),
         ..inventory_options(&args.inventory, &args.fetch, ignore)?
     };
+    let selected = numbers
+        .iter()
+        .filter(|d| opts.selectors.selects_desired(d))
+        .count();
+    // A stale selector must not turn the gate into "0 numbers, in sync". (With
+    // --unmanaged fail an empty selection still checks the live numbers it selects.)
+    if opts.unmanaged != UnmanagedMode::Fail && selected == 0 {
+        eprintln!(
+            "error: --only/--exclude select none of the {} desired phone numbers",
+            numbers.len()
+        );
+        return Ok(ExitCode::Usage.code());
+    }
+    // The bar counts the numbers in scope: those are the ones that get a result.
+    let progress = Arc::new(Progress::new(selected, args.quiet));
+    opts.observer = progress_observer(&progress);
     let client = client(args.base_url, key, &args.fetch)?;
     let policy = Policy {
         fail_on_unhealthy: args.rules.fail_on_unhealthy,
@@ -258,7 +279,12 @@ fn report(
     outputs: &[Output],
 ) -> (i32, ExitCode) {
     let outcome = ExitCode::for_audit(&audit, policy);
-    let exit_code = if report_args.exit_zero && outcome != ExitCode::Error {
+    // A report path that cannot be written makes the run exit 1: the reports that
+    // are written say so too.
+    let unwritable = report::unwritable(outputs);
+    let exit_code = if !unwritable.is_empty() {
+        ExitCode::Error.code()
+    } else if report_args.exit_zero && outcome != ExitCode::Error {
         0
     } else {
         outcome.code()
@@ -371,7 +397,10 @@ async fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
-    let outputs = outputs(&args.report)?;
+    let outputs = match outputs(&args.report) {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
     let numbers = match load_desired(&args.paths, &demo::env) {
         Ok(n) => n,
         Err(code) => return Ok(code),

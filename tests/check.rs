@@ -599,6 +599,50 @@ fn an_unwritable_report_path_exits_1_after_writing_the_others() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("missing-dir/r.json"), "{}", run.stderr);
     assert!(good.exists());
+    // Regression (review #7): the report that was written tells the exit code the
+    // process really had.
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&good).expect("read")).expect("json");
+    assert_eq!(written["exit_code"], 1, "{written}");
+    assert_eq!(written["status"], "in_sync", "{written}");
+}
+
+/// Regression (review #5, #10): a gate must never pass on "0 numbers, in sync", and a
+/// flag mistake is a usage error.
+#[test]
+fn nothing_to_audit_is_an_error_not_in_sync() {
+    let w = World::new(vec![example("vonage")]);
+    w.desired("a.yaml", &desired_from(&example("vonage")));
+    let run = w.check(&["--only", "nomatch*"], &[]);
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--only/--exclude select none of the 1 desired phone numbers"),
+        "{}",
+        run.stderr
+    );
+    let run = w.check(&["-o", "text", "-o", "json"], &[]);
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("at most one report can go to stdout"),
+        "{}",
+        run.stderr
+    );
+    let empty = World::new(vec![]);
+    empty.desired("empty.yaml", "# nothing here yet\n---\n");
+    let run = empty.check(&[], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no phone numbers declared"),
+        "{}",
+        run.stderr
+    );
+    // Upper-case extensions are desired files too.
+    let upper = World::new(vec![example("vonage")]);
+    upper.desired("A.YAML", &desired_from(&example("vonage")));
+    let run = upper.check(&["-o", "json"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["desired"], 1);
 }
 
 #[test]

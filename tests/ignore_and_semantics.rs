@@ -390,3 +390,38 @@ fn explain_shows_both_sides_the_rules_applied_and_the_verdict_without_secrets() 
         run.stderr
     );
 }
+
+/// Regression (review #2): a field added live inside a hook that the desired file has
+/// is reported under the hook's desired index, and a rule for another hook's path does
+/// not hide it.
+#[test]
+fn a_field_added_inside_a_reordered_hook_keeps_the_desired_index() {
+    let ringing = json!({"on": "call.ringing", "do": [{"type": "say", "exact": "hello"}]});
+    let ending = json!({"on": "call.ending", "do": {"type": "say", "exact": "bye"}});
+    let mut live_ringing = ringing.clone();
+    live_ringing["filters"] =
+        json!([{"type": "startsWith", "key": "number", "startsWith": ["44"]}]);
+    let mut live = example("vonage");
+    live["hooks"] = json!([ending.clone(), live_ringing]);
+    let mut desired = example("vonage");
+    desired["hooks"] = json!([ringing, ending]);
+    let (code, report) = audit(&desired_from(&desired), live.clone(), &["--fetch", "get"]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        paths_of(&report, &id(&desired)),
+        vec![("/hooks/0/filters".to_string(), "ADD".to_string())]
+    );
+    let w = World::new(vec![live]);
+    w.desired("n.yaml", &desired_from(&desired));
+    std::fs::write(
+        w.path("rules.yaml"),
+        "rules:\n  - paths: [/hooks/1/filters]\n    reason: the ending hook's filters are free\n",
+    )
+    .expect("write");
+    let run = w.check(&["-o", "json", "--ignore-file", "rules.yaml"], &[]);
+    assert_eq!(
+        run.code, 2,
+        "the rule is for the other hook: {}",
+        run.stdout
+    );
+}

@@ -716,7 +716,11 @@ fn selectors_choose_the_numbers_and_the_others_are_not_fetched() {
         only(&["--only", "desired/more/*.yaml", "--exclude", "*vapi*"]),
         [id(0), id(2), id(5)]
     );
-    assert_eq!(only(&["--exclude", "desired/**"]), Vec::<String>::new());
+    // Selecting no desired number at all is a usage error, not "0 numbers, in sync".
+    w.standin.reset_stats();
+    let run = w.check(&["--fetch", "get", "--exclude", "desired/**"], &[]);
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert_eq!(w.standin.stats().requests.len(), 0);
 }
 
 #[test]

@@ -763,7 +763,7 @@ fn an_unwritable_report_path_exits_1_after_writing_the_other_formats() {
 fn github_annotations_count_as_the_one_report_on_stdout() {
     let w = fixed_world();
     let run = w.check(&["-o", "github", "-o", "markdown"], &SECRETS_ENV);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 64, "a usage error: {}", run.stderr);
     assert!(
         run.stderr.contains("at most one report can go to stdout"),
         "{}",

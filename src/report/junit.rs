@@ -40,9 +40,17 @@ pub fn render(report: &Report) -> String {
     }
     let mut junit = quick_junit::Report::new(NAME);
     junit.add_test_suite(suite);
-    junit
+    let xml = junit
         .to_string()
-        .expect("XML written to memory from UTF-8 strings cannot fail")
+        .expect("XML written to memory from UTF-8 strings cannot fail");
+    // XML 1.0 allows neither U+FFFE nor U+FFFF (nor C0 controls, which quick-junit
+    // already drops); a hostile live value must not make the file unreadable.
+    xml.chars().filter(|c| xml_char(*c)).collect()
+}
+
+/// Whether XML 1.0 allows the character in a document.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
 }
 
 /// The suite's `<system-out>` (ignore rules that expired or matched nothing) and
@@ -263,4 +271,15 @@ fn warnings(r: &NumberResult) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn characters_xml_forbids_are_dropped() {
+        assert!(!xml_char('\u{FFFE}') && !xml_char('\u{FFFF}') && !xml_char('\u{0002}'));
+        assert!(xml_char('\n') && xml_char('é') && xml_char('\u{1F600}'));
+    }
 }

@@ -215,6 +215,27 @@ pub fn write_all(outputs: &[Output], report: &Report, stdout_color: bool) -> Vec
     errors
 }
 
+/// The file outputs whose folder does not take a new file (checked by creating and
+/// removing a temporary file there), so the exit code is known before reports say it.
+pub fn unwritable(outputs: &[Output]) -> Vec<PathBuf> {
+    outputs
+        .iter()
+        .filter_map(|o| o.path.as_ref())
+        .filter(|path| {
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            tempfile::Builder::new()
+                .prefix(".vapi-drift-")
+                .tempfile_in(dir)
+                .is_err()
+                || path.is_dir()
+        })
+        .cloned()
+        .collect()
+}
+
 /// Writes a file whole or not at all: a temporary file beside it, then rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {

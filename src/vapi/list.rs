@@ -41,6 +41,10 @@ pub struct Listing {
     gaps: Vec<String>,
     /// Pages still to read; `None` when there are none.
     next: Option<Remaining>,
+    /// How many numbers the first page said the org has.
+    announced: Option<usize>,
+    /// Listed entries that were not phone numbers.
+    skipped: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +58,16 @@ impl Listing {
     /// Why this listing may not hold every number of the org; `None` when it does.
     pub fn incomplete(&self) -> Option<String> {
         let mut reasons = self.gaps.clone();
+        let listed = self.numbers.len() + self.skipped;
+        if self.next.is_none()
+            && let Some(total) = self.announced
+            && listed < total
+        {
+            // A number deleted while the pages were read shifts the later pages by one.
+            reasons.push(format!(
+                "the list showed {listed} of the {total} numbers the API announced"
+            ));
+        }
         if let Some(rest) = self.next {
             let pages = match rest.last_page {
                 Some(last) => format!(" of {last}"),
@@ -88,6 +102,7 @@ impl Listing {
                 self.numbers.push(number);
             }
         }
+        self.skipped += page.skipped.len();
         if !page.skipped.is_empty() {
             let n = page.skipped.len();
             self.gaps.push(format!(
@@ -118,7 +133,10 @@ struct Page {
     /// Why each dropped element is not a phone number.
     skipped: Vec<String>,
     total_pages: Option<usize>,
-    /// Whether another page follows (not `hasNextPage: false`, and not short).
+    /// How many numbers the API says the org has.
+    total_items: Option<usize>,
+    /// Whether another page follows (`hasNextPage`, else the announced page count,
+    /// else a full page).
     more: bool,
     beyond_retention: bool,
 }
@@ -176,16 +194,22 @@ fn parse_page(body: Value, page: usize) -> Result<Page, FetchError> {
         count("totalPages").or_else(|| count("totalItems").map(|items| items.div_ceil(per_page)));
     let has_next = meta.get("hasNextPage").and_then(Value::as_bool);
     let short = results.len() < per_page.min(PAGE_LIMIT);
-    let more = match has_next {
-        Some(next) => next && !short,
-        None => !short && total_pages.is_none_or(|last| page < last),
+    // What the API says wins: a short page with `hasNextPage: true` (or before the
+    // announced last page) is not the end. Only when it says nothing does a short
+    // page end the list.
+    let more = match (has_next, total_pages) {
+        (Some(next), _) => next,
+        (None, Some(last)) => page < last,
+        (None, None) => !short,
     };
+    let total_items = count("totalItems");
     let beyond_retention = meta.get("itemsBeyondRetention").and_then(Value::as_bool) == Some(true);
     let (numbers, skipped) = split_elements(results);
     Ok(Page {
         numbers,
         skipped,
         total_pages,
+        total_items,
         more,
         beyond_retention,
     })
@@ -242,6 +266,8 @@ impl Client {
                     requests: 0,
                     gaps: Vec::new(),
                     next,
+                    announced: page.total_items,
+                    skipped: 0,
                 };
                 listing.add(page, &mut HashSet::new());
                 Ok(listing)
@@ -256,12 +282,15 @@ impl Client {
                     requests: 0,
                     gaps: Vec::new(),
                     next: None,
+                    announced: None,
+                    skipped: 0,
                 };
                 listing.add(
                     Page {
                         numbers,
                         skipped,
                         total_pages: Some(1),
+                        total_items: None,
                         more: false,
                         beyond_retention: false,
                     },
@@ -377,6 +406,50 @@ mod tests {
         .expect("page");
         assert!(!short.more, "a short page stops");
         assert_eq!(short.total_pages, Some(1), "from totalItems");
+        // Regression (review): a short page that says more follow is not the end.
+        let short_but_more = parse_page(
+            json!({"results": [number(1)], "metadata": {"itemsPerPage": 1000, "totalItems": 1500,
+                   "currentPage": 1, "hasNextPage": true}}),
+            1,
+        )
+        .expect("page");
+        assert!(
+            short_but_more.more,
+            "hasNextPage true wins over a short page"
+        );
+        let before_last = parse_page(
+            json!({"results": [number(1)], "metadata": {"itemsPerPage": 1000, "totalItems": 1500,
+                   "currentPage": 1, "totalPages": 2}}),
+            1,
+        )
+        .expect("page");
+        assert!(before_last.more, "page 1 of 2 is not the end");
+    }
+
+    #[test]
+    fn fewer_numbers_than_announced_is_an_incomplete_listing() {
+        let mut listing = Listing {
+            route: ListRoute::V2,
+            numbers: Vec::new(),
+            requests: 0,
+            gaps: Vec::new(),
+            next: None,
+            announced: Some(3),
+            skipped: 0,
+        };
+        let page = Page {
+            numbers: vec![number(1), number(2)],
+            skipped: Vec::new(),
+            total_pages: Some(1),
+            total_items: Some(3),
+            more: false,
+            beyond_retention: false,
+        };
+        listing.add(page, &mut HashSet::new());
+        assert_eq!(
+            listing.incomplete().as_deref(),
+            Some("the list showed 2 of the 3 numbers the API announced")
+        );
     }
 
     #[test]
@@ -400,6 +473,8 @@ mod tests {
             requests: 0,
             gaps: Vec::new(),
             next: None,
+            announced: Some(4),
+            skipped: 0,
         };
         listing.add(page, &mut HashSet::new());
         let why = listing.incomplete().expect("incomplete");
@@ -432,6 +507,8 @@ mod tests {
                 next_page: 2,
                 last_page: Some(3),
             }),
+            announced: Some(3),
+            skipped: 0,
         };
         assert_eq!(listing.remaining_pages(), Some(2));
         assert!(
@@ -445,6 +522,7 @@ mod tests {
             numbers: ids.iter().map(|i| number(*i)).collect(),
             skipped: Vec::new(),
             total_pages: Some(3),
+            total_items: Some(3),
             more: false,
             beyond_retention: false,
         };
