@@ -221,6 +221,23 @@ impl UnmanagedNumber {
             .or_else(|| self.name.clone())
             .unwrap_or_else(|| self.id.clone())
     }
+
+    /// What every report says after the label:
+    /// ` "Hand-made" (vonage, id …, created …)`.
+    pub fn details(&self) -> String {
+        let name = self
+            .name
+            .as_deref()
+            .filter(|_| self.number.is_some())
+            .map(|name| format!(" \"{name}\""))
+            .unwrap_or_default();
+        let created = self
+            .created_at
+            .as_deref()
+            .map(|c| format!(", created {c}"))
+            .unwrap_or_default();
+        format!("{name} ({}, id {}{created})", self.provider, self.id)
+    }
 }
 
 /// Whether unmanaged numbers were looked for, and how far.

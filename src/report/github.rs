@@ -113,27 +113,15 @@ fn unmanaged(out: &mut String, u: &Unmanaged) {
         Level::Warning
     };
     for n in &u.numbers {
-        let name = n
-            .name
-            .as_deref()
-            .filter(|_| n.number.is_some())
-            .map(|name| format!(" \"{name}\""))
-            .unwrap_or_default();
-        let created = n
-            .created_at
-            .as_deref()
-            .map(|c| format!(", created {c}"))
-            .unwrap_or_default();
         command(
             out,
             level,
             None,
             &format!("vapi-drift: unmanaged {}", n.label()),
             &format!(
-                "{}{name} ({}, id {}{created}) is live, but no desired file describes it",
+                "{}{} is live, but no desired file describes it",
                 n.label(),
-                n.provider,
-                n.id
+                n.details()
             ),
         );
     }

@@ -104,22 +104,10 @@ fn suite_output(report: &Report) -> (String, String) {
 
 /// `+12125550101 "Hand-made" (vonage, id …, created …): live, but no desired file describes it`
 fn unmanaged_text(n: &UnmanagedNumber) -> String {
-    let name = n
-        .name
-        .as_deref()
-        .filter(|_| n.number.is_some())
-        .map(|name| format!(" \"{name}\""))
-        .unwrap_or_default();
-    let created = n
-        .created_at
-        .as_deref()
-        .map(|c| format!(", created {c}"))
-        .unwrap_or_default();
     format!(
-        "{}{name} ({}, id {}{created}): live, but no desired file describes it",
+        "{}{}: live, but no desired file describes it",
         n.label(),
-        n.provider,
-        n.id
+        n.details()
     )
 }
 

@@ -86,23 +86,11 @@ fn unmanaged_section(out: &mut String, p: &Paint, u: &Unmanaged) {
         p.paint(YELLOW.bold(), "UNMANAGED")
     };
     for n in &u.numbers {
-        let name = n
-            .name
-            .as_deref()
-            .filter(|_| n.number.is_some())
-            .map(|name| format!(" \"{name}\""))
-            .unwrap_or_default();
-        let created = n
-            .created_at
-            .as_deref()
-            .map(|c| format!(", created {c}"))
-            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "\n{tag} {}{name} ({}, id {}{created})\n  live, but no desired file describes it",
+            "\n{tag} {}{}\n  live, but no desired file describes it",
             p.paint(BOLD, &n.label()),
-            n.provider,
-            n.id
+            n.details()
         );
     }
     match &u.check {
