@@ -58,6 +58,24 @@ pub struct Ignored {
 }
 
 impl Rule {
+    /// What every report says of a rule past its expiry date.
+    pub fn expired_warning(&self) -> String {
+        format!(
+            "ignore rule {} expired on {} and no longer suppresses anything ({})",
+            self.id,
+            self.expires.as_deref().unwrap_or("?"),
+            self.reason
+        )
+    }
+
+    /// What every report says of a rule that suppressed nothing in the run.
+    pub fn unused_warning(&self) -> String {
+        format!(
+            "ignore rule {} matched nothing in this run ({})",
+            self.id, self.reason
+        )
+    }
+
     /// Whether the rule applies to this desired number (by number, name or id).
     pub fn matches_number(&self, d: &DesiredNumber) -> bool {
         self.numbers.is_empty()

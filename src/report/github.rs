@@ -82,12 +82,7 @@ fn ignore_rules(out: &mut String, report: &Report) {
             expired_level,
             rule_at(&rule.id).as_ref(),
             "vapi-drift: ignore rule expired",
-            &format!(
-                "ignore rule {} expired on {} and no longer suppresses anything ({})",
-                rule.id,
-                rule.expires.as_deref().unwrap_or("?"),
-                rule.reason
-            ),
+            &rule.expired_warning(),
         );
     }
     for rule in &report.audit.unused_rules {
@@ -96,10 +91,7 @@ fn ignore_rules(out: &mut String, report: &Report) {
             Level::Warning,
             rule_at(&rule.id).as_ref(),
             "vapi-drift: ignore rule unused",
-            &format!(
-                "ignore rule {} matched nothing in this run ({})",
-                rule.id, rule.reason
-            ),
+            &rule.unused_warning(),
         );
     }
 }

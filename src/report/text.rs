@@ -55,20 +55,17 @@ pub fn render(report: &Report, color: bool) -> String {
     for rule in &report.audit.expired_rules {
         let _ = writeln!(
             out,
-            "{} ignore rule {} expired on {} and no longer suppresses anything ({})",
+            "{} {}",
             p.paint(YELLOW, "warning:"),
-            rule.id,
-            rule.expires.as_deref().unwrap_or("?"),
-            rule.reason
+            rule.expired_warning()
         );
     }
     for rule in &report.audit.unused_rules {
         let _ = writeln!(
             out,
-            "{} ignore rule {} matched nothing in this run ({})",
+            "{} {}",
             p.paint(YELLOW, "warning:"),
-            rule.id,
-            rule.reason
+            rule.unused_warning()
         );
     }
     for r in &report.audit.results {
