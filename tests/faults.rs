@@ -21,28 +21,12 @@ const BOUND: Duration = Duration::from_secs(45);
 const FAST: [&str; 4] = ["--timeout", "0.5", "--max-retry-wait", "0.05"];
 
 /// The desired document of a live number: server-managed fields dropped (JSON is YAML).
-fn desired_doc(live: &Value) -> String {
-    let mut v = live.clone();
-    let obj = v.as_object_mut().expect("object");
-    for k in ["orgId", "createdAt", "updatedAt", "status"] {
-        obj.remove(k);
-    }
-    serde_json::to_string_pretty(&v).expect("json")
-}
-
-/// A stand-in serving `n` synthetic numbers and a desired file declaring them all.
+/// A stand-in serving `n` synthetic numbers, a desired file declaring them, and their ids.
 fn org(n: usize, tweak: impl FnOnce(&mut StandInConfig)) -> (World, Vec<String>) {
-    let lives = synthetic_numbers(n);
-    let mut cfg = StandInConfig {
-        api_key: KEY.into(),
-        numbers: lives.clone(),
-        ..StandInConfig::default()
-    };
-    tweak(&mut cfg);
-    let w = World::with_config(cfg);
-    let docs: Vec<String> = lives.iter().map(desired_doc).collect();
-    w.desired("numbers.yaml", &docs.join("\n---\n"));
-    (w, (0..n).map(synthetic_id).collect())
+    (
+        common::synthetic_org(n, tweak),
+        (0..n).map(synthetic_id).collect(),
+    )
 }
 
 struct Audited {

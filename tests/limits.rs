@@ -3,34 +3,11 @@
 
 mod common;
 
-use common::{KEY, Run, World};
+use common::Run;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use vapi_drift::vapi::demo::synthetic_numbers;
-use vapi_drift::vapi::standin::StandInConfig;
 
-fn desired_doc(live: &Value) -> String {
-    let mut v = live.clone();
-    let obj = v.as_object_mut().expect("object");
-    for k in ["orgId", "createdAt", "updatedAt", "status"] {
-        obj.remove(k);
-    }
-    serde_json::to_string_pretty(&v).expect("json")
-}
-
-fn org(n: usize, tweak: impl FnOnce(&mut StandInConfig)) -> World {
-    let lives = synthetic_numbers(n);
-    let mut cfg = StandInConfig {
-        api_key: KEY.into(),
-        numbers: lives.clone(),
-        ..StandInConfig::default()
-    };
-    tweak(&mut cfg);
-    let w = World::with_config(cfg);
-    let docs: Vec<String> = lives.iter().map(desired_doc).collect();
-    w.desired("numbers.yaml", &docs.join("\n---\n"));
-    w
-}
+use common::synthetic_org as org;
 
 fn all_in_sync(report: &Value, n: usize) {
     let numbers = report["numbers"].as_array().expect("numbers");

@@ -111,6 +111,22 @@ pub fn desired_from(live: &Value) -> String {
     serde_json::to_string_pretty(&v).expect("json")
 }
 
+/// A stand-in serving `n` synthetic numbers (`demo::synthetic_numbers`) and a
+/// desired file declaring them all; `tweak` sets latency, limits and the like.
+pub fn synthetic_org(n: usize, tweak: impl FnOnce(&mut StandInConfig)) -> World {
+    let lives = vapi_drift::vapi::demo::synthetic_numbers(n);
+    let mut cfg = StandInConfig {
+        api_key: KEY.into(),
+        numbers: lives.clone(),
+        ..StandInConfig::default()
+    };
+    tweak(&mut cfg);
+    let w = World::with_config(cfg);
+    let docs: Vec<String> = lives.iter().map(desired_from).collect();
+    w.desired("numbers.yaml", &docs.join("\n---\n"));
+    w
+}
+
 /// One of the provider examples from `tests/fixtures/examples` (copies of shared/vapi/examples).
 pub fn example(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
