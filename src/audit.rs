@@ -532,23 +532,12 @@ fn remove_at(doc: &mut Value, field: &[&str]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::{IdRule, load_text};
+    use crate::desired::{IdRule, valid_numbers};
     use serde_json::json;
 
     fn desired(yaml: &str) -> DesiredNumber {
         let env = |k: &str| (k == "TOKEN").then(|| "tok-123".to_string());
-        let mut numbers = Vec::new();
-        let mut errors = Vec::new();
-        load_text(
-            "d.yaml",
-            yaml,
-            &env,
-            IdRule::Required,
-            &mut numbers,
-            &mut errors,
-        );
-        assert!(errors.is_empty(), "{errors:?}");
-        numbers.remove(0)
+        valid_numbers("d.yaml", yaml, &env, IdRule::Required).remove(0)
     }
 
     #[test]

@@ -402,6 +402,22 @@ fn header_name_clashes(value: &Value, path: &Pointer) -> Vec<Pointer> {
     out
 }
 
+/// The numbers of one YAML text that must load without error (for the unit tests
+/// of the modules downstream).
+#[cfg(test)]
+pub(crate) fn valid_numbers(
+    file: &str,
+    yaml: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    id_rule: IdRule,
+) -> Vec<DesiredNumber> {
+    let mut numbers = Vec::new();
+    let mut errors = Vec::new();
+    load_text(file, yaml, env, id_rule, &mut numbers, &mut errors);
+    assert!(errors.is_empty(), "{errors:?}");
+    numbers
+}
+
 fn check_unique_ids(numbers: &[DesiredNumber], errors: &mut Vec<ConfigError>) {
     let mut seen: HashMap<&str, &DesiredNumber> = HashMap::new();
     for n in numbers {

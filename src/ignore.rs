@@ -456,7 +456,7 @@ fn civil_date(days: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::{IdRule, load_text};
+    use crate::desired::{IdRule, valid_numbers};
 
     const TODAY: &str = "2026-11-27";
 
@@ -474,18 +474,7 @@ mod tests {
     }
 
     fn number(yaml: &str) -> DesiredNumber {
-        let mut numbers = Vec::new();
-        let mut errors = Vec::new();
-        load_text(
-            "d.yaml",
-            yaml,
-            &|_| None,
-            IdRule::Required,
-            &mut numbers,
-            &mut errors,
-        );
-        assert!(errors.is_empty(), "{errors:?}");
-        numbers.remove(0)
+        valid_numbers("d.yaml", yaml, &|_| None, IdRule::Required).remove(0)
     }
 
     fn p(text: &str) -> Pointer {

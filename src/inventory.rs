@@ -781,22 +781,11 @@ fn stop_all(audit: &mut Audit, reason: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::{IdRule, load_text};
+    use crate::desired::{IdRule, valid_numbers};
     use serde_json::json;
 
     fn desired(file: &str, yaml: &str) -> Vec<DesiredNumber> {
-        let mut numbers = Vec::new();
-        let mut errors = Vec::new();
-        load_text(
-            file,
-            yaml,
-            &|_| None,
-            IdRule::Optional,
-            &mut numbers,
-            &mut errors,
-        );
-        assert!(errors.is_empty(), "{errors:?}");
-        numbers
+        valid_numbers(file, yaml, &|_| None, IdRule::Optional)
     }
 
     fn globs(texts: &[&str]) -> Vec<String> {
