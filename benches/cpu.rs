@@ -9,7 +9,7 @@
 //! `cargo bench --bench cpu` (criterion; results under target/criterion).
 
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
 use std::hint::black_box;
 use vapi_drift::audit::compare;
@@ -167,6 +167,38 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         })
     });
     group.finish();
+
+    // The two halves on their own, to see where the time goes.
+    let mut parts = c.benchmark_group("parts");
+    parts.throughput(Throughput::Elements(1));
+    parts.bench_function("load: twilio example", |b| {
+        b.iter(|| black_box(load("d.yaml", black_box(&text))))
+    });
+    let loaded = load("d.yaml", &text).remove(0);
+    parts.bench_function("normalize+diff: twilio example, in sync", |b| {
+        b.iter_batched(
+            || loaded.clone(),
+            |d| black_box(compare(d, black_box(&live), &none)),
+            BatchSize::SmallInput,
+        )
+    });
+    parts.throughput(Throughput::Elements(lives.len() as u64));
+    parts.bench_function("load: 100 synthetic numbers in one file", |b| {
+        b.iter(|| black_box(load("d.yaml", black_box(&file))))
+    });
+    let loaded = load("d.yaml", &file);
+    parts.bench_function("normalize+diff: 100 synthetic numbers", |b| {
+        b.iter_batched(
+            || loaded.clone(),
+            |numbers| {
+                for (d, live) in numbers.into_iter().zip(&lives) {
+                    black_box(compare(d, live, &none));
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    parts.finish();
 }
 
 criterion_group! {

@@ -133,8 +133,8 @@ impl std::fmt::Debug for Observer {
 pub enum Source {
     /// Read it now with `GET /phone-number/{id}`.
     Get,
-    /// Already read (from the list).
-    Live(Value),
+    /// Already read (from the list, which shares it with the unmanaged check).
+    Live(Arc<Value>),
     /// Known not to exist.
     Missing,
     /// Could not be read: why.
@@ -157,6 +157,7 @@ pub async fn run_planned(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<String>);
     let deadline = opts.deadline;
     let ignore = Arc::new(opts.ignore.clone());
+    let count = desired.len();
     let fetches = desired.into_iter().enumerate().map(|(i, (d, source))| {
         let mut stop = stop_rx.clone();
         let stop_tx = &stop_tx;
@@ -195,7 +196,7 @@ pub async fn run_planned(
                         stop_tx.send_replace(Some(reason.clone()));
                         not_checked(d, reason)
                     }
-                    None => compare_apart(d, live, ignore).await,
+                    None => compare_apart(d, Arc::new(live), ignore).await,
                 },
                 Err(FetchError::NotFound) => missing(d),
                 Err(e @ FetchError::Unauthorized { .. }) => {
@@ -208,14 +209,24 @@ pub async fn run_planned(
             (i, result)
         }
     });
-    let mut results: Vec<(usize, NumberResult)> = futures::stream::iter(fetches)
+    // Each result goes to its number's slot as it comes: one allocation of the
+    // final size, in the desired order, instead of a growing list sorted and
+    // copied at the end.
+    let mut slots: Vec<Option<NumberResult>> =
+        std::iter::repeat_with(|| None).take(count).collect();
+    futures::stream::iter(fetches)
         .buffer_unordered(opts.concurrency.max(1))
-        .inspect(|(_, r)| opts.observer.tell(r))
-        .collect()
+        .for_each(|(i, r)| {
+            opts.observer.tell(&r);
+            slots[i] = Some(r);
+            std::future::ready(())
+        })
         .await;
-    results.sort_by_key(|(i, _)| *i);
     let fatal = stop_rx.borrow().clone();
-    let results: Vec<NumberResult> = results.into_iter().map(|(_, r)| r).collect();
+    let results: Vec<NumberResult> = slots
+        .into_iter()
+        .map(|r| r.expect("every number in the plan yields one result"))
+        .collect();
     let used: HashSet<&str> = results
         .iter()
         .flat_map(|r| r.ignored.iter().map(|i| i.rule.as_str()))
@@ -243,7 +254,7 @@ pub async fn run_planned(
 /// concurrency 64, most of a round trip).
 async fn compare_apart(
     desired: DesiredNumber,
-    live: Value,
+    live: Arc<Value>,
     ignore: &Arc<IgnoreSet>,
 ) -> NumberResult {
     let ignore = Arc::clone(ignore);

@@ -26,6 +26,7 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 /// How the live numbers are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -406,14 +407,14 @@ pub fn foreign_org<'a>(
 
 /// Listed numbers by id and by lookup key.
 struct Index<'a> {
-    by_id: HashMap<&'a str, &'a Value>,
-    by_key: HashMap<LookupKey, Vec<&'a Value>>,
+    by_id: HashMap<&'a str, &'a Arc<Value>>,
+    by_key: HashMap<LookupKey, Vec<&'a Arc<Value>>>,
 }
 
 impl<'a> Index<'a> {
-    fn new(numbers: &'a [Value]) -> Index<'a> {
+    fn new(numbers: &'a [Arc<Value>]) -> Index<'a> {
         let mut by_id = HashMap::new();
-        let mut by_key: HashMap<LookupKey, Vec<&Value>> = HashMap::new();
+        let mut by_key: HashMap<LookupKey, Vec<&Arc<Value>>> = HashMap::new();
         for n in numbers {
             if let Some(id) = n.get("id").and_then(Value::as_str) {
                 by_id.insert(id, n);
@@ -425,7 +426,7 @@ impl<'a> Index<'a> {
         Index { by_id, by_key }
     }
 
-    fn find(&self, key: &LookupKey) -> &[&'a Value] {
+    fn find(&self, key: &LookupKey) -> &[&'a Arc<Value>] {
         self.by_key.get(key).map_or(&[], Vec::as_slice)
     }
 }
@@ -552,8 +553,13 @@ pub async fn run(
         return Ok(stopped(scope, reason, client, &audit_opts).await);
     }
 
-    let index = listing.as_ref().map(|l| Index::new(&l.numbers));
     let incomplete = listing.as_ref().and_then(Listing::incomplete);
+    // The listed numbers, shared: the plan hands each matched one to its
+    // comparison, and the unmanaged check reads them all afterwards. Cloned, the
+    // org's live numbers were in memory twice at the peak.
+    let listed: Option<Vec<Arc<Value>>> =
+        listing.map(|l| l.numbers.into_iter().map(Arc::new).collect());
+    let index = listed.as_deref().map(Index::new);
     // Owned (id -> file, line), so the planning loop below can move the desired
     // numbers instead of cloning each one (a whole copy of the org's documents).
     let explicit: HashMap<String, (String, u32)> = scope
@@ -570,7 +576,7 @@ pub async fn run(
     for mut d in scope {
         let source = match (&d.id, &index, &list_error) {
             (Some(id), Some(ix), _) => match ix.by_id.get(id.as_str()) {
-                Some(live) => Source::Live((*live).clone()),
+                Some(live) => Source::Live(Arc::clone(live)),
                 None => Source::Get,
             },
             (_, None, Some(e)) => Source::NotChecked(list_failed(e)),
@@ -607,7 +613,7 @@ pub async fn run(
                             found_by.insert(id.clone(), here);
                         }
                         d.id = Some(id);
-                        Source::Live((*live).clone())
+                        Source::Live(Arc::clone(live))
                     }
                     many => {
                         let ids: Vec<&str> = many.iter().map(|l| id_of(l)).collect();
@@ -630,8 +636,56 @@ pub async fn run(
         return Err(ConfigErrors(errors));
     }
 
+    // What the listing says of the numbers no document claims, worked out now:
+    // the plan knows every claimed id, and the listing can then be dropped, so
+    // each live number is freed as soon as it is compared.
+    let unmanaged = match (&listed, &list_error) {
+        _ if opts.unmanaged == UnmanagedMode::Ignore => {
+            Unmanaged::skipped(opts.unmanaged, "--unmanaged ignore")
+        }
+        (Some(l), _) => {
+            let mut claimed: HashSet<&str> = explicit.keys().map(String::as_str).collect();
+            claimed.extend(planned.iter().filter_map(|(d, _)| d.id.as_deref()));
+            // An id-less document outside the selectors still claims what it matches.
+            let ix = index.as_ref().expect("built with the listing");
+            for d in others.iter().filter(|d| d.id.is_none()) {
+                if let Some(key) = lookup_key(d) {
+                    claimed.extend(ix.find(&key).iter().map(|l| id_of(l)));
+                }
+            }
+            let mut numbers: Vec<UnmanagedNumber> = l
+                .iter()
+                .map(|n| &**n)
+                .filter(|n| !claimed.contains(id_of(n)))
+                .filter(|n| opts.selectors.selects_live(n) && !opts.allow.allows(n))
+                .map(UnmanagedNumber::of)
+                .collect();
+            numbers.sort_by(|a, b| (&a.number, &a.id).cmp(&(&b.number, &b.id)));
+            let check = match &incomplete {
+                None => UnmanagedCheck::Complete,
+                Some(why) => UnmanagedCheck::Incomplete(why.clone()),
+            };
+            Unmanaged {
+                mode: opts.unmanaged,
+                check,
+                numbers,
+            }
+        }
+        (None, Some(e)) => Unmanaged {
+            mode: opts.unmanaged,
+            check: UnmanagedCheck::Incomplete(list_failed(e)),
+            numbers: Vec::new(),
+        },
+        (None, None) => {
+            Unmanaged::skipped(opts.unmanaged, "--fetch get reads only the desired numbers")
+        }
+    };
+    let listed_before = listed.is_some();
+    drop(index);
+    drop(listed);
+
     let mut audit = audit::run_planned(planned, client, &audit_opts).await;
-    if listing.is_none()
+    if !listed_before
         && audit.fatal.is_none()
         && let Some(org) = &opts.expect_org
         && audit.results.iter().any(|r| r.status == Status::Missing)
@@ -648,50 +702,10 @@ pub async fn run(
             Ok(None) | Err(_) => {}
         }
     }
-
-    audit.unmanaged = if opts.unmanaged == UnmanagedMode::Ignore {
-        Unmanaged::skipped(opts.unmanaged, "--unmanaged ignore")
-    } else if audit.fatal.is_some() {
+    audit.unmanaged = if audit.fatal.is_some() && opts.unmanaged != UnmanagedMode::Ignore {
         Unmanaged::skipped(opts.unmanaged, "the run stopped")
     } else {
-        match (&listing, &list_error) {
-            (Some(l), _) => {
-                let mut claimed: HashSet<&str> = explicit.keys().map(String::as_str).collect();
-                claimed.extend(audit.results.iter().filter_map(|r| r.desired.id.as_deref()));
-                // An id-less document outside the selectors still claims what it matches.
-                let ix = index.as_ref().expect("built with the listing");
-                for d in others.iter().filter(|d| d.id.is_none()) {
-                    if let Some(key) = lookup_key(d) {
-                        claimed.extend(ix.find(&key).iter().map(|l| id_of(l)));
-                    }
-                }
-                let mut numbers: Vec<UnmanagedNumber> = l
-                    .numbers
-                    .iter()
-                    .filter(|n| !claimed.contains(id_of(n)))
-                    .filter(|n| opts.selectors.selects_live(n) && !opts.allow.allows(n))
-                    .map(UnmanagedNumber::of)
-                    .collect();
-                numbers.sort_by(|a, b| (&a.number, &a.id).cmp(&(&b.number, &b.id)));
-                let check = match &incomplete {
-                    None => UnmanagedCheck::Complete,
-                    Some(why) => UnmanagedCheck::Incomplete(why.clone()),
-                };
-                Unmanaged {
-                    mode: opts.unmanaged,
-                    check,
-                    numbers,
-                }
-            }
-            (None, Some(e)) => Unmanaged {
-                mode: opts.unmanaged,
-                check: UnmanagedCheck::Incomplete(list_failed(e)),
-                numbers: Vec::new(),
-            },
-            (None, None) => {
-                Unmanaged::skipped(opts.unmanaged, "--fetch get reads only the desired numbers")
-            }
-        }
+        unmanaged
     };
     Ok(audit)
 }
@@ -869,8 +883,8 @@ mod tests {
             "d.yaml:16:1: no \"id\", and no \"number\" or \"sipUri\" to find the number by: add one of them"
         );
         let ix_numbers = vec![
-            json!({"id": "a", "provider": "vonage", "number": "+14155550100"}),
-            json!({"id": "b", "provider": "vapi", "sipUri": "sip:desk@example.com"}),
+            Arc::new(json!({"id": "a", "provider": "vonage", "number": "+14155550100"})),
+            Arc::new(json!({"id": "b", "provider": "vapi", "sipUri": "sip:desk@example.com"})),
         ];
         let ix = Index::new(&ix_numbers);
         assert_eq!(ix.find(&lookup_key(&docs[0]).expect("key")).len(), 1);
