@@ -20,6 +20,7 @@ use crate::normalize::{PathMap, normalize_mapped};
 use crate::pointer::Pointer;
 use crate::secret;
 use crate::vapi::client::{Client, FetchError};
+use crate::vapi::list::Listed;
 use futures::StreamExt;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -133,8 +134,8 @@ impl std::fmt::Debug for Observer {
 pub enum Source {
     /// Read it now with `GET /phone-number/{id}`.
     Get,
-    /// Already read (from the list, which shares it with the unmanaged check).
-    Live(Arc<Value>),
+    /// Already read (from the list).
+    Live(Listed),
     /// Known not to exist.
     Missing,
     /// Could not be read: why.
@@ -165,7 +166,9 @@ pub async fn run_planned(
         async move {
             match source {
                 Source::Get => {}
-                Source::Live(live) => return (i, compare_apart(d, live, ignore).await),
+                Source::Live(live) => {
+                    return (i, compare_apart(d, move || live.value(), ignore).await);
+                }
                 Source::Missing => return (i, missing(d)),
                 Source::NotChecked(reason) => return (i, not_checked(d, reason)),
             }
@@ -196,7 +199,7 @@ pub async fn run_planned(
                         stop_tx.send_replace(Some(reason.clone()));
                         not_checked(d, reason)
                     }
-                    None => compare_apart(d, Arc::new(live), ignore).await,
+                    None => compare_apart(d, move || live, ignore).await,
                 },
                 Err(FetchError::NotFound) => missing(d),
                 Err(e @ FetchError::Unauthorized { .. }) => {
@@ -254,11 +257,11 @@ pub async fn run_planned(
 /// concurrency 64, most of a round trip).
 async fn compare_apart(
     desired: DesiredNumber,
-    live: Arc<Value>,
+    live: impl FnOnce() -> Value + Send + 'static,
     ignore: &Arc<IgnoreSet>,
 ) -> NumberResult {
     let ignore = Arc::clone(ignore);
-    match tokio::spawn(async move { compare(desired, &live, &ignore) }).await {
+    match tokio::spawn(async move { compare(desired, &live(), &ignore) }).await {
         Ok(result) => result,
         Err(e) => match e.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),

@@ -20,13 +20,13 @@ use crate::ignore::IgnoreSet;
 use crate::normalize::{comparable_number, e164};
 use crate::pointer::Pointer;
 use crate::vapi::client::{Client, FetchError};
-use crate::vapi::list::Listing;
+use crate::vapi::list::{Listed, Listing};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde_json::Value;
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 
 /// How the live numbers are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -389,12 +389,13 @@ pub fn find_live<'a>(numbers: &'a [Value], d: &DesiredNumber) -> Vec<&'a Value> 
 }
 
 /// The reason a run stops when a live number belongs to another org than `expected`.
-pub fn foreign_org<'a>(
-    numbers: impl IntoIterator<Item = &'a Value>,
+pub fn foreign_org(
+    numbers: impl IntoIterator<Item = impl Borrow<Value>>,
     expected: &str,
 ) -> Option<String> {
     numbers.into_iter().find_map(|n| {
-        n.get("orgId")
+        n.borrow()
+            .get("orgId")
             .and_then(Value::as_str)
             .filter(|org| *org != expected)
             .map(|org| {
@@ -407,32 +408,26 @@ pub fn foreign_org<'a>(
 
 /// Listed numbers by id and by lookup key.
 struct Index<'a> {
-    by_id: HashMap<&'a str, &'a Arc<Value>>,
-    by_key: HashMap<LookupKey, Vec<&'a Arc<Value>>>,
+    by_id: HashMap<&'a str, &'a Listed>,
+    by_key: HashMap<LookupKey, Vec<&'a Listed>>,
 }
 
 impl<'a> Index<'a> {
-    fn new(numbers: &'a [Arc<Value>]) -> Index<'a> {
+    fn new(numbers: &'a [Listed]) -> Index<'a> {
         let mut by_id = HashMap::new();
-        let mut by_key: HashMap<LookupKey, Vec<&Arc<Value>>> = HashMap::new();
+        let mut by_key: HashMap<LookupKey, Vec<&Listed>> = HashMap::new();
         for n in numbers {
-            if let Some(id) = n.get("id").and_then(Value::as_str) {
-                by_id.insert(id, n);
-            }
-            for key in live_keys(n) {
+            by_id.insert(n.id(), n);
+            for key in live_keys(&n.value()) {
                 by_key.entry(key).or_default().push(n);
             }
         }
         Index { by_id, by_key }
     }
 
-    fn find(&self, key: &LookupKey) -> &[&'a Arc<Value>] {
+    fn find(&self, key: &LookupKey) -> &[&'a Listed] {
         self.by_key.get(key).map_or(&[], Vec::as_slice)
     }
-}
-
-fn id_of(live: &Value) -> &str {
-    live.get("id").and_then(Value::as_str).unwrap_or_default()
 }
 
 /// Everything [`run`] needs besides the desired numbers and the client.
@@ -548,17 +543,13 @@ pub async fn run(
         Err(e) => (None, Some(e.to_string())),
     };
     if let (Some(l), Some(org)) = (&listing, &opts.expect_org)
-        && let Some(reason) = foreign_org(&l.numbers, org)
+        && let Some(reason) = foreign_org(l.numbers.iter().map(Listed::value), org)
     {
         return Ok(stopped(scope, reason, client, &audit_opts).await);
     }
 
     let incomplete = listing.as_ref().and_then(Listing::incomplete);
-    // The listed numbers, shared: the plan hands each matched one to its
-    // comparison, and the unmanaged check reads them all afterwards. Cloned, the
-    // org's live numbers were in memory twice at the peak.
-    let listed: Option<Vec<Arc<Value>>> =
-        listing.map(|l| l.numbers.into_iter().map(Arc::new).collect());
+    let listed: Option<Vec<Listed>> = listing.map(|l| l.numbers);
     let index = listed.as_deref().map(Index::new);
     // Owned (id -> file, line), so the planning loop below can move the desired
     // numbers instead of cloning each one (a whole copy of the org's documents).
@@ -576,7 +567,7 @@ pub async fn run(
     for mut d in scope {
         let source = match (&d.id, &index, &list_error) {
             (Some(id), Some(ix), _) => match ix.by_id.get(id.as_str()) {
-                Some(live) => Source::Live(Arc::clone(live)),
+                Some(live) => Source::Live((*live).clone()),
                 None => Source::Get,
             },
             (_, None, Some(e)) => Source::NotChecked(list_failed(e)),
@@ -595,7 +586,7 @@ pub async fn run(
                         None => Source::Missing,
                     },
                     [live] => {
-                        let id = id_of(live).to_string();
+                        let id = live.id().to_string();
                         let here = format!("{}:{}", d.file, d.line);
                         if let Some((file, line)) = explicit.get(id.as_str()) {
                             errors.push(claim_error(
@@ -613,10 +604,10 @@ pub async fn run(
                             found_by.insert(id.clone(), here);
                         }
                         d.id = Some(id);
-                        Source::Live(Arc::clone(live))
+                        Source::Live((*live).clone())
                     }
                     many => {
-                        let ids: Vec<&str> = many.iter().map(|l| id_of(l)).collect();
+                        let ids: Vec<&str> = many.iter().map(|l| l.id()).collect();
                         errors.push(claim_error(
                             &d,
                             format!(
@@ -650,15 +641,15 @@ pub async fn run(
             let ix = index.as_ref().expect("built with the listing");
             for d in others.iter().filter(|d| d.id.is_none()) {
                 if let Some(key) = lookup_key(d) {
-                    claimed.extend(ix.find(&key).iter().map(|l| id_of(l)));
+                    claimed.extend(ix.find(&key).iter().map(|l| l.id()));
                 }
             }
             let mut numbers: Vec<UnmanagedNumber> = l
                 .iter()
-                .map(|n| &**n)
-                .filter(|n| !claimed.contains(id_of(n)))
+                .filter(|n| !claimed.contains(n.id()))
+                .map(Listed::value)
                 .filter(|n| opts.selectors.selects_live(n) && !opts.allow.allows(n))
-                .map(UnmanagedNumber::of)
+                .map(|n| UnmanagedNumber::of(&n))
                 .collect();
             numbers.sort_by(|a, b| (&a.number, &a.id).cmp(&(&b.number, &b.id)));
             let check = match &incomplete {
@@ -742,7 +733,7 @@ async fn read_list(
                 Err(e @ FetchError::Unauthorized { .. }) => return Err(e),
                 Err(_) => return Ok(None),
             };
-            let held: HashSet<&str> = first.numbers.iter().map(id_of).collect();
+            let held: HashSet<&str> = first.numbers.iter().map(Listed::id).collect();
             let not_held = scope
                 .iter()
                 .filter(|d| d.id.as_deref().is_none_or(|id| !held.contains(id)))
@@ -882,10 +873,13 @@ mod tests {
             errors[0].to_string(),
             "d.yaml:16:1: no \"id\", and no \"number\" or \"sipUri\" to find the number by: add one of them"
         );
-        let ix_numbers = vec![
-            Arc::new(json!({"id": "a", "provider": "vonage", "number": "+14155550100"})),
-            Arc::new(json!({"id": "b", "provider": "vapi", "sipUri": "sip:desk@example.com"})),
-        ];
+        let ix_numbers: Vec<Listed> = [
+            json!({"id": "a", "provider": "vonage", "number": "+14155550100"}),
+            json!({"id": "b", "provider": "vapi", "sipUri": "sip:desk@example.com"}),
+        ]
+        .iter()
+        .filter_map(Listed::new)
+        .collect();
         let ix = Index::new(&ix_numbers);
         assert_eq!(ix.find(&lookup_key(&docs[0]).expect("key")).len(), 1);
         assert_eq!(ix.find(&lookup_key(&docs[1]).expect("key")).len(), 1);

@@ -356,7 +356,7 @@ async fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
         Some(id) => client.get_phone_number(id).await,
         // No id: found through the list, as `check` finds it.
         None => match client.list_all(args.fetch.concurrency as usize).await {
-            Ok(listing) => match inventory::find_live(&listing.numbers, desired).as_slice() {
+            Ok(listing) => match inventory::find_live(&listing.values(), desired).as_slice() {
                 [] => Err(FetchError::NotFound),
                 [one] => Ok((*one).clone()),
                 many => bail!(
@@ -472,16 +472,15 @@ async fn export(args: ExportArgs) -> anyhow::Result<i32> {
         .list_all(args.fetch.concurrency as usize)
         .await
         .context("cannot read the live numbers; nothing was written")?;
+    let live = listing.values();
     if let Some(org) = expected_org(&args.expect_org)
-        && let Some(reason) = inventory::foreign_org(&listing.numbers, &org)
+        && let Some(reason) = inventory::foreign_org(&live, &org)
     {
         bail!("{reason}; nothing was written");
     }
-    let selected: Vec<serde_json::Value> = listing
-        .numbers
-        .iter()
+    let selected: Vec<serde_json::Value> = live
+        .into_iter()
         .filter(|n| selectors.selects_live(n))
-        .cloned()
         .collect();
     let files = export::plan(&selected, &args.out).map_err(|e| anyhow::anyhow!(e))?;
     let existing = export::existing(&files);

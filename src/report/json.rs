@@ -5,6 +5,7 @@ use super::Report;
 use crate::audit::NumberResult;
 use crate::diff::Difference;
 use crate::ignore::Rule;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -39,15 +40,43 @@ pub fn render(report: &Report) -> String {
     if let Some(reason) = unmanaged.check.reason() {
         doc.insert("unmanaged_check_reason".into(), json!(reason));
     }
-    doc.insert(
-        "numbers".into(),
-        Value::Array(report.audit.results.iter().map(number).collect()),
-    );
-    doc.insert("unmanaged".into(), json!(unmanaged.numbers));
-    let mut text =
-        serde_json::to_string_pretty(&Value::Object(doc)).expect("a JSON value always serialises");
+    let document = Document {
+        head: doc,
+        numbers: &report.audit.results,
+        unmanaged: json!(unmanaged.numbers),
+    };
+    let mut text = serde_json::to_string_pretty(&document).expect("a JSON value always serialises");
     text.push('\n');
     text
+}
+
+/// The report with its `numbers` written one at a time: each number's JSON value
+/// lives only while it is written, instead of the whole list at once (at 10,000
+/// numbers the list of values was the largest thing in memory at the end of a run).
+struct Document<'a> {
+    head: Map<String, Value>,
+    numbers: &'a [NumberResult],
+    unmanaged: Value,
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.head.len() + 2))?;
+        for (key, value) in &self.head {
+            map.serialize_entry(key, value)?;
+        }
+        map.serialize_entry("numbers", &Numbers(self.numbers))?;
+        map.serialize_entry("unmanaged", &self.unmanaged)?;
+        map.end()
+    }
+}
+
+struct Numbers<'a>(&'a [NumberResult]);
+
+impl Serialize for Numbers<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(number))
+    }
 }
 
 fn number(r: &NumberResult) -> Value {
