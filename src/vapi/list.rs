@@ -437,7 +437,10 @@ mod tests {
         assert_eq!(listed.value(), live);
         assert_eq!(format!("{listed:?}"), "Listed(\"pn-1\")");
         assert!(Listed::new(&json!({"provider": "vapi"})).is_none(), "no id");
-        assert!(Listed::new(&json!({"id": 7})).is_none(), "an id that is not a string");
+        assert!(
+            Listed::new(&json!({"id": 7})).is_none(),
+            "an id that is not a string"
+        );
     }
 
     #[test]

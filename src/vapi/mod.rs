@@ -7,3 +7,4 @@ pub mod demo;
 pub mod list;
 pub mod ratelimit;
 pub mod standin;
+mod timer;

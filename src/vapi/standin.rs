@@ -29,7 +29,8 @@
 //! 8. otherwise the normal answer.
 //!
 //! The configured latency is then waited out (without blocking other
-//! requests) before anything is sent.
+//! requests, counted from arrival, to the tenth of a millisecond: see
+//! [`super::timer`]) before anything is sent.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -53,6 +54,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use super::timer::PreciseTimer;
 
 /// Vapi's observed 401 message (REFERENCE.md section 10, S25).
 pub const INVALID_KEY_MESSAGE: &str = "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.";
@@ -274,6 +277,7 @@ impl StandIn {
             in_flight: AtomicUsize::new(0),
             peak_in_flight: AtomicUsize::new(0),
             shutdown,
+            timer: PreciseTimer::start()?,
             state: Mutex::new(MutableState {
                 latency: cfg.latency,
                 rate_limit: cfg.rate_limit,
@@ -497,6 +501,8 @@ struct Shared {
     peak_in_flight: AtomicUsize,
     shutdown: watch::Sender<bool>,
     state: Mutex<MutableState>,
+    /// Waits out the latency to the tenth of a millisecond (tokio's timers round up).
+    timer: PreciseTimer,
 }
 
 impl Shared {
@@ -916,6 +922,7 @@ fn bearer_matches(headers: &HeaderMap, api_key: &str) -> bool {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let arrived = Instant::now();
     let conn = request
         .extensions()
         .get::<ConnectInfo<ConnHandle>>()
@@ -925,7 +932,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let mut shutdown = shared.shutdown.subscribe();
     if !latency.is_zero() {
         tokio::select! {
-            () = tokio::time::sleep(latency) => {}
+            () = shared.timer.sleep_until(arrived + latency) => {}
             _ = shutdown.wait_for(|stopping| *stopping) => return aborted(),
         }
     }

@@ -1,0 +1,125 @@
+//! Waits to the tenth of a millisecond, for the stand-in's injected latency.
+//!
+//! tokio's timers count whole milliseconds and round a deadline up to the next
+//! one, and the reactor's `epoll_wait` rounds its timeout up again: a 20 ms sleep
+//! lasts 21–22 ms. The benchmarks measure vapi-drift against the bound N·L/C, so a
+//! stand-in whose L is a tenth too long hides a tenth of the client's overhead.
+//!
+//! One thread per timer holds the deadlines in a heap and sleeps on a channel with
+//! a timeout (a futex wait: the kernel's timer slack, about 50 µs), then wakes the
+//! waiting task through a oneshot channel. The thread ends when the timer is
+//! dropped.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+pub struct PreciseTimer {
+    requests: mpsc::Sender<Wait>,
+}
+
+struct Wait {
+    deadline: Instant,
+    /// Arrival order: equal deadlines fire first come, first served.
+    seq: u64,
+    done: oneshot::Sender<()>,
+}
+
+impl PreciseTimer {
+    pub fn start() -> std::io::Result<PreciseTimer> {
+        let (requests, waits) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("stand-in-timer".into())
+            .spawn(move || run(&waits))?;
+        Ok(PreciseTimer { requests })
+    }
+
+    /// Resolves at `deadline` (or at once if it has passed).
+    pub async fn sleep_until(&self, deadline: Instant) {
+        let (done, fired) = oneshot::channel();
+        let wait = Wait {
+            deadline,
+            seq: 0,
+            done,
+        };
+        if self.requests.send(wait).is_ok() {
+            // An error means the thread is gone (the timer is being dropped): no wait.
+            let _ = fired.await;
+        }
+    }
+}
+
+fn run(waits: &mpsc::Receiver<Wait>) {
+    let mut heap: BinaryHeap<Wait> = BinaryHeap::new();
+    let mut seq = 0u64;
+    loop {
+        let now = Instant::now();
+        while heap.peek().is_some_and(|w| w.deadline <= now) {
+            let due = heap.pop().expect("peeked");
+            // The waiter may have gone (its request was dropped): nothing to wake.
+            let _ = due.done.send(());
+        }
+        let next = match heap.peek() {
+            Some(w) => waits.recv_timeout(w.deadline.saturating_duration_since(now)),
+            None => waits.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match next {
+            Ok(mut wait) => {
+                seq += 1;
+                wait.seq = seq;
+                heap.push(wait);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            // The timer was dropped; the waits still held end with it.
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+// A max-heap: the earliest deadline (then the first to arrive) compares greatest.
+impl Ord for Wait {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.deadline, other.seq).cmp(&(self.deadline, self.seq))
+    }
+}
+
+impl PartialOrd for Wait {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Wait {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Wait {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn waits_fire_in_deadline_order_and_not_before_their_deadline() {
+        let timer = PreciseTimer::start().expect("thread");
+        let start = Instant::now();
+        let order = std::sync::Mutex::new(Vec::new());
+        let wait = |ms: u64| {
+            let order = &order;
+            let timer = &timer;
+            async move {
+                let deadline = start + Duration::from_millis(ms);
+                timer.sleep_until(deadline).await;
+                assert!(Instant::now() >= deadline, "woke before its deadline");
+                order.lock().expect("lock").push(ms);
+            }
+        };
+        futures::join!(wait(30), wait(10), wait(20), wait(0));
+        assert_eq!(*order.lock().expect("lock"), vec![0, 10, 20, 30]);
+    }
+}
