@@ -8,12 +8,14 @@
 //! Does not own: YAML syntax (see `yaml`), the schema rules (see `schema`).
 
 use crate::pointer::Pointer;
-use crate::schema;
+use crate::schema::{self, Trail};
 use crate::yaml::{self, Node, NodeKind, Pos};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
+use std::collections::{HashMap, HashSet};
+use std::fmt::{self, Write as _};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One phone number as the desired configuration declares it.
 #[derive(Debug, Clone)]
@@ -43,22 +45,40 @@ impl DesiredNumber {
 }
 
 /// JSON path -> position of the key (or list item) in the desired file.
+///
+/// Compact, because every loaded number keeps one: the numbers of a load mostly
+/// declare the same paths (the same keys, lists of the same lengths), so the sorted
+/// list of path texts is shared between them and each number keeps only its
+/// positions, in that list's order (8 bytes a path instead of a string and a tree
+/// node a path).
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
     root: Pos,
-    /// Keyed by the pointer's RFC 6901 text: one allocation per entry instead of
-    /// one per segment (a tenth less memory for a 10,000-number org).
-    entries: BTreeMap<Box<str>, Pos>,
+    paths: Arc<Paths>,
+    /// `positions[i]` is the position of `paths.0[i]`.
+    positions: Box<[Pos]>,
 }
 
+/// Pointer texts (RFC 6901), sorted, each once.
+#[derive(Debug, Default)]
+struct Paths(Box<[Arc<str>]>);
+
 impl SourceMap {
+    fn get(&self, text: &str) -> Option<Pos> {
+        self.paths
+            .0
+            .binary_search_by(|p| (**p).cmp(text))
+            .ok()
+            .map(|i| self.positions[i])
+    }
+
     /// The position of `path`, or of its nearest ancestor the document has,
     /// or the document's first line.
     pub fn position(&self, path: &Pointer) -> Pos {
         let mut p = path.clone();
         loop {
-            if let Some(pos) = self.entries.get(p.to_string().as_str()) {
-                return *pos;
+            if let Some(pos) = self.get(&p.to_string()) {
+                return pos;
             }
             if p.is_root() {
                 return self.root;
@@ -73,14 +93,132 @@ impl SourceMap {
 
     /// Whether the document itself has this path (not only an ancestor).
     pub fn contains(&self, path: &Pointer) -> bool {
-        path.is_root() || self.entries.contains_key(path.to_string().as_str())
+        path.is_root() || self.get(&path.to_string()).is_some()
     }
 
     /// Every path the document declares (each key and list item).
     pub fn declared_paths(&self) -> impl Iterator<Item = Pointer> + '_ {
-        self.entries
-            .keys()
+        self.paths
+            .0
+            .iter()
             .map(|k| Pointer::parse(k).expect("entries are keyed by pointer text"))
+    }
+}
+
+/// Shares path texts, and whole sorted path lists, between the documents of one
+/// load (one per loading thread).
+#[derive(Default)]
+struct PathTable {
+    texts: HashSet<Arc<str>>,
+    /// A document's paths in document order -> their shared sorted list.
+    lists: HashMap<Box<[Interned]>, Shared>,
+}
+
+/// A sorted path list and, for each of its entries, the document-order index
+/// whose position it takes.
+struct Shared {
+    paths: Arc<Paths>,
+    pick: Box<[u32]>,
+}
+
+/// An interned path text, compared and hashed by identity: one table hands out
+/// one `Arc` per text.
+#[derive(Clone)]
+struct Interned(Arc<str>);
+
+impl PartialEq for Interned {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Interned {}
+
+impl Hash for Interned {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.0).cast::<u8>().hash(state);
+    }
+}
+
+impl PathTable {
+    fn intern(&mut self, text: &str) -> Interned {
+        if let Some(t) = self.texts.get(text) {
+            return Interned(t.clone());
+        }
+        let t: Arc<str> = Arc::from(text);
+        self.texts.insert(t.clone());
+        Interned(t)
+    }
+
+    /// The source map of a document whose paths (in document order) were found at
+    /// `found`. A path found twice keeps its later position.
+    fn source_map(&mut self, root: Pos, order: Vec<Interned>, found: &[Pos]) -> SourceMap {
+        if let Some(Shared { paths, pick }) = self.lists.get(order.as_slice()) {
+            return SourceMap {
+                root,
+                paths: paths.clone(),
+                positions: pick.iter().map(|&i| found[i as usize]).collect(),
+            };
+        }
+        let mut pick: Vec<u32> = (0..order.len() as u32).collect();
+        // By text; of equal texts the later first, so that `dedup` keeps it.
+        pick.sort_by(|&a, &b| {
+            order[a as usize]
+                .0
+                .cmp(&order[b as usize].0)
+                .then(b.cmp(&a))
+        });
+        pick.dedup_by(|a, b| order[*a as usize] == order[*b as usize]);
+        let paths = Arc::new(Paths(
+            pick.iter().map(|&i| order[i as usize].0.clone()).collect(),
+        ));
+        let map = SourceMap {
+            root,
+            paths: paths.clone(),
+            positions: pick.iter().map(|&i| found[i as usize]).collect(),
+        };
+        let pick = pick.into_boxed_slice();
+        self.lists
+            .insert(order.into_boxed_slice(), Shared { paths, pick });
+        map
+    }
+}
+
+/// What [`Doc::convert`] gathers while it walks one document.
+#[derive(Default)]
+struct Walk {
+    /// The RFC 6901 text of the node being converted.
+    path: String,
+    /// Each declared path in document order, and where it is.
+    order: Vec<Interned>,
+    found: Vec<Pos>,
+    /// Values whose variable is unset (reported already).
+    unset: Vec<Pointer>,
+}
+
+impl Walk {
+    /// Appends one escaped segment to `path`; returns the length to truncate back to.
+    fn push_key(&mut self, key: &str) -> usize {
+        let len = self.path.len();
+        self.path.push('/');
+        if key.contains(['~', '/']) {
+            for c in key.chars() {
+                match c {
+                    '~' => self.path.push_str("~0"),
+                    '/' => self.path.push_str("~1"),
+                    c => self.path.push(c),
+                }
+            }
+        } else {
+            self.path.push_str(key);
+        }
+        len
+    }
+
+    fn push_index(&mut self, i: usize) -> usize {
+        let len = self.path.len();
+        write!(self.path, "/{i}").expect("writing to a String cannot fail");
+        len
     }
 }
 
@@ -173,6 +311,7 @@ pub fn load_with(
     let mut numbers = Vec::new();
     let load_files =
         |files: &[PathBuf], numbers: &mut Vec<DesiredNumber>, errors: &mut Vec<ConfigError>| {
+            let mut paths = PathTable::default();
             for file in files {
                 let name = file.display().to_string();
                 match std::fs::read_to_string(file) {
@@ -182,6 +321,7 @@ pub fn load_with(
                             env,
                             id_rule,
                             unset_vars,
+                            paths: &mut paths,
                         };
                         doc.load(&text, numbers, errors);
                     }
@@ -261,6 +401,7 @@ pub fn load_text(
         env,
         id_rule,
         unset_vars: UnsetVars::Error,
+        paths: &mut PathTable::default(),
     };
     doc.load(text, numbers, errors);
 }
@@ -271,6 +412,8 @@ struct Doc<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
     id_rule: IdRule,
     unset_vars: UnsetVars,
+    /// Shared with the other files this thread loads.
+    paths: &'a mut PathTable,
 }
 
 impl Doc<'_> {
@@ -293,13 +436,17 @@ impl Doc<'_> {
             }
         };
         for node in docs {
-            let mut source_map = SourceMap {
-                root: node.pos,
-                entries: BTreeMap::new(),
-            };
+            let root = node.pos;
             let before = errors.len();
-            let mut unset = Vec::new();
-            let doc = self.convert(&node, &Pointer::root(), &mut source_map, &mut unset, errors);
+            let mut walk = Walk::default();
+            let doc = self.convert(node, &mut walk, errors);
+            let Walk {
+                order,
+                found,
+                unset,
+                ..
+            } = walk;
+            let source_map = self.paths.source_map(root, order, &found);
             // A value whose variable is unset was reported already; its raw text would
             // only add a misleading length or format complaint.
             let issues: Vec<schema::Issue> = schema::validate_phone_number(&doc)
@@ -323,7 +470,9 @@ impl Doc<'_> {
                     message: format!("{}{at}", issue.kind),
                 });
             }
-            for path in header_name_clashes(&doc, &Pointer::root()) {
+            let mut clashes = Vec::new();
+            header_name_clashes(&doc, &Trail::Root, &mut clashes);
+            for path in clashes {
                 errors.push(ConfigError {
                 file: file.into(),
                 pos: Some(source_map.position(&path)),
@@ -347,7 +496,7 @@ impl Doc<'_> {
             if id.is_none() && id_rule == IdRule::Required && doc.get("id").is_none() {
                 errors.push(ConfigError {
                     file: file.into(),
-                    pos: Some(node.pos),
+                    pos: Some(root),
                     message: "missing required key \"id\" (the phone number's id in Vapi)".into(),
                 });
             }
@@ -361,7 +510,7 @@ impl Doc<'_> {
                 name: text_of("name"),
                 number: text_of("number"),
                 file: file.into(),
-                line: node.pos.line,
+                line: root.line,
                 source_map,
                 doc,
             });
@@ -371,35 +520,34 @@ impl Doc<'_> {
 
 /// Header maps (`server.headers`, `sipHeaders` at any depth) whose names repeat
 /// when case is ignored: the path of each later spelling.
-fn header_name_clashes(value: &Value, path: &Pointer) -> Vec<Pointer> {
-    let mut out = Vec::new();
+fn header_name_clashes(value: &Value, path: &Trail<'_>, out: &mut Vec<Pointer>) {
     match value {
         Value::Object(obj) => {
-            let header_map = path.last() == Some("sipHeaders")
-                || (path.last() == Some("headers") && path.parent().last() == Some("server"));
+            let header_map = path.last_key() == Some("sipHeaders")
+                || (path.last_key() == Some("headers")
+                    && path.parent().last_key() == Some("server"));
             if header_map {
                 let mut seen: Vec<String> = Vec::new();
                 for k in obj.keys() {
                     let folded = k.to_ascii_lowercase();
                     if seen.contains(&folded) {
-                        out.push(path.child(k));
+                        out.push(path.key(k).pointer());
                     } else {
                         seen.push(folded);
                     }
                 }
             }
             for (k, v) in obj {
-                out.extend(header_name_clashes(v, &path.child(k)));
+                header_name_clashes(v, &path.key(k), out);
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                out.extend(header_name_clashes(v, &path.index(i)));
+                header_name_clashes(v, &path.index(i), out);
             }
         }
         _ => {}
     }
-    out
 }
 
 /// The numbers of one YAML text that must load without error (for the unit tests
@@ -495,19 +643,14 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<ConfigError>) {
 
 impl Doc<'_> {
     /// Node -> JSON, recording positions and interpolating `${VAR}` in string values.
-    fn convert(
-        &self,
-        node: &Node,
-        path: &Pointer,
-        map: &mut SourceMap,
-        unset: &mut Vec<Pointer>,
-        errors: &mut Vec<ConfigError>,
-    ) -> Value {
-        match &node.kind {
+    /// Takes the node by value: its strings move into the document as they are.
+    fn convert(&mut self, node: Node, walk: &mut Walk, errors: &mut Vec<ConfigError>) -> Value {
+        match node.kind {
             NodeKind::Null => Value::Null,
-            NodeKind::Bool(b) => Value::Bool(*b),
-            NodeKind::Number(n) => Value::Number(n.clone()),
-            NodeKind::String(s) => match interpolate(s, self.env) {
+            NodeKind::Bool(b) => Value::Bool(b),
+            NodeKind::Number(n) => Value::Number(n),
+            NodeKind::String(s) if !s.contains('$') => Value::String(s),
+            NodeKind::String(s) => match interpolate(&s, self.env) {
                 Ok(text) => Value::String(text),
                 Err(message) => {
                     let allowed = self.unset_vars == UnsetVars::Allow && message.ends_with(UNSET);
@@ -515,35 +658,39 @@ impl Doc<'_> {
                         errors.push(ConfigError {
                             file: self.file.into(),
                             pos: Some(node.pos),
-                            message: format!("{message} at {path}"),
+                            message: format!("{message} at {}", walk.path),
                         });
                     }
                     // Keep the text as written so the schema still checks the rest.
-                    unset.push(path.clone());
-                    Value::String(s.clone())
+                    walk.unset
+                        .push(Pointer::parse(&walk.path).expect("the walk builds RFC 6901 text"));
+                    Value::String(s)
                 }
             },
             NodeKind::Seq(items) => Value::Array(
                 items
-                    .iter()
+                    .into_iter()
                     .enumerate()
                     .map(|(i, item)| {
-                        let p = path.index(i);
-                        map.entries.insert(p.to_string().into(), item.pos);
-                        self.convert(item, &p, map, unset, errors)
+                        let len = walk.push_index(i);
+                        walk.order.push(self.paths.intern(&walk.path));
+                        walk.found.push(item.pos);
+                        let value = self.convert(item, walk, errors);
+                        walk.path.truncate(len);
+                        value
                     })
                     .collect(),
             ),
             NodeKind::Map(entries) => Value::Object(
                 entries
-                    .iter()
+                    .into_iter()
                     .map(|(key, value)| {
-                        let p = path.child(&key.name);
-                        map.entries.insert(p.to_string().into(), key.pos);
-                        (
-                            key.name.clone(),
-                            self.convert(value, &p, map, unset, errors),
-                        )
+                        let len = walk.push_key(&key.name);
+                        walk.order.push(self.paths.intern(&walk.path));
+                        walk.found.push(key.pos);
+                        let value = self.convert(value, walk, errors);
+                        walk.path.truncate(len);
+                        (key.name, value)
                     })
                     .collect(),
             ),
@@ -661,6 +808,40 @@ mod tests {
         assert_eq!(
             numbers[1].source_map.line(&Pointer::root().child("hooks")),
             7
+        );
+    }
+
+    #[test]
+    fn documents_of_one_shape_share_their_paths_and_keep_their_own_positions() {
+        let (numbers, errors) = load_one(
+            "id: a\nprovider: vapi\nserver:\n  headers:\n    X/Y~Z: one\n---\n\nid: b\nprovider: vapi\nserver:\n  headers:\n    X/Y~Z: two\n",
+        );
+        assert_eq!(errors, Vec::<String>::new());
+        let (a, b) = (&numbers[0].source_map, &numbers[1].source_map);
+        assert!(Arc::ptr_eq(&a.paths, &b.paths));
+        let header = Pointer::root()
+            .child("server")
+            .child("headers")
+            .child("X/Y~Z");
+        assert!(b.contains(&header));
+        assert_eq!(a.position(&header), Pos { line: 5, column: 5 });
+        assert_eq!(
+            b.position(&header),
+            Pos {
+                line: 12,
+                column: 5
+            }
+        );
+        let declared: Vec<String> = b.declared_paths().map(|p| p.to_string()).collect();
+        assert_eq!(
+            declared,
+            [
+                "/id",
+                "/provider",
+                "/server",
+                "/server/headers",
+                "/server/headers/X~1Y~0Z"
+            ]
         );
     }
 

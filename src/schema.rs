@@ -22,6 +22,62 @@ pub const SERVER_MANAGED: [&str; 4] = ["orgId", "createdAt", "updatedAt", "statu
 
 const OPENAPI: &str = include_str!("../schema/phone-number.openapi.json");
 
+/// The path to a value being walked, made into a [`Pointer`] only when there is
+/// something to report: a `Pointer` per visited node (a copy of every segment
+/// above it) was most of what checking a valid document allocated.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Trail<'a> {
+    Root,
+    Key(&'a Trail<'a>, &'a str),
+    Index(&'a Trail<'a>, usize),
+}
+
+impl<'a> Trail<'a> {
+    pub(crate) fn key(&'a self, key: &'a str) -> Trail<'a> {
+        Trail::Key(self, key)
+    }
+
+    pub(crate) fn index(&'a self, i: usize) -> Trail<'a> {
+        Trail::Index(self, i)
+    }
+
+    /// The last segment when it is a key (an index is never a key a caller looks for).
+    pub(crate) fn last_key(&self) -> Option<&'a str> {
+        match self {
+            Trail::Key(_, key) => Some(key),
+            Trail::Root | Trail::Index(..) => None,
+        }
+    }
+
+    /// The parent; the root is its own parent.
+    pub(crate) fn parent(&self) -> Trail<'a> {
+        match self {
+            Trail::Root => Trail::Root,
+            Trail::Key(parent, _) | Trail::Index(parent, _) => **parent,
+        }
+    }
+
+    pub(crate) fn pointer(&self) -> Pointer {
+        let mut segments = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                Trail::Root => break,
+                Trail::Key(parent, key) => {
+                    segments.push(key.to_string());
+                    at = parent;
+                }
+                Trail::Index(parent, i) => {
+                    segments.push(i.to_string());
+                    at = parent;
+                }
+            }
+        }
+        segments.reverse();
+        Pointer::from_segments(segments)
+    }
+}
+
 /// The patched `components.schemas` map.
 static SCHEMAS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
     let mut doc: Value =
@@ -255,9 +311,14 @@ pub fn validate_phone_number(doc: &Value) -> Vec<Issue> {
             .filter(|(k, _)| !SERVER_MANAGED.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        check(&Value::Object(without_managed), relaxed, &root, &mut issues);
+        check(
+            &Value::Object(without_managed),
+            relaxed,
+            &Trail::Root,
+            &mut issues,
+        );
     } else {
-        check(doc, relaxed, &root, &mut issues);
+        check(doc, relaxed, &Trail::Root, &mut issues);
     }
     issues
 }
@@ -358,7 +419,7 @@ fn discriminator(schema: &Value) -> Option<(&str, &str)> {
         })
 }
 
-fn check(value: &Value, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>) {
+fn check(value: &Value, schema: &Value, path: &Trail<'_>, issues: &mut Vec<Issue>) {
     let schema = resolve(schema);
     if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
         check_one_of(value, branches, path, issues);
@@ -377,7 +438,7 @@ fn check(value: &Value, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>)
     };
     if !type_ok {
         issues.push(Issue {
-            path: path.clone(),
+            path: path.pointer(),
             kind: IssueKind::WrongType {
                 expected: expected_name(ty).into(),
                 found: type_name(value),
@@ -393,7 +454,7 @@ fn check(value: &Value, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>)
                 && items.len() as u64 > max
             {
                 issues.push(Issue {
-                    path: path.clone(),
+                    path: path.pointer(),
                     kind: IssueKind::TooManyItems { max },
                 });
             }
@@ -408,15 +469,15 @@ fn check(value: &Value, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>)
     }
 }
 
-fn check_string(s: &str, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>) {
+fn check_string(s: &str, schema: &Value, path: &Trail<'_>, issues: &mut Vec<Issue>) {
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        let allowed: Vec<String> = allowed
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        if !allowed.iter().any(|a| a == s) {
+        if !allowed.iter().any(|a| a.as_str() == Some(s)) {
+            let allowed: Vec<String> = allowed
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
             issues.push(Issue {
-                path: path.clone(),
+                path: path.pointer(),
                 kind: not_allowed(s, allowed),
             });
         }
@@ -427,7 +488,7 @@ fn check_string(s: &str, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>
         && len < min
     {
         issues.push(Issue {
-            path: path.clone(),
+            path: path.pointer(),
             kind: IssueKind::TooShort { min },
         });
     }
@@ -435,33 +496,38 @@ fn check_string(s: &str, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>
         && len > max
     {
         issues.push(Issue {
-            path: path.clone(),
+            path: path.pointer(),
             kind: IssueKind::TooLong { max },
         });
     }
 }
 
-fn check_number(n: f64, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>) {
+fn check_number(n: f64, schema: &Value, path: &Trail<'_>, issues: &mut Vec<Issue>) {
     let min = schema.get("minimum").and_then(Value::as_f64);
     let max = schema.get("maximum").and_then(Value::as_f64);
     if min.is_some_and(|lo| n < lo) || max.is_some_and(|hi| n > hi) {
         issues.push(Issue {
-            path: path.clone(),
+            path: path.pointer(),
             kind: IssueKind::OutOfRange { min, max },
         });
     }
 }
 
-fn check_object(obj: &Map<String, Value>, schema: &Value, path: &Pointer, issues: &mut Vec<Issue>) {
+fn check_object(
+    obj: &Map<String, Value>,
+    schema: &Value,
+    path: &Trail<'_>,
+    issues: &mut Vec<Issue>,
+) {
     // `type: object` without properties is a free-form map (headers, sipHeaders, messages).
     let Some(props) = schema.get("properties").and_then(Value::as_object) else {
         return;
     };
     for (key, value) in obj {
         match props.get(key) {
-            Some(prop_schema) => check(value, prop_schema, &path.child(key), issues),
+            Some(prop_schema) => check(value, prop_schema, &path.key(key), issues),
             None => issues.push(Issue {
-                path: path.child(key),
+                path: path.key(key).pointer(),
                 kind: IssueKind::UnknownKey {
                     key: key.clone(),
                     suggestion: suggest(key, props.keys().map(String::as_str)),
@@ -478,14 +544,14 @@ fn check_object(obj: &Map<String, Value>, schema: &Value, path: &Pointer, issues
     {
         if !obj.contains_key(key) {
             issues.push(Issue {
-                path: path.clone(),
+                path: path.pointer(),
                 kind: IssueKind::MissingKey { key: key.into() },
             });
         }
     }
 }
 
-fn check_one_of(value: &Value, branches: &[Value], path: &Pointer, issues: &mut Vec<Issue>) {
+fn check_one_of(value: &Value, branches: &[Value], path: &Trail<'_>, issues: &mut Vec<Issue>) {
     let branches: Vec<&Value> = branches.iter().map(resolve).collect();
     let mut attempts = Vec::with_capacity(branches.len());
     for branch in &branches {
@@ -507,7 +573,7 @@ fn check_one_of(value: &Value, branches: &[Value], path: &Pointer, issues: &mut 
             let allowed: Vec<String> = tagged.iter().map(|(_, _, v)| v.to_string()).collect();
             match obj.get(key) {
                 None => issues.push(Issue {
-                    path: path.clone(),
+                    path: path.pointer(),
                     kind: IssueKind::MissingKey { key: key.into() },
                 }),
                 Some(tag) => match tagged.iter().find(|(_, _, v)| tag.as_str() == Some(v)) {
@@ -515,7 +581,7 @@ fn check_one_of(value: &Value, branches: &[Value], path: &Pointer, issues: &mut 
                     None => {
                         let shown = tag.as_str().map_or_else(|| tag.to_string(), str::to_string);
                         issues.push(Issue {
-                            path: path.child(key),
+                            path: path.key(key).pointer(),
                             kind: not_allowed(&shown, allowed),
                         })
                     }
@@ -540,7 +606,7 @@ fn check_one_of(value: &Value, branches: &[Value], path: &Pointer, issues: &mut 
                 .map(expected_name)
                 .collect();
             issues.push(Issue {
-                path: path.clone(),
+                path: path.pointer(),
                 kind: IssueKind::WrongType {
                     expected: expected.join(" or "),
                     found: type_name(value),

@@ -54,6 +54,9 @@ pub struct SyntaxError {
 fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         strict_booleans: true,
+        // Comments are still checked as syntax; their text is never used here,
+        // so the parser need not keep it.
+        emit_comments: false,
         leading_zero_numbers_as_strings: true,
         // The parser's defaults (1,024 documents, 250,000 nodes a stream) guard against
         // hostile input; desired files are the team's own and an org can have 10,000
@@ -68,8 +71,8 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses every document of a YAML stream. Empty documents are skipped.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
-    let docs: Vec<Option<Spanned<RawNode>>> =
-        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| {
+    let docs: Vec<Option<SpannedNode>> = serde_saphyr::from_multiple_with_options(text, options())
+        .map_err(|e| {
             let pos = e.location().map(|l| Pos {
                 line: l.line() as u32,
                 column: l.column() as u32,
@@ -79,7 +82,11 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
                 message: first_line(&e.to_string()),
             }
         })?;
-    Ok(docs.into_iter().flatten().map(Node::from).collect())
+    Ok(docs
+        .into_iter()
+        .flatten()
+        .map(|SpannedNode(node)| node)
+        .collect())
 }
 
 /// The parser's message can carry a rendered snippet of the source; the first
@@ -140,16 +147,6 @@ impl Node {
     }
 }
 
-/// What serde-saphyr hands us: values wrapped in `Spanned` at every level.
-enum RawNode {
-    Null,
-    Bool(bool),
-    Number(serde_json::Number),
-    String(String),
-    Seq(Vec<Spanned<RawNode>>),
-    Map(Vec<(Spanned<String>, Spanned<RawNode>)>),
-}
-
 fn pos_of(loc: &serde_saphyr::Location) -> Pos {
     Pos {
         line: loc.line() as u32,
@@ -157,91 +154,84 @@ fn pos_of(loc: &serde_saphyr::Location) -> Pos {
     }
 }
 
-impl From<Spanned<RawNode>> for Node {
-    fn from(spanned: Spanned<RawNode>) -> Self {
-        let pos = pos_of(&spanned.referenced);
-        let kind = match spanned.value {
-            RawNode::Null => NodeKind::Null,
-            RawNode::Bool(b) => NodeKind::Bool(b),
-            RawNode::Number(n) => NodeKind::Number(n),
-            RawNode::String(s) => NodeKind::String(s),
-            RawNode::Seq(items) => NodeKind::Seq(items.into_iter().map(Node::from).collect()),
-            RawNode::Map(entries) => NodeKind::Map(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| {
-                        (
-                            Key {
-                                pos: pos_of(&k.referenced),
-                                name: k.value,
-                            },
-                            Node::from(v),
-                        )
-                    })
-                    .collect(),
-            ),
-        };
-        Node { pos, kind }
-    }
-}
+/// A node as serde-saphyr hands it over: the value wrapped in `Spanned`, read
+/// straight into [`Node`] (no second tree to convert and free).
+struct SpannedNode(Node);
 
-impl<'de> Deserialize<'de> for RawNode {
+impl<'de> Deserialize<'de> for SpannedNode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(RawVisitor)
+        let spanned = Spanned::<Kind>::deserialize(deserializer)?;
+        Ok(SpannedNode(Node {
+            pos: pos_of(&spanned.referenced),
+            kind: spanned.value.0,
+        }))
     }
 }
 
-struct RawVisitor;
+/// The node's value, its children already spanned.
+struct Kind(NodeKind);
 
-impl<'de> Visitor<'de> for RawVisitor {
-    type Value = RawNode;
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(KindVisitor).map(Kind)
+    }
+}
+
+struct KindVisitor;
+
+impl<'de> Visitor<'de> for KindVisitor {
+    type Value = NodeKind;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any YAML value")
     }
-    fn visit_unit<E: de::Error>(self) -> Result<RawNode, E> {
-        Ok(RawNode::Null)
+    fn visit_unit<E: de::Error>(self) -> Result<NodeKind, E> {
+        Ok(NodeKind::Null)
     }
-    fn visit_none<E: de::Error>(self) -> Result<RawNode, E> {
-        Ok(RawNode::Null)
+    fn visit_none<E: de::Error>(self) -> Result<NodeKind, E> {
+        Ok(NodeKind::Null)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
-        RawNode::deserialize(d)
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<NodeKind, D::Error> {
+        d.deserialize_any(KindVisitor)
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawNode, E> {
-        Ok(RawNode::Bool(v))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<NodeKind, E> {
+        Ok(NodeKind::Bool(v))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawNode, E> {
-        Ok(RawNode::Number(v.into()))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<NodeKind, E> {
+        Ok(NodeKind::Number(v.into()))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNode, E> {
-        Ok(RawNode::Number(v.into()))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<NodeKind, E> {
+        Ok(NodeKind::Number(v.into()))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNode, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<NodeKind, E> {
         serde_json::Number::from_f64(v)
-            .map(RawNode::Number)
+            .map(NodeKind::Number)
             .ok_or_else(|| E::custom("numbers must be finite (no .inf or .nan)"))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawNode, E> {
-        Ok(RawNode::String(v.to_string()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<NodeKind, E> {
+        Ok(NodeKind::String(v.to_string()))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<RawNode, E> {
-        Ok(RawNode::String(v))
+    fn visit_string<E: de::Error>(self, v: String) -> Result<NodeKind, E> {
+        Ok(NodeKind::String(v))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Spanned<RawNode>>()? {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeKind, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(SpannedNode(item)) = seq.next_element()? {
             items.push(item);
         }
-        Ok(RawNode::Seq(items))
+        Ok(NodeKind::Seq(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
-        let mut entries = Vec::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeKind, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
         while let Some(key) = map.next_key::<Spanned<String>>()? {
-            let value = map.next_value::<Spanned<RawNode>>()?;
+            let SpannedNode(value) = map.next_value()?;
+            let key = Key {
+                pos: pos_of(&key.referenced),
+                name: key.value,
+            };
             entries.push((key, value));
         }
-        Ok(RawNode::Map(entries))
+        Ok(NodeKind::Map(entries))
     }
 }
 
