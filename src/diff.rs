@@ -8,7 +8,7 @@
 //! Does not own: what counts as equal (see `normalize`), which fields are secret (see `secret`).
 
 use crate::normalize::{is_set_path, same_value, sorted};
-use crate::pointer::Pointer;
+use crate::pointer::{Pointer, Seg, Trail};
 use crate::secret;
 use crate::yaml;
 use serde::Serialize;
@@ -52,11 +52,12 @@ impl Difference {
 /// Every difference between two normalized documents, in path order.
 pub fn differences(desired: &Value, live: &Value) -> Vec<Difference> {
     let mut out = Vec::new();
-    walk(desired, live, &Pointer::root(), &mut out);
+    walk(desired, live, &mut Trail::default(), &mut out);
     out
 }
 
-fn walk(desired: &Value, live: &Value, path: &Pointer, out: &mut Vec<Difference>) {
+/// Compares the values at `at`; a path is made only for a difference.
+fn walk<'a>(desired: &'a Value, live: &'a Value, at: &mut Trail<'a>, out: &mut Vec<Difference>) {
     match (desired, live) {
         (Value::Object(d), Value::Object(l)) => {
             let mut keys: Vec<&String> = d
@@ -65,35 +66,48 @@ fn walk(desired: &Value, live: &Value, path: &Pointer, out: &mut Vec<Difference>
                 .collect();
             keys.sort();
             for k in keys {
-                let p = path.child(k);
+                at.push(Seg::Key(k));
                 match (d.get(k), l.get(k)) {
-                    (Some(dv), Some(lv)) => walk(dv, lv, &p, out),
-                    (Some(dv), None) => out.push(one_sided(p, Change::Remove, Some(dv), None)),
-                    (None, Some(lv)) => out.push(one_sided(p, Change::Add, None, Some(lv))),
+                    (Some(dv), Some(lv)) => walk(dv, lv, at, out),
+                    (Some(dv), None) => {
+                        out.push(one_sided(at.pointer(), Change::Remove, Some(dv), None))
+                    }
+                    (None, Some(lv)) => {
+                        out.push(one_sided(at.pointer(), Change::Add, None, Some(lv)))
+                    }
                     (None, None) => {}
                 }
+                at.pop();
             }
         }
-        (Value::Array(d), Value::Array(l)) if !is_set_path(path) => {
+        (Value::Array(d), Value::Array(l)) if !is_set_path(at.segments()) => {
             for i in 0..d.len().max(l.len()) {
-                let p = path.index(i);
+                at.push(Seg::Index(i));
                 match (d.get(i), l.get(i)) {
-                    (Some(dv), Some(lv)) => walk(dv, lv, &p, out),
-                    (Some(dv), None) => out.push(one_sided(p, Change::Remove, Some(dv), None)),
-                    (None, Some(lv)) => out.push(one_sided(p, Change::Add, None, Some(lv))),
+                    (Some(dv), Some(lv)) => walk(dv, lv, at, out),
+                    (Some(dv), None) => {
+                        out.push(one_sided(at.pointer(), Change::Remove, Some(dv), None))
+                    }
+                    (None, Some(lv)) => {
+                        out.push(one_sided(at.pointer(), Change::Add, None, Some(lv)))
+                    }
                     (None, None) => {}
                 }
+                at.pop();
             }
         }
         (d, l) if same_value(d, l) => {}
-        (d, l) => out.push(Difference {
-            sensitive: secret::touches_secret(path, Some(d))
-                || secret::touches_secret(path, Some(l)),
-            path: path.clone(),
-            change: Change::NotEqual,
-            expected: Some(d.clone()),
-            actual: Some(l.clone()),
-        }),
+        (d, l) => {
+            let path = at.pointer();
+            out.push(Difference {
+                sensitive: secret::touches_secret(&path, Some(d))
+                    || secret::touches_secret(&path, Some(l)),
+                path,
+                change: Change::NotEqual,
+                expected: Some(d.clone()),
+                actual: Some(l.clone()),
+            })
+        }
     }
 }
 
