@@ -12,7 +12,8 @@ use crate::pointer::{Pointer, Seg, Trail};
 use crate::secret;
 use crate::yaml;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::cmp::Ordering;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -60,39 +61,39 @@ pub fn differences(desired: &Value, live: &Value) -> Vec<Difference> {
 fn walk<'a>(desired: &'a Value, live: &'a Value, at: &mut Trail<'a>, out: &mut Vec<Difference>) {
     match (desired, live) {
         (Value::Object(d), Value::Object(l)) => {
-            let mut keys: Vec<&String> = d
-                .keys()
-                .chain(l.keys().filter(|k| !d.contains_key(*k)))
-                .collect();
-            keys.sort();
-            for k in keys {
+            // Both sides in key order, walked together: every key once, in path
+            // order, without a hash lookup per key.
+            let by_key = |m: &'a Map<String, Value>| {
+                let mut entries: Vec<(&'a String, &'a Value)> = m.iter().collect();
+                entries.sort_unstable_by_key(|(k, _)| *k);
+                entries
+            };
+            let (d, l) = (by_key(d), by_key(l));
+            let (mut i, mut j) = (0, 0);
+            while i < d.len() || j < l.len() {
+                let order = match (d.get(i), l.get(j)) {
+                    (Some((dk, _)), Some((lk, _))) => dk.cmp(lk),
+                    (Some(_), None) => Ordering::Less,
+                    _ => Ordering::Greater,
+                };
+                let dv = (order != Ordering::Greater).then(|| {
+                    i += 1;
+                    d[i - 1]
+                });
+                let lv = (order != Ordering::Less).then(|| {
+                    j += 1;
+                    l[j - 1]
+                });
+                let (k, _) = dv.or(lv).expect("a key comes from one side or both");
                 at.push(Seg::Key(k));
-                match (d.get(k), l.get(k)) {
-                    (Some(dv), Some(lv)) => walk(dv, lv, at, out),
-                    (Some(dv), None) => {
-                        out.push(one_sided(at.pointer(), Change::Remove, Some(dv), None))
-                    }
-                    (None, Some(lv)) => {
-                        out.push(one_sided(at.pointer(), Change::Add, None, Some(lv)))
-                    }
-                    (None, None) => {}
-                }
+                entry(dv.map(|(_, v)| v), lv.map(|(_, v)| v), at, out);
                 at.pop();
             }
         }
         (Value::Array(d), Value::Array(l)) if !is_set_path(at.segments()) => {
             for i in 0..d.len().max(l.len()) {
                 at.push(Seg::Index(i));
-                match (d.get(i), l.get(i)) {
-                    (Some(dv), Some(lv)) => walk(dv, lv, at, out),
-                    (Some(dv), None) => {
-                        out.push(one_sided(at.pointer(), Change::Remove, Some(dv), None))
-                    }
-                    (None, Some(lv)) => {
-                        out.push(one_sided(at.pointer(), Change::Add, None, Some(lv)))
-                    }
-                    (None, None) => {}
-                }
+                entry(d.get(i), l.get(i), at, out);
                 at.pop();
             }
         }
@@ -108,6 +109,21 @@ fn walk<'a>(desired: &'a Value, live: &'a Value, at: &mut Trail<'a>, out: &mut V
                 actual: Some(l.clone()),
             })
         }
+    }
+}
+
+/// One entry (a key or an index) at `at`, on either side or both.
+fn entry<'a>(
+    desired: Option<&'a Value>,
+    live: Option<&'a Value>,
+    at: &mut Trail<'a>,
+    out: &mut Vec<Difference>,
+) {
+    match (desired, live) {
+        (Some(d), Some(l)) => walk(d, l, at, out),
+        (Some(d), None) => out.push(one_sided(at.pointer(), Change::Remove, Some(d), None)),
+        (None, Some(l)) => out.push(one_sided(at.pointer(), Change::Add, None, Some(l))),
+        (None, None) => {}
     }
 }
 

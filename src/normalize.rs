@@ -332,11 +332,10 @@ impl<'a> Walk<'a> {
             }
             Value::Object(obj) => {
                 let defaults = defaults(ctx);
-                let e164 = obj.get("numberE164CheckEnabled") != Some(&Value::Bool(false));
                 // Only the root has server-managed fields to leave out.
                 let is_vapi =
                     ctx == Ctx::Root && obj.get("provider").and_then(Value::as_str) == Some("vapi");
-                let mut out = Map::new();
+                let mut out = Map::with_capacity(obj.len());
                 for (k, v) in obj {
                     if ctx == Ctx::Root && server_managed(k, is_vapi) {
                         continue;
@@ -361,7 +360,7 @@ impl<'a> Walk<'a> {
                         None => self.enter(Seg::Key(k), Seg::Key(k)),
                     }
                     let key = folded.as_deref().unwrap_or(k);
-                    let kept = self.entry(ctx, k, key, v, e164, defaults);
+                    let kept = self.entry(obj, ctx, (k, key), v, defaults);
                     self.leave();
                     if let Some(v) = kept {
                         out.insert(folded.unwrap_or_else(|| k.clone()), v);
@@ -376,24 +375,25 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Canonical form of the value of `k` (`key` once normalized) in a mapping of
-    /// context `ctx`, the entry being walked; `None` means "same as absent".
+    /// Canonical form of `value`, the entry `k` (`key` once normalized) of the
+    /// mapping `obj` of context `ctx`, the entry being walked; `None` means "same
+    /// as absent".
     fn entry(
         &mut self,
+        obj: &Map<String, Value>,
         ctx: Ctx,
-        k: &str,
-        key: &str,
+        (k, key): (&str, &str),
         value: &'a Value,
-        e164: bool,
         defaults: &[(&str, Value)],
     ) -> Option<Value> {
         let v = self.canonical(value, child_ctx(ctx, k))?;
+        let e164 = || obj.get("numberE164CheckEnabled") != Some(&Value::Bool(false));
         let (v, rule) = match (ctx, k) {
             _ if !self.canonicalize => (v, ""),
             (Ctx::Root | Ctx::Destination, "sipUri") => {
                 (lower(v), "sipUri compares case-insensitively")
             }
-            (Ctx::Root | Ctx::Destination, "number") if e164 => {
+            (Ctx::Root | Ctx::Destination, "number") if e164() => {
                 (e164_number(v), "E.164 number: formatting removed")
             }
             (Ctx::Server, "url")
