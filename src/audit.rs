@@ -23,6 +23,7 @@ use crate::vapi::client::{Client, FetchError};
 use crate::vapi::list::Listed;
 use futures::StreamExt;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -311,8 +312,9 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
         .and_then(Value::as_str)
         .filter(|s| *s != "active")
         .map(str::to_string);
-    let mut want = desired.doc.clone();
-    let mut have = live.clone();
+    // Copied only if an unverifiable secret has to be taken out of them.
+    let mut want = Cow::Borrowed(&desired.doc);
+    let mut have = Cow::Borrowed(live);
     let unverifiable = split_unverifiable(&mut want, &mut have);
     let (mut want, want_paths) = normalize_mapped(&want);
     let (have, have_paths) = normalize_mapped(&have);
@@ -394,12 +396,13 @@ fn written_path(
             None => break,
         }
     }
-    let mut out = want_paths
-        .original(&Pointer::from_segments(segs[..common].to_vec()))
-        .segments()
-        .to_vec();
-    out.extend_from_slice(&have_paths.original(path).segments()[common..]);
-    Pointer::from_segments(out)
+    let mut out = want_paths.original_of(&segs[..common]);
+    if common < segs.len() {
+        for seg in &have_paths.original(path).segments()[common..] {
+            out.push(seg.as_str());
+        }
+    }
+    out
 }
 
 /// Whether an ignore rule matches something inside a one-sided difference.
@@ -476,55 +479,66 @@ fn set_at(doc: &mut Value, path: &[String], value: Option<Value>) {
 
 /// A secret the desired document sets but the API does not return (or returns
 /// masked) cannot be compared: it is neither drift nor silently passed, it is
-/// listed as unverifiable and taken out of both sides.
-fn split_unverifiable(want: &mut Value, have: &mut Value) -> Vec<Pointer> {
+/// listed as unverifiable and taken out of both sides (which are copied then, and
+/// only then: most numbers have nothing to take out).
+fn split_unverifiable(want: &mut Cow<'_, Value>, have: &mut Cow<'_, Value>) -> Vec<Pointer> {
     let mut out = Vec::new();
     for field in secret::WRITE_ONLY_CANDIDATES {
-        let path = Pointer::from_segments(field.iter().map(|s| s.to_string()).collect());
-        let pointer = path.to_string();
-        let Some(desired_value) = want.pointer(&pointer) else {
+        let Some(desired_value) = field_in(want, field) else {
             continue;
         };
         if desired_value.is_null() {
             continue;
         }
-        let live_value = have.pointer(&pointer);
+        let live_value = field_in(have, field);
         if live_value.is_none_or(|v| v.is_null() || secret::looks_masked(v)) {
-            remove_at(want, field);
-            remove_at(have, field);
-            out.push(path);
+            remove_at(want.to_mut(), field);
+            remove_at(have.to_mut(), field);
+            out.push(Pointer::from_segments(
+                field.iter().map(|s| s.to_string()).collect(),
+            ));
         }
     }
     // Any other secret (a webhook or SIP header value) that the API returns masked.
     let mut leaves = Vec::new();
-    secret_leaves(want, &Pointer::root(), &mut leaves);
+    secret_leaves(want, &mut Pointer::root(), &mut leaves);
     for path in leaves {
         if have
             .pointer(&path.to_string())
             .is_some_and(secret::looks_masked)
         {
-            set_at(want, path.segments(), None);
-            set_at(have, path.segments(), None);
+            set_at(want.to_mut(), path.segments(), None);
+            set_at(have.to_mut(), path.segments(), None);
             out.push(path);
         }
     }
     out
 }
 
-/// The paths of every secret value in a document.
-fn secret_leaves(v: &Value, at: &Pointer, out: &mut Vec<Pointer>) {
+/// The paths of every secret value in a document (`at`: where `v` is; the walk
+/// goes down and back up in it).
+fn secret_leaves(v: &Value, at: &mut Pointer, out: &mut Vec<Pointer>) {
     match v {
-        Value::Object(o) => o
-            .iter()
-            .for_each(|(k, v)| secret_leaves(v, &at.child(k), out)),
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| secret_leaves(v, &at.index(i), out)),
+        Value::Object(o) => o.iter().for_each(|(k, v)| {
+            at.push(k.as_str());
+            secret_leaves(v, at, out);
+            at.pop();
+        }),
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| {
+            at.push(i.to_string());
+            secret_leaves(v, at, out);
+            at.pop();
+        }),
         Value::Null => {}
         _ if secret::is_secret(at) => out.push(at.clone()),
         _ => {}
     }
+}
+
+/// The value of a field given by its keys (mapping keys with nothing to escape:
+/// what `Value::pointer` finds, without writing the pointer out).
+fn field_in<'v>(doc: &'v Value, field: &[&str]) -> Option<&'v Value> {
+    field.iter().try_fold(doc, |v, seg| v.get(*seg))
 }
 
 fn remove_at(doc: &mut Value, field: &[&str]) {

@@ -8,11 +8,12 @@
 //! Does not own: what counts as equal (see `normalize`), which fields are secret (see `secret`).
 
 use crate::normalize::{is_set_path, same_value, sorted};
-use crate::pointer::Pointer;
+use crate::pointer::{Pointer, Seg, Trail};
 use crate::secret;
 use crate::yaml;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::cmp::Ordering;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -52,48 +53,77 @@ impl Difference {
 /// Every difference between two normalized documents, in path order.
 pub fn differences(desired: &Value, live: &Value) -> Vec<Difference> {
     let mut out = Vec::new();
-    walk(desired, live, &Pointer::root(), &mut out);
+    walk(desired, live, &mut Trail::default(), &mut out);
     out
 }
 
-fn walk(desired: &Value, live: &Value, path: &Pointer, out: &mut Vec<Difference>) {
+/// Compares the values at `at`; a path is made only for a difference.
+fn walk<'a>(desired: &'a Value, live: &'a Value, at: &mut Trail<'a>, out: &mut Vec<Difference>) {
     match (desired, live) {
         (Value::Object(d), Value::Object(l)) => {
-            let mut keys: Vec<&String> = d
-                .keys()
-                .chain(l.keys().filter(|k| !d.contains_key(*k)))
-                .collect();
-            keys.sort();
-            for k in keys {
-                let p = path.child(k);
-                match (d.get(k), l.get(k)) {
-                    (Some(dv), Some(lv)) => walk(dv, lv, &p, out),
-                    (Some(dv), None) => out.push(one_sided(p, Change::Remove, Some(dv), None)),
-                    (None, Some(lv)) => out.push(one_sided(p, Change::Add, None, Some(lv))),
-                    (None, None) => {}
-                }
+            // Both sides in key order, walked together: every key once, in path
+            // order, without a hash lookup per key.
+            let by_key = |m: &'a Map<String, Value>| {
+                let mut entries: Vec<(&'a String, &'a Value)> = m.iter().collect();
+                entries.sort_unstable_by_key(|(k, _)| *k);
+                entries
+            };
+            let (d, l) = (by_key(d), by_key(l));
+            let (mut i, mut j) = (0, 0);
+            while i < d.len() || j < l.len() {
+                let order = match (d.get(i), l.get(j)) {
+                    (Some((dk, _)), Some((lk, _))) => dk.cmp(lk),
+                    (Some(_), None) => Ordering::Less,
+                    _ => Ordering::Greater,
+                };
+                let dv = (order != Ordering::Greater).then(|| {
+                    i += 1;
+                    d[i - 1]
+                });
+                let lv = (order != Ordering::Less).then(|| {
+                    j += 1;
+                    l[j - 1]
+                });
+                let (k, _) = dv.or(lv).expect("a key comes from one side or both");
+                at.push(Seg::Key(k));
+                entry(dv.map(|(_, v)| v), lv.map(|(_, v)| v), at, out);
+                at.pop();
             }
         }
-        (Value::Array(d), Value::Array(l)) if !is_set_path(path) => {
+        (Value::Array(d), Value::Array(l)) if !is_set_path(at.segments()) => {
             for i in 0..d.len().max(l.len()) {
-                let p = path.index(i);
-                match (d.get(i), l.get(i)) {
-                    (Some(dv), Some(lv)) => walk(dv, lv, &p, out),
-                    (Some(dv), None) => out.push(one_sided(p, Change::Remove, Some(dv), None)),
-                    (None, Some(lv)) => out.push(one_sided(p, Change::Add, None, Some(lv))),
-                    (None, None) => {}
-                }
+                at.push(Seg::Index(i));
+                entry(d.get(i), l.get(i), at, out);
+                at.pop();
             }
         }
         (d, l) if same_value(d, l) => {}
-        (d, l) => out.push(Difference {
-            sensitive: secret::touches_secret(path, Some(d))
-                || secret::touches_secret(path, Some(l)),
-            path: path.clone(),
-            change: Change::NotEqual,
-            expected: Some(d.clone()),
-            actual: Some(l.clone()),
-        }),
+        (d, l) => {
+            let path = at.pointer();
+            out.push(Difference {
+                sensitive: secret::touches_secret(&path, Some(d))
+                    || secret::touches_secret(&path, Some(l)),
+                path,
+                change: Change::NotEqual,
+                expected: Some(d.clone()),
+                actual: Some(l.clone()),
+            })
+        }
+    }
+}
+
+/// One entry (a key or an index) at `at`, on either side or both.
+fn entry<'a>(
+    desired: Option<&'a Value>,
+    live: Option<&'a Value>,
+    at: &mut Trail<'a>,
+    out: &mut Vec<Difference>,
+) {
+    match (desired, live) {
+        (Some(d), Some(l)) => walk(d, l, at, out),
+        (Some(d), None) => out.push(one_sided(at.pointer(), Change::Remove, Some(d), None)),
+        (None, Some(l)) => out.push(one_sided(at.pointer(), Change::Add, None, Some(l))),
+        (None, None) => {}
     }
 }
 

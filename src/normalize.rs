@@ -25,9 +25,10 @@
 //!
 //! Pure functions, no I/O. Unknown fields are kept as they are (the API grows).
 
-use crate::pointer::Pointer;
+use crate::pointer::{Pointer, Seg, Trail};
 use serde_json::{Map, Number, Value, json};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// The fields dropped from every phone number before comparing.
 pub const SERVER_MANAGED: [&str; 5] = ["id", "orgId", "createdAt", "updatedAt", "status"];
@@ -51,8 +52,33 @@ enum Ctx {
     Other,
 }
 
+/// The documented defaults of one context: (key, value) pairs.
+type Defaults = Vec<(&'static str, Value)>;
+
 /// Documented defaults: a key with this value is the same as the key absent.
-fn defaults(ctx: Ctx) -> Vec<(&'static str, Value)> {
+fn defaults(ctx: Ctx) -> &'static [(&'static str, Value)] {
+    // Built once: every mapping of every number looks its context up here.
+    static DEFAULTS: LazyLock<Vec<(Ctx, Defaults)>> = LazyLock::new(|| {
+        [
+            Ctx::Root,
+            Ctx::Server,
+            Ctx::BackoffPlan,
+            Ctx::Destination,
+            Ctx::TransferPlan,
+            Ctx::SummaryPlan,
+            Ctx::FallbackPlan,
+        ]
+        .into_iter()
+        .map(|ctx| (ctx, documented_defaults(ctx)))
+        .collect()
+    });
+    DEFAULTS
+        .iter()
+        .find(|(c, _)| *c == ctx)
+        .map_or(&[], |(_, d)| d.as_slice())
+}
+
+fn documented_defaults(ctx: Ctx) -> Defaults {
     match ctx {
         Ctx::Root => vec![
             ("numberE164CheckEnabled", json!(true)),
@@ -109,14 +135,17 @@ fn is_set(parent: Ctx, key: &str) -> bool {
 
 /// Whether the list at `path` (a normalized path) is compared as a set: the diff
 /// then reports it whole instead of item by item.
-pub fn is_set_path(path: &Pointer) -> bool {
-    let segs: Vec<&str> = path.segments().iter().map(String::as_str).collect();
-    matches!(
-        segs.as_slice(),
-        ["server", "encryptedPaths"]
-            | ["server", "backoffPlan", "excludedStatusCodes"]
-            | ["hooks", _, "filters", _, "startsWith" | "oneOf"]
-    )
+pub fn is_set_path(path: &[Seg]) -> bool {
+    let is = |i: usize, text: &str| path[i].is(text);
+    match path.len() {
+        // /server/encryptedPaths
+        2 => is(0, "server") && is(1, "encryptedPaths"),
+        // /server/backoffPlan/excludedStatusCodes
+        3 => is(0, "server") && is(1, "backoffPlan") && is(2, "excludedStatusCodes"),
+        // /hooks/*/filters/*/startsWith and .../oneOf
+        5 => is(0, "hooks") && is(2, "filters") && (is(4, "startsWith") || is(4, "oneOf")),
+        _ => false,
+    }
 }
 
 /// Maps paths of a normalized document back to the paths of the document it came
@@ -129,16 +158,19 @@ pub struct PathMap {
 impl PathMap {
     /// The original path of a normalized path: the longest renamed prefix is replaced.
     pub fn original(&self, path: &Pointer) -> Pointer {
-        let segs = path.segments();
+        self.original_of(path.segments())
+    }
+
+    /// [`PathMap::original`] of a path given by its segments.
+    pub fn original_of(&self, segs: &[String]) -> Pointer {
         for len in (1..=segs.len()).rev() {
-            let prefix = Pointer::from_segments(segs[..len].to_vec());
-            if let Some(orig) = self.renamed.get(&prefix) {
+            if let Some(orig) = self.renamed.get(&segs[..len]) {
                 let mut out = orig.segments().to_vec();
                 out.extend_from_slice(&segs[len..]);
                 return Pointer::from_segments(out);
             }
         }
-        path.clone()
+        Pointer::from_segments(segs.to_vec())
     }
 }
 
@@ -162,11 +194,7 @@ pub fn without_absent(doc: &Value) -> Value {
 }
 
 fn walk_document(doc: &Value, canonicalize: bool) -> (Value, PathMap) {
-    let mut walk = Walk {
-        map: PathMap::default(),
-        canonicalize,
-        notes: None,
-    };
+    let mut walk = Walk::new(canonicalize, None);
     let v = walk.document(doc);
     (v, walk.map)
 }
@@ -181,74 +209,99 @@ pub struct Note {
 
 /// The canonical form, its path map, and every rule that changed something.
 pub fn normalize_explained(doc: &Value) -> (Value, PathMap, Vec<Note>) {
-    let mut walk = Walk {
-        map: PathMap::default(),
-        canonicalize: true,
-        notes: Some(Vec::new()),
-    };
+    let mut walk = Walk::new(true, Some(Vec::new()));
     let v = walk.document(doc);
     (v, walk.map, walk.notes.unwrap_or_default())
 }
 
-struct Walk {
+/// Whether a top-level field is managed by the server (dropped before comparing).
+fn server_managed(key: &str, is_vapi: bool) -> bool {
+    SERVER_MANAGED.contains(&key) || (is_vapi && VAPI_SERVER_MANAGED.contains(&key))
+}
+
+/// One walk over a document. Where it is comes in two trails (the normalized path
+/// and the path as written); a [`Pointer`] is made from them only for a renamed
+/// path or a note, not for every value.
+struct Walk<'a> {
     map: PathMap,
     /// Off: only drop what counts as absent (see [`without_absent`]).
     canonicalize: bool,
     /// Collected only for `explain`.
     notes: Option<Vec<Note>>,
+    /// Where the value being walked lands in the normalized document.
+    path: Trail<'a>,
+    /// Where the value being walked is in the document as written.
+    orig: Trail<'a>,
 }
 
-impl Walk {
-    fn note(&mut self, path: &Pointer, rule: impl FnOnce() -> String) {
+impl<'a> Walk<'a> {
+    fn new(canonicalize: bool, notes: Option<Vec<Note>>) -> Self {
+        Walk {
+            map: PathMap::default(),
+            canonicalize,
+            notes,
+            path: Trail::default(),
+            orig: Trail::default(),
+        }
+    }
+
+    /// Notes a rule that changed the value being walked (when notes are asked for).
+    fn note(&mut self, rule: impl FnOnce() -> String) {
         if let Some(notes) = &mut self.notes {
             notes.push(Note {
-                path: path.clone(),
+                path: self.orig.pointer(),
                 rule: rule(),
             });
         }
     }
 
-    fn document(&mut self, doc: &Value) -> Value {
-        let root = Pointer::root();
+    /// Goes down to a child: `path` in the normalized document, `orig` as written.
+    fn enter(&mut self, path: Seg<'a>, orig: Seg<'a>) {
+        self.path.push(path);
+        self.orig.push(orig);
+    }
+
+    fn leave(&mut self) {
+        self.path.pop();
+        self.orig.pop();
+    }
+
+    /// Maps the value being walked, which moved or was renamed, back to where it was.
+    fn renamed(&mut self) {
+        self.map
+            .renamed
+            .insert(self.path.pointer(), self.orig.pointer());
+    }
+
+    fn document(&mut self, doc: &'a Value) -> Value {
         let Some(obj) = doc.as_object() else {
-            return self
-                .canonical(doc, Ctx::Other, &root, &root)
-                .unwrap_or(Value::Null);
+            return self.canonical(doc, Ctx::Other).unwrap_or(Value::Null);
         };
-        let is_vapi = obj.get("provider").and_then(Value::as_str) == Some("vapi");
-        let mut kept = Map::new();
-        for (k, v) in obj {
-            let managed = SERVER_MANAGED.contains(&k.as_str())
-                || (is_vapi && VAPI_SERVER_MANAGED.contains(&k.as_str()));
-            if managed {
-                self.note(&root.child(k), || "dropped: managed by the server".into());
-            } else {
-                kept.insert(k.clone(), v.clone());
+        if self.notes.is_some() {
+            let is_vapi = obj.get("provider").and_then(Value::as_str) == Some("vapi");
+            for k in obj.keys().filter(|k| server_managed(k, is_vapi)) {
+                self.enter(Seg::Key(k), Seg::Key(k));
+                self.note(|| "dropped: managed by the server".into());
+                self.leave();
             }
         }
-        self.canonical(&Value::Object(kept), Ctx::Root, &root, &root)
+        // The root mapping leaves the server-managed fields out (see `canonical`).
+        self.canonical(doc, Ctx::Root)
             .unwrap_or_else(|| Value::Object(Map::new()))
     }
 
-    /// Canonical form of one value; `None` means "same as absent".
-    /// `path` is where it lands in the normalized document, `orig` where it was.
-    fn canonical(
-        &mut self,
-        value: &Value,
-        ctx: Ctx,
-        path: &Pointer,
-        orig: &Pointer,
-    ) -> Option<Value> {
+    /// Canonical form of the value being walked; `None` means "same as absent".
+    fn canonical(&mut self, value: &'a Value, ctx: Ctx) -> Option<Value> {
         match value {
             Value::Null => {
-                self.note(orig, || "null is the same as absent".into());
+                self.note(|| "null is the same as absent".into());
                 None
             }
             Value::Number(n) => {
                 let c = canonical_number(n);
                 if c != *n {
                     // No value in the note: a header value can be a number, and a secret.
-                    self.note(orig, || {
+                    self.note(|| {
                         "a whole number written with a fraction: compared as an integer".into()
                     });
                 }
@@ -259,105 +312,114 @@ impl Walk {
                 let mut order: Vec<usize> = (0..items.len()).collect();
                 if ctx == Ctx::Hook && self.canonicalize {
                     // Stable: hooks of the same event keep their relative order.
-                    order.sort_by_key(|&i| {
-                        items[i]
-                            .get("on")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string()
-                    });
+                    order
+                        .sort_by_key(|&i| items[i].get("on").and_then(Value::as_str).unwrap_or(""));
                 }
-                let out: Vec<Value> = order
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &i)| {
-                        let (p, o) = (path.index(j), orig.index(i));
-                        if i != j {
-                            self.note(&o, || {
-                                format!("hooks are matched by event: compared as hook {j}")
-                            });
-                            self.map.renamed.insert(p.clone(), o.clone());
-                        }
-                        self.canonical(&items[i], ctx, &p, &o)
-                            .unwrap_or(Value::Null)
-                    })
-                    .collect();
+                let mut out = Vec::with_capacity(items.len());
+                for (j, &i) in order.iter().enumerate() {
+                    self.enter(Seg::Index(j), Seg::Index(i));
+                    if i != j {
+                        self.note(|| format!("hooks are matched by event: compared as hook {j}"));
+                        self.renamed();
+                    }
+                    out.push(self.canonical(&items[i], ctx).unwrap_or(Value::Null));
+                    self.leave();
+                }
                 if out.is_empty() {
-                    self.note(orig, || "an empty list is the same as absent".into());
+                    self.note(|| "an empty list is the same as absent".into());
                 }
                 (!out.is_empty()).then_some(Value::Array(out))
             }
             Value::Object(obj) => {
                 let defaults = defaults(ctx);
-                let e164 = obj.get("numberE164CheckEnabled") != Some(&Value::Bool(false));
-                let mut out = Map::new();
+                // Only the root has server-managed fields to leave out.
+                let is_vapi =
+                    ctx == Ctx::Root && obj.get("provider").and_then(Value::as_str) == Some("vapi");
+                let mut out = Map::with_capacity(obj.len());
                 for (k, v) in obj {
+                    if ctx == Ctx::Root && server_managed(k, is_vapi) {
+                        continue;
+                    }
                     // Header names fold to lower case, unless two of them differ only
                     // by case: then both are kept apart, so neither hides the other.
-                    let key = if ctx == Ctx::Headers
+                    let folded = (ctx == Ctx::Headers
                         && self.canonicalize
+                        && k.bytes().any(|b| b.is_ascii_uppercase())
                         && obj
                             .keys()
                             .filter(|other| other.eq_ignore_ascii_case(k))
                             .count()
-                            == 1
-                    {
-                        k.to_ascii_lowercase()
-                    } else {
-                        k.clone()
-                    };
-                    let (p, o) = (path.child(&key), orig.child(k));
-                    if key != *k {
-                        self.note(&o, || "header names compare case-insensitively".into());
-                        self.map.renamed.insert(p.clone(), o.clone());
+                            == 1)
+                        .then(|| k.to_ascii_lowercase());
+                    match &folded {
+                        Some(key) => {
+                            self.enter(Seg::Owned(key.clone()), Seg::Key(k));
+                            self.note(|| "header names compare case-insensitively".into());
+                            self.renamed();
+                        }
+                        None => self.enter(Seg::Key(k), Seg::Key(k)),
                     }
-                    let Some(v) = self.canonical(v, child_ctx(ctx, k), &p, &o) else {
-                        continue;
-                    };
-                    let (v, rule) = match (ctx, k.as_str()) {
-                        _ if !self.canonicalize => (v, ""),
-                        (Ctx::Root | Ctx::Destination, "sipUri") => {
-                            (lower(v), "sipUri compares case-insensitively")
-                        }
-                        (Ctx::Root | Ctx::Destination, "number") if e164 => {
-                            (e164_number(v), "E.164 number: formatting removed")
-                        }
-                        (Ctx::Server, "url")
-                        | (Ctx::TransferPlan, "holdAudioUrl" | "transferCompleteAudioUrl") => (
-                            canonical_url(v),
-                            "URL: scheme and host case and the default port folded",
-                        ),
-                        _ if is_set(ctx, k) => {
-                            (as_set(v), "compared as a set (order and repeats ignored)")
-                        }
-                        _ => (v, ""),
-                    };
-                    if !rule.is_empty() && self.notes.is_some() {
-                        let notes = self.notes.take();
-                        let before = self.canonical(&obj[k], child_ctx(ctx, k), &p, &o);
-                        self.notes = notes;
-                        if before.as_ref() != Some(&v) {
-                            self.note(&o, || rule.to_string());
-                        }
+                    let key = folded.as_deref().unwrap_or(k);
+                    let kept = self.entry(obj, ctx, (k, key), v, defaults);
+                    self.leave();
+                    if let Some(v) = kept {
+                        out.insert(folded.unwrap_or_else(|| k.clone()), v);
                     }
-                    if let Some((_, dv)) = defaults
-                        .iter()
-                        .find(|(dk, dv)| *dk == key && same_value(dv, &v))
-                    {
-                        self.note(&o, || {
-                            format!("equals the documented default {dv}: the same as absent")
-                        });
-                        continue;
-                    }
-                    out.insert(key, v);
                 }
                 if out.is_empty() {
-                    self.note(orig, || "an empty mapping is the same as absent".into());
+                    self.note(|| "an empty mapping is the same as absent".into());
                 }
                 (!out.is_empty()).then_some(Value::Object(out))
             }
             other => Some(other.clone()),
         }
+    }
+
+    /// Canonical form of `value`, the entry `k` (`key` once normalized) of the
+    /// mapping `obj` of context `ctx`, the entry being walked; `None` means "same
+    /// as absent".
+    fn entry(
+        &mut self,
+        obj: &Map<String, Value>,
+        ctx: Ctx,
+        (k, key): (&str, &str),
+        value: &'a Value,
+        defaults: &[(&str, Value)],
+    ) -> Option<Value> {
+        let v = self.canonical(value, child_ctx(ctx, k))?;
+        let e164 = || obj.get("numberE164CheckEnabled") != Some(&Value::Bool(false));
+        let (v, rule) = match (ctx, k) {
+            _ if !self.canonicalize => (v, ""),
+            (Ctx::Root | Ctx::Destination, "sipUri") => {
+                (lower(v), "sipUri compares case-insensitively")
+            }
+            (Ctx::Root | Ctx::Destination, "number") if e164() => {
+                (e164_number(v), "E.164 number: formatting removed")
+            }
+            (Ctx::Server, "url")
+            | (Ctx::TransferPlan, "holdAudioUrl" | "transferCompleteAudioUrl") => (
+                canonical_url(v),
+                "URL: scheme and host case and the default port folded",
+            ),
+            _ if is_set(ctx, k) => (as_set(v), "compared as a set (order and repeats ignored)"),
+            _ => (v, ""),
+        };
+        if !rule.is_empty() && self.notes.is_some() {
+            let notes = self.notes.take();
+            let before = self.canonical(value, child_ctx(ctx, k));
+            self.notes = notes;
+            if before.as_ref() != Some(&v) {
+                self.note(|| rule.to_string());
+            }
+        }
+        if let Some((_, dv)) = defaults
+            .iter()
+            .find(|(dk, dv)| *dk == key && same_value(dv, &v))
+        {
+            self.note(|| format!("equals the documented default {dv}: the same as absent"));
+            return None;
+        }
+        Some(v)
     }
 }
 

@@ -2,7 +2,12 @@
 //!
 //! Owns: building paths segment by segment and rendering them with `~0`/`~1` escapes.
 //! serde_json's `Value::pointer` reads them back.
+//!
+//! A walk over a whole document keeps where it is in a [`Trail`] (segments borrowed
+//! from the document, no allocation per node) and makes a [`Pointer`] only where it
+//! needs one: a difference, a renamed path, a note.
 
+use std::borrow::Borrow;
 use std::fmt;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,6 +43,16 @@ impl Pointer {
         Pointer(segs)
     }
 
+    /// Appends a segment in place (a walk that goes down and back up).
+    pub fn push(&mut self, seg: impl Into<String>) {
+        self.0.push(seg.into());
+    }
+
+    /// Removes the last segment in place.
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }
@@ -57,6 +72,69 @@ impl Pointer {
                 .map(|s| s.replace("~1", "/").replace("~0", "~"))
                 .collect(),
         ))
+    }
+}
+
+/// Lets a map keyed by pointers be searched with a slice of segments (a prefix)
+/// without building a pointer: both order and compare the same segments.
+impl Borrow<[String]> for Pointer {
+    fn borrow(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// One segment of a [`Trail`].
+#[derive(Clone, Debug)]
+pub enum Seg<'a> {
+    /// A mapping key, borrowed from the document.
+    Key(&'a str),
+    /// A mapping key the walk made (a header name folded to lower case).
+    Owned(String),
+    /// A list index.
+    Index(usize),
+}
+
+impl Seg<'_> {
+    /// Whether the segment is this text (an index as its decimal text).
+    pub fn is(&self, text: &str) -> bool {
+        match self {
+            Seg::Key(k) => *k == text,
+            Seg::Owned(k) => k == text,
+            Seg::Index(i) => text.bytes().all(|b| b.is_ascii_digit()) && i.to_string() == text,
+        }
+    }
+
+    /// The segment as a [`Pointer`] holds it (unescaped).
+    fn text(&self) -> String {
+        match self {
+            Seg::Key(k) => (*k).to_string(),
+            Seg::Owned(k) => k.clone(),
+            Seg::Index(i) => i.to_string(),
+        }
+    }
+}
+
+/// Where a walk over a document is: the segments from the root to the current
+/// value, pushed on the way down and popped on the way back up.
+#[derive(Clone, Debug, Default)]
+pub struct Trail<'a>(Vec<Seg<'a>>);
+
+impl<'a> Trail<'a> {
+    pub fn push(&mut self, seg: Seg<'a>) {
+        self.0.push(seg);
+    }
+
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+
+    pub fn segments(&self) -> &[Seg<'a>] {
+        &self.0
+    }
+
+    /// The path walked so far, as a pointer.
+    pub fn pointer(&self) -> Pointer {
+        Pointer(self.0.iter().map(Seg::text).collect())
     }
 }
 
@@ -91,5 +169,20 @@ mod tests {
         assert_eq!(v.pointer(&p.to_string()), Some(&serde_json::json!("x")));
         assert_eq!(Pointer::root().to_string(), "");
         assert_eq!(Pointer::parse("nope"), None);
+    }
+
+    #[test]
+    fn a_trail_makes_the_pointer_of_the_path_walked() {
+        let mut t = Trail::default();
+        t.push(Seg::Key("hooks"));
+        t.push(Seg::Index(1));
+        t.push(Seg::Owned("x-api-key".into()));
+        assert_eq!(
+            t.pointer(),
+            Pointer::root().child("hooks").index(1).child("x-api-key")
+        );
+        assert!(t.segments()[1].is("1") && !t.segments()[1].is("01"));
+        t.pop();
+        assert_eq!(t.pointer().to_string(), "/hooks/1");
     }
 }
