@@ -7,8 +7,8 @@
 //!
 //! Does not own: YAML syntax (see `yaml`), the schema rules (see `schema`).
 
-use crate::pointer::Pointer;
-use crate::schema::{self, Trail};
+use crate::pointer::{self, Pointer, Seg, Trail};
+use crate::schema;
 use crate::yaml::{self, Node, NodeKind, Pos};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -201,17 +201,7 @@ impl Walk {
     fn push_key(&mut self, key: &str) -> usize {
         let len = self.path.len();
         self.path.push('/');
-        if key.contains(['~', '/']) {
-            for c in key.chars() {
-                match c {
-                    '~' => self.path.push_str("~0"),
-                    '/' => self.path.push_str("~1"),
-                    c => self.path.push(c),
-                }
-            }
-        } else {
-            self.path.push_str(key);
-        }
+        self.path.push_str(&pointer::escape(key));
         len
     }
 
@@ -471,7 +461,7 @@ impl Doc<'_> {
                 });
             }
             let mut clashes = Vec::new();
-            header_name_clashes(&doc, &Trail::Root, &mut clashes);
+            header_name_clashes(&doc, &mut Trail::default(), &mut clashes);
             for path in clashes {
                 errors.push(ConfigError {
                 file: file.into(),
@@ -520,30 +510,33 @@ impl Doc<'_> {
 
 /// Header maps (`server.headers`, `sipHeaders` at any depth) whose names repeat
 /// when case is ignored: the path of each later spelling.
-fn header_name_clashes(value: &Value, path: &Trail<'_>, out: &mut Vec<Pointer>) {
+fn header_name_clashes<'a>(value: &'a Value, path: &mut Trail<'a>, out: &mut Vec<Pointer>) {
     match value {
         Value::Object(obj) => {
-            let header_map = path.last_key() == Some("sipHeaders")
-                || (path.last_key() == Some("headers")
-                    && path.parent().last_key() == Some("server"));
+            let header_map = path.key_back(0) == Some("sipHeaders")
+                || (path.key_back(0) == Some("headers") && path.key_back(1) == Some("server"));
             if header_map {
                 let mut seen: Vec<String> = Vec::new();
                 for k in obj.keys() {
                     let folded = k.to_ascii_lowercase();
                     if seen.contains(&folded) {
-                        out.push(path.key(k).pointer());
+                        out.push(path.pointer().child(k));
                     } else {
                         seen.push(folded);
                     }
                 }
             }
             for (k, v) in obj {
-                header_name_clashes(v, &path.key(k), out);
+                path.push(Seg::Key(k));
+                header_name_clashes(v, path, out);
+                path.pop();
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                header_name_clashes(v, &path.index(i), out);
+                path.push(Seg::Index(i));
+                header_name_clashes(v, path, out);
+                path.pop();
             }
         }
         _ => {}

@@ -7,7 +7,7 @@
 //! from the document, no allocation per node) and makes a [`Pointer`] only where it
 //! needs one: a difference, a renamed path, a note.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::fmt;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -132,6 +132,16 @@ impl<'a> Trail<'a> {
         &self.0
     }
 
+    /// The key `n` segments up from the current value (0: the current one's own
+    /// key); `None` for a list index or above the root.
+    pub fn key_back(&self, n: usize) -> Option<&str> {
+        match self.0.iter().rev().nth(n)? {
+            Seg::Key(k) => Some(k),
+            Seg::Owned(k) => Some(k),
+            Seg::Index(_) => None,
+        }
+    }
+
     /// The path walked so far, as a pointer.
     pub fn pointer(&self) -> Pointer {
         Pointer(self.0.iter().map(Seg::text).collect())
@@ -142,14 +152,19 @@ impl fmt::Display for Pointer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for seg in &self.0 {
             f.write_str("/")?;
-            if seg.contains(['~', '/']) {
-                f.write_str(&seg.replace('~', "~0").replace('/', "~1"))?;
-            } else {
-                // The common case, without the two copies `replace` makes.
-                f.write_str(seg)?;
-            }
+            f.write_str(&escape(seg))?;
         }
         Ok(())
+    }
+}
+
+/// One segment as RFC 6901 writes it (`~` as `~0`, `/` as `~1`); borrowed in the
+/// common case of a segment with neither.
+pub fn escape(seg: &str) -> Cow<'_, str> {
+    if seg.contains(['~', '/']) {
+        Cow::Owned(seg.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(seg)
     }
 }
 

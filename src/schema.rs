@@ -9,7 +9,7 @@
 //! Does not own: positions in files (issues carry JSON paths; `desired` maps them to
 //! lines), or anything about live objects, which are never validated (the API grows).
 
-use crate::pointer::Pointer;
+use crate::pointer::{Pointer, Seg, Trail};
 use serde_json::{Map, Value, json};
 use std::sync::LazyLock;
 
@@ -21,62 +21,6 @@ pub const PROVIDERS: [&str; 5] = ["byo-phone-number", "twilio", "vonage", "vapi"
 pub const SERVER_MANAGED: [&str; 4] = ["orgId", "createdAt", "updatedAt", "status"];
 
 const OPENAPI: &str = include_str!("../schema/phone-number.openapi.json");
-
-/// The path to a value being walked, made into a [`Pointer`] only when there is
-/// something to report: a `Pointer` per visited node (a copy of every segment
-/// above it) was most of what checking a valid document allocated.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Trail<'a> {
-    Root,
-    Key(&'a Trail<'a>, &'a str),
-    Index(&'a Trail<'a>, usize),
-}
-
-impl<'a> Trail<'a> {
-    pub(crate) fn key(&'a self, key: &'a str) -> Trail<'a> {
-        Trail::Key(self, key)
-    }
-
-    pub(crate) fn index(&'a self, i: usize) -> Trail<'a> {
-        Trail::Index(self, i)
-    }
-
-    /// The last segment when it is a key (an index is never a key a caller looks for).
-    pub(crate) fn last_key(&self) -> Option<&'a str> {
-        match self {
-            Trail::Key(_, key) => Some(key),
-            Trail::Root | Trail::Index(..) => None,
-        }
-    }
-
-    /// The parent; the root is its own parent.
-    pub(crate) fn parent(&self) -> Trail<'a> {
-        match self {
-            Trail::Root => Trail::Root,
-            Trail::Key(parent, _) | Trail::Index(parent, _) => **parent,
-        }
-    }
-
-    pub(crate) fn pointer(&self) -> Pointer {
-        let mut segments = Vec::new();
-        let mut at = self;
-        loop {
-            match at {
-                Trail::Root => break,
-                Trail::Key(parent, key) => {
-                    segments.push(key.to_string());
-                    at = parent;
-                }
-                Trail::Index(parent, i) => {
-                    segments.push(i.to_string());
-                    at = parent;
-                }
-            }
-        }
-        segments.reverse();
-        Pointer::from_segments(segments)
-    }
-}
 
 /// The patched `components.schemas` map.
 static SCHEMAS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
@@ -314,11 +258,11 @@ pub fn validate_phone_number(doc: &Value) -> Vec<Issue> {
         check(
             &Value::Object(without_managed),
             relaxed,
-            &Trail::Root,
+            &mut Trail::default(),
             &mut issues,
         );
     } else {
-        check(doc, relaxed, &Trail::Root, &mut issues);
+        check(doc, relaxed, &mut Trail::default(), &mut issues);
     }
     issues
 }
@@ -419,7 +363,10 @@ fn discriminator(schema: &Value) -> Option<(&str, &str)> {
         })
 }
 
-fn check(value: &Value, schema: &Value, path: &Trail<'_>, issues: &mut Vec<Issue>) {
+/// Checks `value` against `schema`; `path` is where `value` is (a [`Pointer`] is
+/// made of it only for an issue: one per visited node was most of what checking a
+/// valid document allocated).
+fn check<'a>(value: &'a Value, schema: &Value, path: &mut Trail<'a>, issues: &mut Vec<Issue>) {
     let schema = resolve(schema);
     if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
         check_one_of(value, branches, path, issues);
@@ -460,7 +407,9 @@ fn check(value: &Value, schema: &Value, path: &Trail<'_>, issues: &mut Vec<Issue
             }
             if let Some(item_schema) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
-                    check(item, item_schema, &path.index(i), issues);
+                    path.push(Seg::Index(i));
+                    check(item, item_schema, path, issues);
+                    path.pop();
                 }
             }
         }
@@ -513,10 +462,10 @@ fn check_number(n: f64, schema: &Value, path: &Trail<'_>, issues: &mut Vec<Issue
     }
 }
 
-fn check_object(
-    obj: &Map<String, Value>,
+fn check_object<'a>(
+    obj: &'a Map<String, Value>,
     schema: &Value,
-    path: &Trail<'_>,
+    path: &mut Trail<'a>,
     issues: &mut Vec<Issue>,
 ) {
     // `type: object` without properties is a free-form map (headers, sipHeaders, messages).
@@ -525,9 +474,13 @@ fn check_object(
     };
     for (key, value) in obj {
         match props.get(key) {
-            Some(prop_schema) => check(value, prop_schema, &path.key(key), issues),
+            Some(prop_schema) => {
+                path.push(Seg::Key(key));
+                check(value, prop_schema, path, issues);
+                path.pop();
+            }
             None => issues.push(Issue {
-                path: path.key(key).pointer(),
+                path: path.pointer().child(key),
                 kind: IssueKind::UnknownKey {
                     key: key.clone(),
                     suggestion: suggest(key, props.keys().map(String::as_str)),
@@ -551,7 +504,12 @@ fn check_object(
     }
 }
 
-fn check_one_of(value: &Value, branches: &[Value], path: &Trail<'_>, issues: &mut Vec<Issue>) {
+fn check_one_of<'a>(
+    value: &'a Value,
+    branches: &[Value],
+    path: &mut Trail<'a>,
+    issues: &mut Vec<Issue>,
+) {
     let branches: Vec<&Value> = branches.iter().map(resolve).collect();
     let mut attempts = Vec::with_capacity(branches.len());
     for branch in &branches {
@@ -581,7 +539,7 @@ fn check_one_of(value: &Value, branches: &[Value], path: &Trail<'_>, issues: &mu
                     None => {
                         let shown = tag.as_str().map_or_else(|| tag.to_string(), str::to_string);
                         issues.push(Issue {
-                            path: path.key(key).pointer(),
+                            path: path.pointer().child(key),
                             kind: not_allowed(&shown, allowed),
                         })
                     }
