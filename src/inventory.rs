@@ -413,13 +413,16 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(numbers: &'a [Listed]) -> Index<'a> {
+    /// `with_keys`: index the lookup keys too (else [`Index::find`] finds nothing).
+    fn new(numbers: &'a [Listed], with_keys: bool) -> Index<'a> {
         let mut by_id = HashMap::new();
         let mut by_key: HashMap<LookupKey, Vec<&Listed>> = HashMap::new();
         for n in numbers {
             by_id.insert(n.id(), n);
-            for key in live_keys(&n.value()) {
-                by_key.entry(key).or_default().push(n);
+            if with_keys {
+                for key in live_keys(&n.value()) {
+                    by_key.entry(key).or_default().push(n);
+                }
             }
         }
         Index { by_id, by_key }
@@ -550,7 +553,10 @@ pub async fn run(
 
     let incomplete = listing.as_ref().and_then(Listing::incomplete);
     let listed: Option<Vec<Listed>> = listing.map(|l| l.numbers);
-    let index = listed.as_deref().map(Index::new);
+    // Lookup keys cost a parse of every listed number: only a document without an
+    // `id` is found by them.
+    let by_key = scope.iter().chain(&others).any(|d| d.id.is_none());
+    let index = listed.as_deref().map(|l| Index::new(l, by_key));
     // Owned (id -> file, line), so the planning loop below can move the desired
     // numbers instead of cloning each one (a whole copy of the org's documents).
     let explicit: HashMap<String, (String, u32)> = scope
@@ -880,7 +886,7 @@ mod tests {
         .iter()
         .filter_map(Listed::new)
         .collect();
-        let ix = Index::new(&ix_numbers);
+        let ix = Index::new(&ix_numbers, true);
         assert_eq!(ix.find(&lookup_key(&docs[0]).expect("key")).len(), 1);
         assert_eq!(ix.find(&lookup_key(&docs[1]).expect("key")).len(), 1);
         assert!(ix.find(&lookup_key(&docs[2]).expect("key")).is_empty());

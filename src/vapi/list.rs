@@ -95,6 +95,19 @@ struct Remaining {
 }
 
 impl Listing {
+    /// A listing of nothing yet: pages are `add`ed to it.
+    fn empty(route: ListRoute, next: Option<Remaining>, announced: Option<usize>) -> Listing {
+        Listing {
+            route,
+            numbers: Vec::new(),
+            requests: 0,
+            gaps: Vec::new(),
+            next,
+            announced,
+            skipped: 0,
+        }
+    }
+
     /// Why this listing may not hold every number of the org; `None` when it does.
     pub fn incomplete(&self) -> Option<String> {
         let mut reasons = self.gaps.clone();
@@ -296,15 +309,7 @@ impl Client {
                     next_page: 2,
                     last_page: page.total_pages,
                 });
-                let mut listing = Listing {
-                    route: ListRoute::V2,
-                    numbers: Vec::new(),
-                    requests: 0,
-                    gaps: Vec::new(),
-                    next,
-                    announced: page.total_items,
-                    skipped: 0,
-                };
+                let mut listing = Listing::empty(ListRoute::V2, next, page.total_items);
                 listing.add(page, &mut HashSet::new());
                 Ok(listing)
             }
@@ -312,15 +317,7 @@ impl Client {
                 let items = self.list_v1(PAGE_LIMIT).await?;
                 let full = items.len() >= PAGE_LIMIT;
                 let (numbers, skipped) = split_elements(items);
-                let mut listing = Listing {
-                    route: ListRoute::V1,
-                    numbers: Vec::new(),
-                    requests: 0,
-                    gaps: Vec::new(),
-                    next: None,
-                    announced: None,
-                    skipped: 0,
-                };
+                let mut listing = Listing::empty(ListRoute::V1, None, None);
                 listing.add(
                     Page {
                         numbers,
@@ -483,15 +480,7 @@ mod tests {
 
     #[test]
     fn fewer_numbers_than_announced_is_an_incomplete_listing() {
-        let mut listing = Listing {
-            route: ListRoute::V2,
-            numbers: Vec::new(),
-            requests: 0,
-            gaps: Vec::new(),
-            next: None,
-            announced: Some(3),
-            skipped: 0,
-        };
+        let mut listing = Listing::empty(ListRoute::V2, None, Some(3));
         let page = Page {
             numbers: vec![listed(1), listed(2)],
             skipped: Vec::new(),
@@ -522,15 +511,7 @@ mod tests {
             "{:?}",
             page.skipped
         );
-        let mut listing = Listing {
-            route: ListRoute::V2,
-            numbers: Vec::new(),
-            requests: 0,
-            gaps: Vec::new(),
-            next: None,
-            announced: Some(4),
-            skipped: 0,
-        };
+        let mut listing = Listing::empty(ListRoute::V2, None, Some(4));
         listing.add(page, &mut HashSet::new());
         let why = listing.incomplete().expect("incomplete");
         assert!(
@@ -553,18 +534,14 @@ mod tests {
 
     #[test]
     fn duplicates_across_pages_are_kept_once() {
-        let mut listing = Listing {
-            route: ListRoute::V2,
-            numbers: Vec::new(),
-            requests: 0,
-            gaps: Vec::new(),
-            next: Some(Remaining {
+        let mut listing = Listing::empty(
+            ListRoute::V2,
+            Some(Remaining {
                 next_page: 2,
                 last_page: Some(3),
             }),
-            announced: Some(3),
-            skipped: 0,
-        };
+            Some(3),
+        );
         assert_eq!(listing.remaining_pages(), Some(2));
         assert!(
             listing
