@@ -24,6 +24,9 @@
 //! the user wrote, so reports point at the right hook and header.
 //!
 //! Pure functions, no I/O. Unknown fields are kept as they are (the API grows).
+//!
+//! Long file: every equivalence rule lives here on purpose, so that the whole
+//! definition of "the same" reads in one place (and its unit tests beside it).
 
 use crate::pointer::{Pointer, Seg, Trail};
 use serde_json::{Map, Number, Value, json};

@@ -6,7 +6,7 @@
 //! (`inventory::run`), write every report ([`write_reports`]).
 
 use crate::cli::{
-    ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs, Output,
+    ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
     ReportArgs, ValidateArgs,
 };
 use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
@@ -16,7 +16,7 @@ use crate::inventory::{self, InventoryOptions};
 use crate::lookup;
 use crate::model::{Audit, UnmanagedMode};
 use crate::progress::Progress;
-use crate::report::{self, Format, Report};
+use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
 use crate::select::{Selectors, UnmanagedAllow};
 use crate::vapi::client::{Client, ClientConfig, FetchError};
