@@ -222,7 +222,8 @@ fn positive_rps(s: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err(format!(
-            "\"{s}\" must be more than 0 and at most {} requests per second",
+            "\"{s}\" must be at least {} and at most {} requests per second",
+            crate::vapi::ratelimit::MIN_RPS,
             crate::vapi::ratelimit::MAX_RPS
         ))
     }

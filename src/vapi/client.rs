@@ -355,10 +355,11 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     if let Ok(secs) = value.parse::<f64>()
-        && secs.is_finite()
         && secs >= 0.0
     {
-        return Some(Duration::from_secs_f64(secs));
+        // Longer than a `Duration` holds (`1e20`, `inf`): the longest wait there is,
+        // which `--max-retry-wait` then caps. Never `from_secs_f64`, which panics.
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
@@ -428,6 +429,21 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        // Regression (issue 10, item 20): these panicked in `Duration::from_secs_f64`.
+        for huge in ["1e20", "1e400", "inf", "18446744073709551616"] {
+            assert_eq!(parse_retry_after(huge), Some(Duration::MAX), "{huge}");
+        }
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
+        assert_eq!(
+            retry_wait(
+                parse_retry_after("1e20"),
+                Duration::ZERO,
+                0,
+                Duration::from_secs(60)
+            ),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]

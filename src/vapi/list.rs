@@ -139,7 +139,7 @@ impl Listing {
             Some(Remaining {
                 next_page,
                 last_page: Some(last),
-            }) => Some((last + 1).saturating_sub(next_page)),
+            }) => Some(last.saturating_add(1).saturating_sub(next_page)),
             Some(_) => None,
         }
     }
@@ -239,8 +239,12 @@ fn parse_page(body: Value, page: usize) -> Result<Page, FetchError> {
     let per_page = count("itemsPerPage")
         .filter(|n| *n > 0)
         .unwrap_or(PAGE_LIMIT);
-    let total_pages =
-        count("totalPages").or_else(|| count("totalItems").map(|items| items.div_ceil(per_page)));
+    // A page count past MAX_PAGES (`totalPages: 1e300`) is not believed: it would
+    // overflow, or schedule a billion requests. Paging then goes on page by page
+    // while pages are full, as when the API says nothing.
+    let total_pages = count("totalPages")
+        .or_else(|| count("totalItems").map(|items| items.div_ceil(per_page)))
+        .filter(|pages| *pages <= MAX_PAGES);
     let has_next = meta.get("hasNextPage").and_then(Value::as_bool);
     let short = results.len() < per_page.min(PAGE_LIMIT);
     // What the API says wins: a short page with `hasNextPage: true` (or before the
@@ -369,7 +373,7 @@ impl Client {
                 more = page.more;
                 listing.add(page, &mut seen);
             }
-            next_page = last + 1;
+            next_page = last.saturating_add(1);
         }
         while more {
             if next_page > MAX_PAGES {
@@ -384,7 +388,7 @@ impl Client {
                 .ok_or_else(|| vanished(next_page))?;
             more = page.more;
             listing.add(page, &mut seen);
-            next_page += 1;
+            next_page = next_page.saturating_add(1);
         }
         Ok(listing)
     }
@@ -476,6 +480,34 @@ mod tests {
         )
         .expect("page");
         assert!(before_last.more, "page 1 of 2 is not the end");
+    }
+
+    #[test]
+    fn announced_page_counts_are_bounded() {
+        // Regression (issue 10, item 20): a `totalPages` from the API was trusted
+        // without a bound, and `last + 1` overflowed.
+        for total in [json!(1e300), json!(u64::MAX), json!(usize::MAX as f64)] {
+            let page = parse_page(
+                json!({"results": [number(1)], "metadata": {"totalPages": total, "hasNextPage": true}}),
+                1,
+            )
+            .expect("page");
+            assert_eq!(page.total_pages, None);
+            assert!(page.more, "hasNextPage still says more");
+        }
+        let listing = Listing::empty(
+            ListRoute::V2,
+            Some(Remaining {
+                next_page: 2,
+                last_page: Some(usize::MAX),
+            }),
+            None,
+        );
+        assert!(
+            listing
+                .remaining_pages()
+                .is_some_and(|n| n >= usize::MAX - 2)
+        );
     }
 
     #[test]

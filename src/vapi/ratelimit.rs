@@ -17,6 +17,10 @@ use std::time::Duration;
 
 /// The most `--rps` accepts; beyond it the limit is no limit on this machine.
 pub const MAX_RPS: f64 = 100_000.0;
+/// The least `--rps` accepts: one request every 1,000 s. Below it a run of a
+/// handful of numbers would take days, and the period of a rate near zero
+/// (`1e-20`) does not fit a `Duration` at all.
+pub const MIN_RPS: f64 = 0.001;
 
 /// At most `rps` requests per second, in bursts of at most `rps` (at least 1).
 pub struct RateLimit {
@@ -25,12 +29,12 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// `None` when `rps` is not a positive finite number of at most [`MAX_RPS`].
+    /// `None` unless `rps` is a number from [`MIN_RPS`] to [`MAX_RPS`].
     pub fn per_second(rps: f64) -> Option<RateLimit> {
-        if !(rps.is_finite() && rps > 0.0 && rps <= MAX_RPS) {
+        if !(MIN_RPS..=MAX_RPS).contains(&rps) {
             return None;
         }
-        let period = Duration::from_secs_f64(1.0 / rps);
+        let period = Duration::try_from_secs_f64(1.0 / rps).ok()?;
         // floor(R) tokens, so the bucket never holds more than R; a fractional
         // rate below 1 still needs a bucket of one.
         let burst = NonZeroU32::new((rps.floor() as u32).max(1)).expect("max(1) is not zero");
@@ -64,7 +68,16 @@ mod tests {
 
     #[test]
     fn refuses_rates_that_are_not_positive_and_finite() {
-        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, MAX_RPS * 2.0] {
+        // Regression (issue 10, item 20): 1e-20 panicked in `Duration::from_secs_f64`.
+        for bad in [
+            0.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            MAX_RPS * 2.0,
+            1e-20,
+            1e-300,
+        ] {
             assert!(RateLimit::per_second(bad).is_none(), "{bad}");
         }
         assert!(RateLimit::per_second(0.5).is_some());
