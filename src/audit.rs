@@ -16,7 +16,7 @@ use crate::desired::DesiredNumber;
 use crate::diff::{self, Difference};
 use crate::ignore::{IgnoreSet, Ignored, Rule};
 use crate::model::{Audit, NumberResult, Reason, Status, Unmanaged};
-use crate::normalize::{PathMap, normalize_mapped};
+use crate::normalize::{PathMap, normalize_pinned, pins};
 use crate::pointer::Pointer;
 use crate::secret;
 use crate::vapi::client::{Client, FetchError};
@@ -235,8 +235,10 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
     let mut want = Cow::Borrowed(&desired.doc);
     let mut have = Cow::Borrowed(live);
     let unverifiable = split_unverifiable(&mut want, &mut have);
-    let (mut want, want_paths) = normalize_mapped(&want);
-    let (have, have_paths) = normalize_mapped(&have);
+    // A vapi number's assigned `number` is compared when the desired file states it.
+    let pinned = pins(&desired.doc);
+    let (mut want, want_paths) = normalize_pinned(&want, &pinned);
+    let (have, have_paths) = normalize_pinned(&have, &pinned);
     let mut differences = Vec::new();
     let mut ignored = Vec::new();
     let mut work = diff::differences(&want, &have);

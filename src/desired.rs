@@ -10,7 +10,7 @@
 //! Long file: loading, `${VAR}` interpolation and the source map share one walk
 //! of each document, and every config error a user can make is worded here.
 
-use crate::pointer::{self, Pointer, Seg, Trail};
+use crate::pointer::{self, Pointer};
 use crate::schema;
 use crate::yaml::{self, Node, NodeKind, Pos};
 use serde_json::Value;
@@ -463,18 +463,6 @@ impl Doc<'_> {
                     message: format!("{}{at}", issue.kind),
                 });
             }
-            let mut clashes = Vec::new();
-            header_name_clashes(&doc, &mut Trail::default(), &mut clashes);
-            for path in clashes {
-                errors.push(ConfigError {
-                file: file.into(),
-                pos: Some(source_map.position(&path)),
-                message: format!(
-                    "header \"{}\" is declared twice (header names are case-insensitive) at {path}",
-                    path.last().unwrap_or_default()
-                ),
-            });
-            }
             let id = doc.get("id").and_then(Value::as_str).map(str::to_string);
             if let Some(bad) = id
                 .as_deref()
@@ -508,41 +496,6 @@ impl Doc<'_> {
                 doc,
             });
         }
-    }
-}
-
-/// Header maps (`server.headers`, `sipHeaders` at any depth) whose names repeat
-/// when case is ignored: the path of each later spelling.
-fn header_name_clashes<'a>(value: &'a Value, path: &mut Trail<'a>, out: &mut Vec<Pointer>) {
-    match value {
-        Value::Object(obj) => {
-            let header_map = path.key_back(0) == Some("sipHeaders")
-                || (path.key_back(0) == Some("headers") && path.key_back(1) == Some("server"));
-            if header_map {
-                let mut seen: Vec<String> = Vec::new();
-                for k in obj.keys() {
-                    let folded = k.to_ascii_lowercase();
-                    if seen.contains(&folded) {
-                        out.push(path.pointer().child(k));
-                    } else {
-                        seen.push(folded);
-                    }
-                }
-            }
-            for (k, v) in obj {
-                path.push(Seg::Key(k));
-                header_name_clashes(v, path, out);
-                path.pop();
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                header_name_clashes(v, path, out);
-                path.pop();
-            }
-        }
-        _ => {}
     }
 }
 
@@ -917,15 +870,13 @@ mod tests {
     }
 
     #[test]
-    fn header_names_repeated_up_to_case_and_empty_ids_are_errors() {
-        let (_, errors) =
+    fn header_names_repeated_up_to_case_load_and_empty_ids_are_errors() {
+        // Regression (issue 10, item 14): the schema allows `X-A` and `x-a` side by
+        // side and export writes them; refusing them stopped the audit of the org.
+        let (numbers, errors) =
             load_one("id: a\nprovider: vapi\nserver:\n  headers:\n    X-A: one\n    x-a: two\n");
-        assert_eq!(
-            errors,
-            vec![
-                "desired/x.yaml:6:5: header \"x-a\" is declared twice (header names are case-insensitive) at /server/headers/x-a"
-            ]
-        );
+        assert_eq!(errors, Vec::<String>::new());
+        assert_eq!(numbers[0].doc["server"]["headers"]["x-a"], "two");
         let (_, errors) = load_one("id: \"\"\nprovider: vapi\n");
         assert_eq!(
             errors,

@@ -7,7 +7,7 @@ use crate::audit;
 use crate::desired::DesiredNumber;
 use crate::ignore::IgnoreSet;
 use crate::model::Status;
-use crate::normalize::{Note, normalize_explained, sorted};
+use crate::normalize::{Note, normalize_explained, pins, sorted};
 use crate::pointer::Pointer;
 use crate::secret;
 use crate::yaml;
@@ -60,8 +60,9 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
     section(&mut out, "live, as fetched (secrets masked)");
     block(&mut out, &yaml::render(&secret::mask(live, &root)));
 
-    let (want, _, want_notes) = normalize_explained(&d.doc);
-    let (have, _, have_notes) = normalize_explained(live);
+    let pinned = pins(&d.doc);
+    let (want, _, want_notes) = normalize_explained(&d.doc, &pinned);
+    let (have, _, have_notes) = normalize_explained(live, &pinned);
     section(&mut out, "normalization of the desired document");
     notes(&mut out, &want_notes);
     section(&mut out, "normalization of the live object");

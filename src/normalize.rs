@@ -35,8 +35,23 @@ use std::sync::LazyLock;
 
 /// The fields dropped from every phone number before comparing.
 pub const SERVER_MANAGED: [&str; 5] = ["id", "orgId", "createdAt", "updatedAt", "status"];
-/// Dropped for provider `vapi` only: the number is assigned by Vapi.
+/// Dropped for provider `vapi` only: the number is assigned by Vapi. A desired
+/// document that states one pins it (REFERENCE.md §9.1: "unless the user pins them
+/// as assertions"): it is then compared like any field (see [`pins`]).
 pub const VAPI_SERVER_MANAGED: [&str; 2] = ["number", "numberDesiredAreaCode"];
+
+/// The server-assigned fields of a `vapi` number that a desired document states:
+/// they are compared on both sides instead of dropped, so a number that moved is
+/// drift. Never silently discard what a user wrote.
+pub fn pins(desired: &Value) -> Vec<&'static str> {
+    if desired.get("provider").and_then(Value::as_str) != Some("vapi") {
+        return Vec::new();
+    }
+    VAPI_SERVER_MANAGED
+        .into_iter()
+        .filter(|k| desired.get(k).is_some_and(|v| !v.is_null()))
+        .collect()
+}
 
 /// What kind of object a mapping is, from where it sits in the phone number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,6 +202,14 @@ pub fn normalize_mapped(doc: &Value) -> (Value, PathMap) {
     walk_document(doc, true)
 }
 
+/// [`normalize_mapped`], keeping the server-assigned fields in `pinned` (see [`pins`]).
+pub fn normalize_pinned(doc: &Value, pinned: &[&'static str]) -> (Value, PathMap) {
+    let mut walk = Walk::new(true, None);
+    walk.pinned = pinned.to_vec();
+    let v = walk.document(doc);
+    (v, walk.map)
+}
+
 /// A phone number with what normalization treats as absent left out (server-managed
 /// fields, `null`, empty lists and mappings, values equal to their defaults) and
 /// nothing else changed: header names, hook order, number formatting, URLs and
@@ -211,8 +234,9 @@ pub struct Note {
 }
 
 /// The canonical form, its path map, and every rule that changed something.
-pub fn normalize_explained(doc: &Value) -> (Value, PathMap, Vec<Note>) {
+pub fn normalize_explained(doc: &Value, pinned: &[&'static str]) -> (Value, PathMap, Vec<Note>) {
     let mut walk = Walk::new(true, Some(Vec::new()));
+    walk.pinned = pinned.to_vec();
     let v = walk.document(doc);
     (v, walk.map, walk.notes.unwrap_or_default())
 }
@@ -235,6 +259,8 @@ struct Walk<'a> {
     path: Trail<'a>,
     /// Where the value being walked is in the document as written.
     orig: Trail<'a>,
+    /// Server-assigned fields the desired document pins: kept, not dropped.
+    pinned: Vec<&'static str>,
 }
 
 impl<'a> Walk<'a> {
@@ -245,7 +271,13 @@ impl<'a> Walk<'a> {
             notes,
             path: Trail::default(),
             orig: Trail::default(),
+            pinned: Vec::new(),
         }
+    }
+
+    /// Whether a top-level field is left out: managed by the server, and not pinned.
+    fn dropped(&self, key: &str, is_vapi: bool) -> bool {
+        server_managed(key, is_vapi) && !self.pinned.contains(&key)
     }
 
     /// Notes a rule that changed the value being walked (when notes are asked for).
@@ -282,7 +314,8 @@ impl<'a> Walk<'a> {
         };
         if self.notes.is_some() {
             let is_vapi = obj.get("provider").and_then(Value::as_str) == Some("vapi");
-            for k in obj.keys().filter(|k| server_managed(k, is_vapi)) {
+            let dropped: Vec<&String> = obj.keys().filter(|k| self.dropped(k, is_vapi)).collect();
+            for k in dropped {
                 self.enter(Seg::Key(k), Seg::Key(k));
                 self.note(|| "dropped: managed by the server".into());
                 self.leave();
@@ -325,7 +358,11 @@ impl<'a> Walk<'a> {
                         self.note(|| format!("hooks are matched by event: compared as hook {j}"));
                         self.renamed();
                     }
-                    out.push(self.canonical(&items[i], ctx).unwrap_or(Value::Null));
+                    // An item holds its place: one that normalizes to nothing (`{}`,
+                    // a mapping of defaults) stays an empty one of its kind, never a
+                    // `null` that export would write and the schema refuse.
+                    let item = self.canonical(&items[i], ctx);
+                    out.push(item.unwrap_or_else(|| empty_like(&items[i])));
                     self.leave();
                 }
                 if out.is_empty() {
@@ -340,7 +377,7 @@ impl<'a> Walk<'a> {
                     ctx == Ctx::Root && obj.get("provider").and_then(Value::as_str) == Some("vapi");
                 let mut out = Map::with_capacity(obj.len());
                 for (k, v) in obj {
-                    if ctx == Ctx::Root && server_managed(k, is_vapi) {
+                    if ctx == Ctx::Root && self.dropped(k, is_vapi) {
                         continue;
                     }
                     // Header names fold to lower case, unless two of them differ only
@@ -404,6 +441,10 @@ impl<'a> Walk<'a> {
                 canonical_url(v),
                 "URL: scheme and host case and the default port folded",
             ),
+            (Ctx::Headers, _) if !v.is_string() => (
+                header_text(v),
+                "a header value is sent as text: compared as text",
+            ),
             _ if is_set(ctx, k) => (as_set(v), "compared as a set (order and repeats ignored)"),
             _ => (v, ""),
         };
@@ -423,6 +464,31 @@ impl<'a> Walk<'a> {
             return None;
         }
         Some(v)
+    }
+}
+
+/// The empty value of the kind of `v`: `{}` for a mapping, `[]` for a list, else `null`.
+fn empty_like(v: &Value) -> Value {
+    match v {
+        Value::Object(_) => Value::Object(Map::new()),
+        Value::Array(_) => Value::Array(Vec::new()),
+        _ => Value::Null,
+    }
+}
+
+/// A header value as HTTP sends it: text (RFC 9110 §5.5). The schema types
+/// `headers` as a free-form object, so a value may be a number or a boolean; it
+/// goes on the wire as its text, so `5` and `"5"` are one value. Inside a value
+/// that is a mapping or a list, every number and boolean becomes its text too.
+fn header_text(v: Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        Value::Array(items) => Value::Array(items.into_iter().map(header_text).collect()),
+        Value::Object(obj) => {
+            Value::Object(obj.into_iter().map(|(k, v)| (k, header_text(v))).collect())
+        }
+        other => other,
     }
 }
 

@@ -104,6 +104,12 @@ pub fn variant_schema(provider: &str) -> Option<&'static str> {
     })
 }
 
+/// The patched schema named `name` (`components.schemas.<name>`), for tools and
+/// tests that walk the schema (the generated round-trip test does).
+pub fn definition(name: &str) -> Option<&'static Value> {
+    SCHEMAS.get(name)
+}
+
 /// The keys a provider's phone-number object may carry, in the spec's order.
 pub fn variant_keys(provider: &str) -> Vec<String> {
     variant_schema(provider)

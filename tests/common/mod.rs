@@ -2,6 +2,8 @@
 //! API stand-in on loopback, desired files in a temporary folder.
 #![allow(dead_code)]
 
+pub mod generated;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
