@@ -15,9 +15,10 @@
 use crate::desired::DesiredNumber;
 use crate::diff::{self, Difference};
 use crate::ignore::{IgnoreSet, Ignored, Rule};
-use crate::model::{Audit, NumberResult, Reason, Status, Unmanaged};
+use crate::model::{Audit, NumberResult, Reason, Status, UnknownField, Unmanaged};
 use crate::normalize::{PathMap, normalize_pinned, pins};
 use crate::pointer::Pointer;
+use crate::schema;
 use crate::secret;
 use crate::vapi::client::{Client, FetchError};
 use crate::vapi::list::Listed;
@@ -234,6 +235,29 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
     // Copied only if an unverifiable secret has to be taken out of them.
     let mut want = Cow::Borrowed(&desired.doc);
     let mut have = Cow::Borrowed(live);
+    // Fields the schema does not know are reported apart, never as differences:
+    // the desired file cannot state them.
+    // (A desired document states none: it is validated against the same schema.)
+    let unknown: Vec<Pointer> = schema::unknown_fields(live)
+        .into_iter()
+        .filter(|p| desired.doc.pointer(&p.to_string()).is_none())
+        .collect();
+    let unknown_fields = unknown
+        .iter()
+        .map(|p| UnknownField {
+            path: p.clone(),
+            value: (!secret::is_secret(p)
+                && !p
+                    .segments()
+                    .iter()
+                    .any(|s| secret::looks_like_credential(s)))
+            .then(|| live.pointer(&p.to_string()).map(|v| secret::mask(v, p)))
+            .flatten(),
+        })
+        .collect();
+    for p in &unknown {
+        set_at(have.to_mut(), p.segments(), None);
+    }
     let unverifiable = split_unverifiable(&mut want, &mut have);
     // A vapi number's assigned `number` is compared when the desired file states it.
     let pinned = pins(&desired.doc);
@@ -286,6 +310,7 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
         unverifiable,
         health,
         ignored,
+        unknown_fields,
         ..NumberResult::empty(desired)
     }
 }

@@ -133,6 +133,10 @@ pub struct RuleArgs {
     /// Exit 2 when a live number's status is not "active" (activating, blocked)
     #[arg(long)]
     pub fail_on_unhealthy: bool,
+    /// Exit 2 when a live number has a field the schema does not know (they are
+    /// always reported, never compared; by default they do not fail the run)
+    #[arg(long)]
+    pub fail_on_unknown_fields: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,8 @@ pub struct Policy {
     pub fail_on_unhealthy: bool,
     /// An expired ignore rule is an error (exit 1).
     pub fail_on_expired_ignore: bool,
+    /// A live field the schema does not know is drift (exit 2).
+    pub fail_on_unknown_fields: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,7 @@ impl ExitCode {
         } else if audit.results.iter().any(|r| {
             matches!(r.status, Status::Modified | Status::Missing)
                 || (policy.fail_on_unhealthy && r.health.is_some())
+                || (policy.fail_on_unknown_fields && !r.unknown_fields.is_empty())
         }) || audit.unmanaged.is_drift()
         {
             ExitCode::Drift

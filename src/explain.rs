@@ -108,6 +108,14 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
             "  unverifiable {p}: set in the desired file, not returned by the API"
         );
     }
+    for u in &result.unknown_fields {
+        let _ = writeln!(
+            out,
+            "  unknown field {} = {}: the schema does not know it (not compared)",
+            u.path,
+            u.shown()
+        );
+    }
     if let Some(h) = &result.health {
         let _ = writeln!(
             out,

@@ -190,13 +190,13 @@ pub fn document(live: &Value, prefix: &str) -> (Value, Vec<Variable>, Vec<String
         }
     }
     // A field the schema does not know would make `check` reject the file: leave
-    // it out (check then shows it as set live only, which it is).
+    // it out (check then reports it apart, as a field the schema does not know).
     for issue in schema::validate_phone_number(&doc) {
         match &issue.kind {
             IssueKind::UnknownKey { .. } => {
                 remove(&mut doc, &issue.path);
                 warnings.push(format!(
-                    "left out {}: the schema does not know it (check will show it as set live only)",
+                    "left out {}: the schema does not know it (check reports it as an unknown field, not compared)",
                     issue.path
                 ));
             }

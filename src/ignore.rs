@@ -12,8 +12,9 @@
 use crate::desired::{ConfigError, ConfigErrors, DesiredNumber};
 use crate::pointer::Pointer;
 use crate::schema::suggest;
+use crate::select::{Globs, parse_glob};
 use crate::yaml::{self, Node, NodeKind, Pos};
-use globset::{Glob, GlobBuilder, GlobMatcher};
+use globset::{GlobBuilder, GlobMatcher};
 use std::path::Path;
 
 /// The default ignore file, read from the working folder when it exists.
@@ -26,7 +27,9 @@ pub struct Rule {
     pub reason: String,
     /// `YYYY-MM-DD`; the rule suppresses through that day.
     pub expires: Option<String>,
-    numbers: Vec<GlobMatcher>,
+    /// The one selector matcher (see `select`): number as written and in E.164,
+    /// name and id, case-insensitive.
+    numbers: Globs,
     paths: Vec<PathPattern>,
     /// Whether the rule is past its expiry date today.
     pub expired: bool,
@@ -76,13 +79,10 @@ impl Rule {
         )
     }
 
-    /// Whether the rule applies to this desired number (by number, name or id).
+    /// Whether the rule applies to this desired number (by number, as written or
+    /// in E.164, name or id; case-insensitive, as `--only` matches).
     pub fn matches_number(&self, d: &DesiredNumber) -> bool {
-        self.numbers.is_empty()
-            || [&d.number, &d.name, &d.id]
-                .into_iter()
-                .flatten()
-                .any(|v| self.numbers.iter().any(|g| g.is_match(v)))
+        self.numbers.is_empty() || self.numbers.matches_desired(d)
     }
 
     pub fn matches_path(&self, path: &Pointer) -> bool {
@@ -306,11 +306,9 @@ impl Parser<'_> {
             match key.name.as_str() {
                 "numbers" => {
                     for (text, pos) in self.globs(value, "numbers") {
-                        match Glob::new(&text) {
-                            Ok(g) => numbers.push(g.compile_matcher()),
-                            Err(e) => {
-                                self.error(pos, format!("invalid pattern \"{text}\": {}", e.kind()))
-                            }
+                        match parse_glob(&text) {
+                            Ok(g) => numbers.push(g),
+                            Err(message) => self.error(pos, message),
                         }
                     }
                 }
@@ -360,6 +358,7 @@ impl Parser<'_> {
         if self.errors.len() > before {
             return None;
         }
+        let numbers = Globs::new(&numbers).expect("each glob was checked by parse_glob");
         let expired = expires.as_deref().is_some_and(|e| e < today);
         Some(Rule {
             id: format!("{}:{}", self.file, node.pos.line),
@@ -522,6 +521,25 @@ mod tests {
             set.find(&other, &p("/name")).is_none(),
             "number globs limit the rule"
         );
+    }
+
+    #[test]
+    fn number_globs_match_as_every_selector_does() {
+        // Regression (issue 10, item 7): `numbers:` matched only the number as
+        // written, case-sensitively, while --only matched E.164 and folded case.
+        let set = rules(
+            "rules:\n  - numbers: [\"+1415555010*\", \"Support*\"]\n    paths: [/squadId]\n    reason: x\n",
+        );
+        let formatted =
+            number("id: a\nprovider: vonage\nnumber: \"+1 (415) 555-0107\"\ncredentialId: c\n");
+        let lower = number(
+            "id: b\nprovider: vonage\nnumber: \"+44\"\ncredentialId: c\nname: support line\n",
+        );
+        let other =
+            number("id: c\nprovider: vonage\nnumber: \"+44\"\ncredentialId: c\nname: sales\n");
+        assert!(set.find(&formatted, &p("/squadId")).is_some());
+        assert!(set.find(&lower, &p("/squadId")).is_some());
+        assert!(set.find(&other, &p("/squadId")).is_none());
     }
 
     #[test]

@@ -83,6 +83,26 @@ impl fmt::Display for Reason {
     }
 }
 
+/// A field the live number has that the schema does not know: never a difference,
+/// reported apart (`--fail-on-unknown-fields` makes it drift).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownField {
+    pub path: Pointer,
+    /// The live value, secrets inside it masked; `None` when the field itself
+    /// looks like a credential (its name says secret, token, password, key…).
+    pub value: Option<Value>,
+}
+
+impl UnknownField {
+    /// The value as every format prints it: JSON, or `<sensitive>`.
+    pub fn shown(&self) -> String {
+        match &self.value {
+            Some(v) => v.to_string(),
+            None => crate::secret::MASK.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NumberResult {
     pub desired: DesiredNumber,
@@ -98,6 +118,8 @@ pub struct NumberResult {
     pub health: Option<String>,
     /// Differences an ignore rule suppressed (they never change the status or exit code).
     pub ignored: Vec<Ignored>,
+    /// Live fields the schema does not know (not compared).
+    pub unknown_fields: Vec<UnknownField>,
 }
 
 impl NumberResult {
@@ -112,6 +134,7 @@ impl NumberResult {
             unverifiable: Vec::new(),
             health: None,
             ignored: Vec::new(),
+            unknown_fields: Vec::new(),
         }
     }
 

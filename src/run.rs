@@ -197,6 +197,7 @@ impl CheckPlan {
             policy: Policy {
                 fail_on_unhealthy: args.rules.fail_on_unhealthy,
                 fail_on_expired_ignore: args.rules.fail_on_expired_ignore,
+                fail_on_unknown_fields: args.rules.fail_on_unknown_fields,
             },
         })
     }

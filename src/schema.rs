@@ -118,6 +118,25 @@ pub fn variant_keys(provider: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The fields of a live number that its provider's (patched) schema does not know
+/// (`isServerUrlSecretSet`, `isDeleted`: Vapi ships new fields often), at any depth.
+/// They cannot be declared, so they are never differences; reports list them apart.
+pub fn unknown_fields(live: &Value) -> Vec<Pointer> {
+    if live
+        .get("provider")
+        .and_then(Value::as_str)
+        .and_then(variant_schema)
+        .is_none()
+    {
+        return Vec::new();
+    }
+    validate_phone_number(live)
+        .into_iter()
+        .filter(|i| matches!(i.kind, IssueKind::UnknownKey { .. }))
+        .map(|i| i.path)
+        .collect()
+}
+
 /// One problem with a desired document, at a JSON path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Issue {

@@ -87,6 +87,49 @@ pub fn mask_against(value: &Value, path: &Pointer, other: Option<&Value>) -> Val
     }
 }
 
+/// The words that make a name look like a credential's. A URL query parameter
+/// (`?token=…`) or a live field the schema does not know, named with one of
+/// them, is masked.
+const CREDENTIAL_WORDS: [&str; 16] = [
+    "token",
+    "key",
+    "apikey",
+    "secret",
+    "sig",
+    "signature",
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "auth",
+    "authorization",
+    "credential",
+    "credentials",
+    "jwt",
+    "session",
+];
+
+/// Whether a name (`access_token`, `X-Api-Key`, `isServerUrlSecretSet`) has a
+/// credential word in it: split at non-letters and at camelCase humps.
+pub fn looks_like_credential(name: &str) -> bool {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if (!c.is_alphanumeric() || (c.is_uppercase() && prev_lower)) && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    words.push(word);
+    let whole = name.to_lowercase();
+    CREDENTIAL_WORDS.contains(&whole.as_str())
+        || words.iter().any(|w| CREDENTIAL_WORDS.contains(&w.as_str()))
+}
+
 /// Whether a live value looks like the API masked it (`****`, `sk_****abcd`):
 /// such a value cannot be compared with the desired one.
 pub fn looks_masked(value: &Value) -> bool {
@@ -182,6 +225,35 @@ mod tests {
         let key = ApiKey::new("sk-live-very-secret".into());
         assert_eq!(format!("{key:?}"), "ApiKey(<sensitive>)");
         assert_eq!(key.expose(), "sk-live-very-secret");
+    }
+
+    #[test]
+    fn credential_names() {
+        for name in [
+            "token",
+            "access_token",
+            "X-Api-Key",
+            "apiKey",
+            "sig",
+            "Signature",
+            "isServerUrlSecretSet",
+            "PASSWORD",
+            "auth",
+        ] {
+            assert!(looks_like_credential(name), "{name}");
+        }
+        for name in [
+            "page",
+            "keyword",
+            "signal",
+            "design",
+            "region",
+            "lang",
+            "isDeleted",
+            "monkey",
+        ] {
+            assert!(!looks_like_credential(name), "{name}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Selectors: which numbers a glob picks. One matcher serves `--only`,
-//! `--exclude`, `--allow-unmanaged` and the ignore file's `unmanaged:` list, for
-//! `check`, `explain` and `export` alike.
+//! `--exclude`, `--allow-unmanaged`, the ignore file's `unmanaged:` list and its
+//! rules' `numbers:` globs, for `check`, `explain` and `export` alike.
 //!
 //! A glob is tried against a number's number (as written and in E.164), its name
 //! and its id, case-insensitively, `*` crossing `/`; and, for a desired number,
@@ -68,6 +68,12 @@ impl Globs {
 
     pub fn is_empty(&self) -> bool {
         self.texts.is_empty()
+    }
+
+    /// A desired number by its number (as written and in E.164), name or id: what
+    /// the ignore file's `numbers:` globs match.
+    pub fn matches_desired(&self, d: &DesiredNumber) -> bool {
+        self.matches_values(&desired_values(d))
     }
 
     fn matches_values<S: AsRef<str>>(&self, values: &[S]) -> bool {

@@ -146,7 +146,7 @@ server:
     assert_eq!(report["exit_code"], 2);
     assert_eq!(
         report["summary"],
-        json!({"desired": 6, "checked": 6, "in_sync": 1, "modified": 4, "missing": 1, "not_checked": 0, "unmanaged": 0})
+        json!({"desired": 6, "checked": 6, "in_sync": 1, "modified": 4, "missing": 1, "not_checked": 0, "unmanaged": 0, "unknown_fields": 0})
     );
     let status_of = |id: &Value| {
         statuses(&report)

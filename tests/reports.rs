@@ -353,7 +353,7 @@ fn all_four_reports_are_written_in_one_run_and_match_their_snapshots() {
     let r = fixed_run();
     assert_eq!(
         r.json["summary"],
-        json!({"desired": 5, "checked": 4, "in_sync": 2, "modified": 1, "missing": 1, "not_checked": 1, "unmanaged": 1})
+        json!({"desired": 5, "checked": 4, "in_sync": 2, "modified": 1, "missing": 1, "not_checked": 1, "unmanaged": 1, "unknown_fields": 0})
     );
     insta::assert_snapshot!("markdown", r.markdown);
     insta::assert_snapshot!("junit", r.junit);

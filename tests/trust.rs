@@ -158,3 +158,117 @@ fn generated_live_numbers_round_trip_through_the_binary_on_both_routes() {
         .collect();
     round_trips(lives);
 }
+
+/// Every format of one check, each to its own file; the exit code.
+fn all_formats(w: &World, args: &[&str]) -> (i32, [String; 5]) {
+    let names = ["text", "json", "markdown", "junit", "github"];
+    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    for n in names {
+        all.push("-o".into());
+        all.push(format!("{n}={}", w.path(n).display()));
+    }
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let run = w.check(&all, &[]);
+    let read = |n: &str| std::fs::read_to_string(w.path(n)).expect("report written");
+    (run.code, names.map(read))
+}
+
+#[test]
+fn fields_the_schema_does_not_know_are_reported_apart_not_as_drift() {
+    // Item 6: after a Vapi release every number was MODIFIED.
+    let mut live = example("vonage");
+    let desired = desired_from(&live);
+    live["isDeleted"] = json!(false);
+    live["isServerUrlSecretSet"] = json!(true);
+    live["server"]["futureThing"] = json!({"a": 1});
+    let w = World::new(vec![live.clone()]);
+    w.desired("vonage.yaml", &desired);
+    let (code, [text, json, markdown, junit, github]) = all_formats(&w, &[]);
+    assert_eq!(code, 0, "{text}");
+    let report: Value = serde_json::from_str(&json).expect("json");
+    let n = &report["numbers"][0];
+    assert_eq!(n["status"], "IN_SYNC", "{n}");
+    assert_eq!(n["differences"], json!([]));
+    assert_eq!(
+        n["unknown_fields"],
+        json!([
+            {"path": "/isDeleted", "value": false, "sensitive": false},
+            {"path": "/isServerUrlSecretSet", "value": null, "sensitive": true},
+            {"path": "/server/futureThing", "value": {"a": 1}, "sensitive": false},
+        ])
+    );
+    assert_eq!(report["summary"]["unknown_fields"], 3);
+    assert_eq!(report["format_version"], 1);
+    for (name, body) in [
+        ("text", &text),
+        ("markdown", &markdown),
+        ("junit", &junit),
+        ("github", &github),
+    ] {
+        assert!(body.contains("/isDeleted"), "{name}: {body}");
+        assert!(body.contains("/server/futureThing"), "{name}: {body}");
+        assert!(body.contains("/isServerUrlSecretSet"), "{name}: {body}");
+        assert!(body.contains("not compared"), "{name}: {body}");
+    }
+    assert!(text.contains("? /isDeleted = false (1 number)"), "{text}");
+    assert!(
+        text.contains("? /isServerUrlSecretSet = <sensitive>"),
+        "{text}"
+    );
+    assert!(
+        github.contains("::notice title=vapi-drift%3A unknown field /isDeleted::"),
+        "{github}"
+    );
+    // --fail-on-unknown-fields makes them drift.
+    let (code, [text, _, markdown, junit, github]) = all_formats(&w, &["--fail-on-unknown-fields"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(markdown.contains("--fail-on-unknown-fields"), "{markdown}");
+    assert!(junit.contains("type=\"UNKNOWN_FIELDS\""), "{junit}");
+    assert!(
+        github.contains("::error title=vapi-drift%3A unknown field"),
+        "{github}"
+    );
+    // A real change beside them is still drift, and only it is a difference.
+    let mut changed = live.clone();
+    changed["name"] = json!("renamed");
+    w.standin.upsert(changed);
+    let run = w.check(&["-o", "json"], &[]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        common::paths_of(&run.json(), live["id"].as_str().expect("id")),
+        vec![("/name".to_string(), "NOT_EQUAL".to_string())]
+    );
+}
+
+#[test]
+fn ignore_rules_select_numbers_as_every_other_selector_does() {
+    // Item 7: `numbers:` matched the number only as written, case-sensitively.
+    let mut live = example("vonage");
+    live["number"] = json!("+14155550107");
+    live["name"] = json!("support line");
+    let mut desired = live.clone();
+    desired["number"] = json!("+1 (415) 555-0107");
+    live["squadId"] = json!("5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f");
+    let w = World::new(vec![live]);
+    w.desired("support.yaml", &desired_from(&desired));
+    for glob in ["+1415555010*", "Support*"] {
+        std::fs::write(
+            w.path("rules.yaml"),
+            format!("rules:\n  - numbers: [\"{glob}\"]\n    paths: [/squadId]\n    reason: squads move\n"),
+        )
+        .expect("rules");
+        let run = w.check(&["-o", "json", "--ignore-file", "rules.yaml"], &[]);
+        assert_eq!(run.code, 0, "{glob}: {}", run.stdout);
+        let report = run.json();
+        assert_eq!(
+            report["numbers"][0]["ignored"][0]["path"], "/squadId",
+            "{glob}"
+        );
+        // The same glob as --only selects the same number.
+        let only = w.check(
+            &["-o", "json", "--only", glob, "--ignore-file", "rules.yaml"],
+            &[],
+        );
+        assert_eq!(only.json()["summary"]["desired"], 1, "{glob}");
+    }
+}

@@ -33,6 +33,22 @@ pub fn render(report: &Report) -> String {
     for r in &report.audit.results {
         number(&mut out, report, r);
     }
+    // Once per run, a line per field: not per number (a Vapi release adds a field
+    // to every number at once).
+    let level = if report.policy.fail_on_unknown_fields {
+        Level::Error
+    } else {
+        Level::Notice
+    };
+    for g in report.unknown_groups() {
+        command(
+            &mut out,
+            level,
+            None,
+            &format!("vapi-drift: unknown field {}", g.path),
+            &format!("{}: {}", super::UNKNOWN_FIELDS_NOTE, g.line()),
+        );
+    }
     unmanaged(&mut out, &report.audit.unmanaged);
     let s = report.summary();
     let mut summary = format!(

@@ -112,6 +112,17 @@ fn number(r: &NumberResult) -> Value {
         ),
     );
     n.insert("health".into(), json!(r.health));
+    n.insert(
+        "unknown_fields".into(),
+        Value::Array(
+            r.unknown_fields
+                .iter()
+                .map(|u| {
+                    json!({"path": u.path.to_string(), "value": u.value, "sensitive": u.value.is_none()})
+                })
+                .collect(),
+        ),
+    );
     if let Some(e) = r.reason.as_ref().map(ToString::to_string) {
         n.insert("error".into(), json!(e));
     }

@@ -82,6 +82,13 @@ fn suite_output(report: &Report) -> (String, String) {
             rule.id, rule.reason
         );
     }
+    let unknown = report.unknown_groups();
+    if !unknown.is_empty() {
+        let _ = writeln!(out, "{}:", super::UNKNOWN_FIELDS_NOTE);
+        for g in &unknown {
+            let _ = writeln!(out, "  ? {}", g.line());
+        }
+    }
     let unmanaged = &report.audit.unmanaged;
     if unmanaged.mode != UnmanagedMode::Fail {
         for n in &unmanaged.numbers {
@@ -134,6 +141,24 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
                 .set_description(format!(
                     "{}:{}: the live status is \"{h}\", not \"active\" (--fail-on-unhealthy)\n",
                     d.file, d.line
+                ));
+            s
+        }
+        // --fail-on-unknown-fields makes a live field the schema does not know drift.
+        Status::InSync if report.unknown_fails(r) => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let lines: Vec<String> = r
+                .unknown_fields
+                .iter()
+                .map(|u| format!("? {} = {}", u.path, u.shown()))
+                .collect();
+            s.set_type("UNKNOWN_FIELDS")
+                .set_message("live fields the schema does not know")
+                .set_description(format!(
+                    "{}:{}: live fields the schema does not know (--fail-on-unknown-fields)\n{}\n",
+                    d.file,
+                    d.line,
+                    lines.join("\n")
                 ));
             s
         }

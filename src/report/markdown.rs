@@ -99,6 +99,17 @@ fn head(report: &Report) -> String {
                     counted(unhealthy, "live number is", "live numbers are")
                 );
             }
+            if report.policy.fail_on_unknown_fields && s.unknown_fields > 0 {
+                let _ = write!(
+                    line,
+                    " {} (`--fail-on-unknown-fields`).",
+                    counted(
+                        s.unknown_fields,
+                        "live field the schema does not know",
+                        "live fields the schema does not know"
+                    )
+                );
+            }
             if unmanaged.is_drift() {
                 let _ = write!(
                     line,
@@ -171,7 +182,39 @@ fn head(report: &Report) -> String {
         s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked
     );
     out.push_str(&ignore_rules(report));
+    out.push_str(&unknown_section(report));
     out.push_str(&unmanaged_section(unmanaged));
+    out
+}
+
+/// The fields the schema does not know, once per run: a table of path, value and
+/// how many numbers have it.
+fn unknown_section(report: &Report) -> String {
+    let groups = report.unknown_groups();
+    if groups.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "**{}**
+
+",
+        inline(super::UNKNOWN_FIELDS_NOTE)
+    );
+    let _ = writeln!(
+        out,
+        "| path | value | numbers |
+|---|---|---:|"
+    );
+    for g in &groups {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            inline(&g.path),
+            inline(&g.value),
+            g.numbers
+        );
+    }
+    out.push('\n');
     out
 }
 
@@ -498,12 +541,15 @@ mod tests {
         use crate::desired::{IdRule, valid_numbers};
         use crate::ignore::IgnoreSet;
         use crate::model::Audit;
-        let yaml = "id: a\nprovider: vonage\nnumber: \"+1\"\ncredentialId: c\n";
-        let mut numbers = valid_numbers("d.yaml", yaml, &|_| None, IdRule::Required);
-        let mut live = serde_json::json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c"});
-        for i in 0..300 {
-            live[format!("unknownField{i:03}")] = serde_json::json!(format!("value | {i}"));
-        }
+        let hooks = |word: &str| -> Vec<serde_json::Value> {
+            (0..300)
+                .map(|i| serde_json::json!({"on": "call.ringing", "do": [{"type": "say", "exact": format!("{word} | {i}")}]}))
+                .collect()
+        };
+        let doc = serde_json::json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c", "hooks": hooks("value")});
+        let mut numbers = valid_numbers("d.yaml", &doc.to_string(), &|_| None, IdRule::Required);
+        let mut live = doc.clone();
+        live["hooks"] = serde_json::json!(hooks("other"));
         let result = compare(numbers.remove(0), &live, &IgnoreSet::default());
         assert_eq!(result.differences.len(), 300);
         let block = number(

@@ -89,6 +89,8 @@ pub struct Summary {
     pub not_checked: usize,
     /// Live numbers no desired document describes (0 when they were not looked for).
     pub unmanaged: usize,
+    /// Live fields the schema does not know, over every number (never differences).
+    pub unknown_fields: usize,
 }
 
 impl Report<'_> {
@@ -99,6 +101,7 @@ impl Report<'_> {
             ..Summary::default()
         };
         for r in &self.audit.results {
+            s.unknown_fields += r.unknown_fields.len();
             match r.status {
                 Status::InSync => s.in_sync += 1,
                 Status::Modified => s.modified += 1,
@@ -138,7 +141,61 @@ impl NumberResult {
     }
 }
 
+/// One field the schema does not know, as the run summarizes it: its path, its
+/// value as shown (`<sensitive>` for a credential-like field) and on how many
+/// numbers it has that value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownGroup {
+    pub path: String,
+    pub value: String,
+    pub numbers: usize,
+}
+
+impl UnknownGroup {
+    /// `/isDeleted = false (3 numbers)`: every format's wording.
+    pub fn line(&self) -> String {
+        format!(
+            "{} = {} ({} number{})",
+            self.path,
+            self.value,
+            self.numbers,
+            if self.numbers == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// What every format says of the fields the schema does not know, before the list.
+pub const UNKNOWN_FIELDS_NOTE: &str = "live fields the schema does not know (not compared; --fail-on-unknown-fields makes them drift)";
+
 impl Report<'_> {
+    /// The fields the schema does not know, once per run: grouped by path and
+    /// value, sorted (a Vapi release that adds a field to every number is one line).
+    pub fn unknown_groups(&self) -> Vec<UnknownGroup> {
+        let mut groups: std::collections::BTreeMap<(String, String), usize> = Default::default();
+        for r in &self.audit.results {
+            for u in &r.unknown_fields {
+                *groups.entry((u.path.to_string(), u.shown())).or_default() += 1;
+            }
+        }
+        groups
+            .into_iter()
+            .map(|((path, value), numbers)| UnknownGroup {
+                path,
+                value: if value.chars().count() > 120 {
+                    format!("{}...", value.chars().take(117).collect::<String>())
+                } else {
+                    value
+                },
+                numbers,
+            })
+            .collect()
+    }
+
+    /// Whether this number's unknown fields fail the run (`--fail-on-unknown-fields`).
+    pub fn unknown_fails(&self, r: &NumberResult) -> bool {
+        self.policy.fail_on_unknown_fields && !r.unknown_fields.is_empty()
+    }
+
     /// Whether this number's live status fails the run (`--fail-on-unhealthy`).
     pub fn unhealthy_fails(&self, r: &NumberResult) -> bool {
         self.policy.fail_on_unhealthy && r.health.is_some()

@@ -68,6 +68,18 @@ pub fn render(report: &Report, color: bool) -> String {
             rule.unused_warning()
         );
     }
+    let unknown = report.unknown_groups();
+    if !unknown.is_empty() {
+        let tag = if report.policy.fail_on_unknown_fields {
+            p.paint(RED.bold(), "drift:")
+        } else {
+            p.paint(CYAN, "note:")
+        };
+        let _ = writeln!(out, "{tag} {}:", super::UNKNOWN_FIELDS_NOTE);
+        for g in &unknown {
+            let _ = writeln!(out, "  ? {}", g.line());
+        }
+    }
     for r in &report.audit.results {
         number(&mut out, &p, r);
     }
