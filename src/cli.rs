@@ -1,5 +1,6 @@
 //! The command line. Doc comments here are the `--help` text.
 
+use crate::exit::FailOn;
 use crate::inventory::FetchMode;
 use crate::model::UnmanagedMode;
 use crate::report::Format;
@@ -13,7 +14,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0   every desired number is in sync
   1   error: invalid desired config, rejected API key, a report that cannot be written
-  2   drift: at least one number is modified or missing
+  2   drift: at least one number is modified or missing (with --deployed-ref: out of
+      band or in conflict; with --fail-on new: not in the baseline)
   3   incomplete: some numbers could not be checked, the rest are in sync
   64  usage error: unknown flag or bad flag value
 
@@ -117,10 +119,33 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub inventory: InventoryArgs,
     #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
     /// No progress on stderr (it only shows on a terminal anyway); warnings and errors still print
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// The deploy gate and known drift: what a difference is compared with besides live.
+#[derive(Debug, Args, Clone)]
+pub struct GateArgs {
+    /// The git revision (a tag such as vapi-deployed, a branch, a commit) that holds the
+    /// desired files as last deployed: each difference gets a cause, OUT_OF_BAND (changed
+    /// live since the deploy), PENDING (changed in git, waiting for the deploy) or
+    /// CONFLICT (both), and only OUT_OF_BAND and CONFLICT exit 2
+    #[arg(long, value_name = "REF")]
+    pub deployed_ref: Option<String>,
+    /// With --deployed-ref: PENDING differences exit 2 too (for "fully deployed")
+    #[arg(long, requires = "deployed_ref")]
+    pub fail_on_pending: bool,
+    /// An earlier JSON report: each finding is marked new or known, with when it was
+    /// first seen, and the findings it had that are gone are listed as resolved
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub baseline: Option<PathBuf>,
+    /// Which findings exit 2: any, or only those the baseline (--baseline) did not have
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
 }
 
 #[derive(Debug, Args, Clone)]

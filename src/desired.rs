@@ -396,6 +396,36 @@ pub fn load_text(
     doc.load(text, numbers, errors);
 }
 
+/// [`load_with`] over files already read, as (name, text): the desired files at a
+/// git revision (`--deployed-ref`). The same checks, ids unique across the files;
+/// no files is no numbers (the revision may predate the desired files).
+pub fn load_texts(
+    files: &[(String, String)],
+    env: &dyn Fn(&str) -> Option<String>,
+    id_rule: IdRule,
+    unset_vars: UnsetVars,
+) -> Result<Vec<DesiredNumber>, ConfigErrors> {
+    let (mut numbers, mut errors) = (Vec::new(), Vec::new());
+    let mut paths = PathTable::default();
+    for (file, text) in files {
+        let mut doc = Doc {
+            file,
+            env,
+            id_rule,
+            unset_vars,
+            paths: &mut paths,
+        };
+        doc.load(text, &mut numbers, &mut errors);
+    }
+    check_unique_ids(&numbers, &mut errors);
+    errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+    if errors.is_empty() {
+        Ok(numbers)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
 /// How one file's documents are read.
 struct Doc<'a> {
     file: &'a str,

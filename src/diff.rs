@@ -7,6 +7,7 @@
 //!
 //! Does not own: what counts as equal (see `normalize`), which fields are secret (see `secret`).
 
+use crate::finding::{Cause, Seen};
 use crate::normalize::{is_set_path, same_value, sorted};
 use crate::pointer::{Pointer, Seg, Trail};
 use crate::secret;
@@ -60,6 +61,10 @@ pub struct Difference {
     pub expected: Option<Value>,
     pub actual: Option<Value>,
     pub sensitive: bool,
+    /// Why it differs, with `--deployed-ref` (set by the audit).
+    pub cause: Option<Cause>,
+    /// When it was first seen, with `--baseline` (set after the audit).
+    pub seen: Option<Seen>,
 }
 
 impl Difference {
@@ -146,6 +151,8 @@ fn walk<'a>(desired: &'a Value, live: &'a Value, at: &mut Trail<'a>, out: &mut V
                 change: Change::NotEqual,
                 expected: Some(d.clone()),
                 actual: Some(l.clone()),
+                cause: None,
+                seen: None,
             })
         }
     }
@@ -178,6 +185,8 @@ fn one_sided(
         change,
         expected: expected.cloned(),
         actual: actual.cloned(),
+        cause: None,
+        seen: None,
     }
 }
 

@@ -40,6 +40,12 @@ pub fn lookup_key(d: &DesiredNumber) -> Option<LookupKey> {
     if d.id.is_some() {
         return None;
     }
+    key(d)
+}
+
+/// A desired number's number (or sipUri) as a lookup key, whether it has an `id` or
+/// not (`--deployed-ref` matches documents whose `id` came or went by it).
+pub fn key(d: &DesiredNumber) -> Option<LookupKey> {
     if let Some(n) = &d.number {
         return Some(LookupKey::Number(comparable_number(n, e164_check(&d.doc))));
     }

@@ -429,6 +429,7 @@ proptest! {
             unused_rules: Vec::new(),
             expired_rules: Vec::new(),
             unmanaged: Unmanaged::default(),
+            ..Audit::default()
         };
         let policy = Policy::default();
         let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit, &policy), exit_code: ExitCode::Drift, policy };
