@@ -41,6 +41,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Show everything behind one number's verdict: desired, live, normalization, ignore rules
     Explain(ExplainArgs),
+    /// Decide what the nightly workflow does with its GitHub issue (open, update, comment,
+    /// close, nothing) from a check's reports; writes the body and comment for `gh`
+    Alert(AlertArgs),
     /// Run `check` on desired/ against a built-in stand-in of the Vapi API (no key, no network)
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
@@ -159,6 +162,29 @@ pub struct RuleArgs {
     /// Exit 2 when a live number's status is not "active" (activating, blocked)
     #[arg(long)]
     pub fail_on_unhealthy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertArgs {
+    /// The check's JSON report (-o json=PATH)
+    #[arg(long, value_name = "PATH")]
+    pub report: PathBuf,
+    /// The check's Markdown report (-o markdown=PATH): the issue's body
+    #[arg(long, value_name = "PATH")]
+    pub markdown: PathBuf,
+    /// The open issues, as `gh issue list --state open --label vapi-drift --json
+    /// number,title` prints them
+    #[arg(long, value_name = "PATH")]
+    pub issues: PathBuf,
+    /// The issue's title; stable, as the issue is found by it
+    #[arg(long, default_value = "vapi-drift: configuration drift")]
+    pub title: String,
+    /// A link to the run, added to the body and the comments
+    #[arg(long, value_name = "URL")]
+    pub run_url: Option<String>,
+    /// Folder to write the decision into: action, issue, title, body.md, comment.md
+    #[arg(long, value_name = "DIR", default_value = "alert")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

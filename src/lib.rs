@@ -15,6 +15,7 @@
 //! - `alert`: what the nightly workflow does with its GitHub issue, from a report;
 //! - `cli` and `run`: the command line, and the commands `main` runs.
 
+pub mod alert;
 pub mod atomic_file;
 pub mod audit;
 pub mod baseline;

@@ -7,8 +7,8 @@
 
 use crate::baseline::{self, Baseline};
 use crate::cli::{
-    ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs, Output,
-    ReportArgs, ValidateArgs,
+    AlertArgs, ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
+    Output, ReportArgs, ValidateArgs,
 };
 use crate::deployed::{self, Deployed};
 use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
@@ -37,6 +37,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, RunError> {
         Command::Validate(args) => validate(args),
         Command::Explain(args) => explain(args).await,
         Command::Export(args) => export(args).await,
+        Command::Alert(args) => alert(args),
         #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(args).await,
     }
@@ -360,6 +361,69 @@ fn write_reports(
     } else {
         (ExitCode::Error, outcome)
     }
+}
+
+/// `vapi-drift alert`: reads the reports and the open issues, writes the decision
+/// into `--out` (`action`, `issue`, `title`, `body.md`, `comment.md`) and prints
+/// `action=…` and `issue=…` for `$GITHUB_OUTPUT`.
+fn alert(args: AlertArgs) -> Result<ExitCode, RunError> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let report: serde_json::Value = serde_json::from_str(&read(&args.report)?)
+        .with_context(|| format!("{} is not a JSON report", args.report.display()))?;
+    let markdown = read(&args.markdown)?;
+    let issues: Vec<crate::alert::Issue> = serde_json::from_str(&read(&args.issues)?)
+        .with_context(|| {
+            format!(
+                "{} is not a list of issues as `gh issue list --json number,title` prints it",
+                args.issues.display()
+            )
+        })?;
+    let decision = crate::alert::decide(
+        &report,
+        &markdown,
+        &issues,
+        &args.title,
+        args.run_url.as_deref(),
+    )
+    .map_err(|e| anyhow!("{}: {e}", args.report.display()))?;
+    let out = &args.out;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let issue = decision.issue.map(|n| n.to_string()).unwrap_or_default();
+    let files: [(&str, Option<&str>); 5] = [
+        ("action", Some(decision.action.word())),
+        ("issue", Some(&issue)),
+        ("title", Some(&args.title)),
+        ("body.md", decision.body.as_deref()),
+        ("comment.md", decision.comment.as_deref()),
+    ];
+    for (name, text) in files {
+        let path = out.join(name);
+        match text {
+            Some(text) => crate::atomic_file::write_atomically(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?,
+            // Nothing from an earlier decision may linger.
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(anyhow!("cannot remove {}: {e}", path.display()).into());
+                }
+                _ => {}
+            },
+        }
+    }
+    eprintln!(
+        "vapi-drift alert: {}{}: {}",
+        decision.action.word(),
+        decision
+            .issue
+            .map(|n| format!(" issue #{n}"))
+            .unwrap_or_default(),
+        decision.why
+    );
+    say!("action={}", decision.action.word());
+    say!("issue={issue}");
+    Ok(ExitCode::InSync)
 }
 
 /// The one desired number `target` names: by id, name, or number (compared as

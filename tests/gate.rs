@@ -550,3 +550,111 @@ fn a_baseline_unreadable_of_another_version_or_org_is_exit_1() {
 
     assert_eq!(w.check(&["desired", "--fail-on", "new"], &[]).code, 64);
 }
+
+// ---- alerts that open and close themselves ----
+
+/// `vapi-drift alert` on the reports in the world's folder; (stdout, action file, body, comment).
+fn alert(w: &World, issues: &str) -> (common::Run, String, Option<String>, Option<String>) {
+    std::fs::write(w.path("issues.json"), issues).expect("write");
+    let mut cmd = w.command();
+    cmd.args([
+        "alert",
+        "--report",
+        "drift.json",
+        "--markdown",
+        "drift.md",
+        "--issues",
+        "issues.json",
+        "--run-url",
+        "https://github.com/o/r/actions/runs/1",
+    ]);
+    let run = common::Run::from(cmd.output().expect("runs"));
+    let file = |n: &str| std::fs::read_to_string(w.path("alert").join(n)).ok();
+    let action = file("action").unwrap_or_default();
+    (run, action, file("body.md"), file("comment.md"))
+}
+
+fn nightly_with_md(w: &World, baseline: Option<&str>, now: &str) -> i32 {
+    let mut args = vec![
+        "desired",
+        "-o",
+        "json=drift.json",
+        "-o",
+        "markdown=drift.md",
+    ];
+    if let Some(b) = baseline {
+        args.extend_from_slice(&["--baseline", b]);
+    }
+    w.check(&args, &[("VAPI_DRIFT_NOW", now)]).code
+}
+
+#[test]
+fn the_alert_opens_updates_comments_and_closes_one_issue() {
+    let lives = synthetic_numbers(2);
+    let w = World::new(lives.clone());
+    for (i, live) in lives.iter().enumerate() {
+        w.desired(&format!("n{i}.yaml"), &desired_from(live));
+    }
+    let issue = r#"[{"number": 42, "title": "vapi-drift: configuration drift"}]"#;
+    // In sync, no issue: nothing.
+    assert_eq!(nightly_with_md(&w, None, T1), 0);
+    std::fs::copy(w.path("drift.json"), w.path("prev.json")).expect("copy");
+    let (run, action, body, _) = alert(&w, "[]");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(action, "nothing");
+    assert_eq!(run.stdout, "action=nothing\nissue=\n");
+    assert!(body.is_none());
+
+    // Drift appears: open, the body is the Markdown report.
+    edit_live(&w, &lives, 0, "name", json!("Dashboard"));
+    assert_eq!(nightly_with_md(&w, Some("prev.json"), T2), 2);
+    std::fs::copy(w.path("drift.json"), w.path("prev.json")).expect("copy");
+    let (run, action, body, _) = alert(&w, "[]");
+    assert_eq!(action, "open", "{}", run.stderr);
+    let body = body.expect("body");
+    assert!(body.contains("## vapi-drift: drift"), "{body}");
+    assert!(body.contains("actions/runs/1"));
+
+    // The same drift the next night: update the body, no comment.
+    assert_eq!(nightly_with_md(&w, Some("prev.json"), T3), 2);
+    std::fs::copy(w.path("drift.json"), w.path("prev.json")).expect("copy");
+    let (run, action, body, comment) = alert(&w, issue);
+    assert_eq!(action, "update", "{}", run.stderr);
+    assert_eq!(run.stdout, "action=update\nissue=42\n");
+    assert!(body.is_some() && comment.is_none());
+
+    // Something new: a comment naming it.
+    edit_live(&w, &lives, 1, "name", json!("Also changed"));
+    assert_eq!(nightly_with_md(&w, Some("prev.json"), T4), 2);
+    std::fs::copy(w.path("drift.json"), w.path("prev.json")).expect("copy");
+    let (_, action, _, comment) = alert(&w, issue);
+    assert_eq!(action, "comment");
+    let comment = comment.expect("comment");
+    assert!(
+        comment.contains("1 finding new") && comment.contains("Line 1"),
+        "{comment}"
+    );
+    assert!(
+        !comment.contains("Line 0"),
+        "known drift is not news: {comment}"
+    );
+
+    // Back in sync: close with a comment.
+    w.standin.upsert(lives[0].clone());
+    w.standin.upsert(lives[1].clone());
+    assert_eq!(nightly_with_md(&w, Some("prev.json"), T4), 0);
+    let (_, action, body, comment) = alert(&w, issue);
+    assert_eq!(action, "close");
+    assert!(body.is_none(), "a stale body is removed");
+    assert!(comment.expect("comment").contains("back in sync"));
+
+    // A report that is not one: exit 1, with the reason.
+    std::fs::write(w.path("drift.json"), "{").expect("write");
+    let (run, _, _, _) = alert(&w, issue);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("drift.json is not a JSON report"),
+        "{}",
+        run.stderr
+    );
+}
