@@ -62,3 +62,36 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------- item 18: startsWith
+
+/// The spec's array-level `maxLength: 20` on `startsWith` is the per-item limit
+/// repeated (a known generator defect): 25 prefixes are a valid desired file.
+#[test]
+fn a_ringing_filter_with_more_than_20_prefixes_is_accepted_and_compared() {
+    let prefixes: Vec<String> = (0..25).map(|i| format!("4{i}")).collect();
+    let mut live = example("twilio");
+    live["hooks"][0]["filters"][0]["startsWith"] = json!(prefixes);
+    let id = live["id"].as_str().expect("id").to_string();
+    let w = World::new(vec![live.clone()]);
+    w.desired("twilio.yaml", &desired_from(&live));
+    let (report, code) = check_json(&w, &[], &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(status_of(&report, &id), "IN_SYNC");
+    // One prefix fewer live is drift on the whole set.
+    let mut fewer = live.clone();
+    fewer["hooks"][0]["filters"][0]["startsWith"]
+        .as_array_mut()
+        .expect("list")
+        .pop();
+    w.standin.upsert(fewer);
+    let (report, code) = check_json(&w, &[], &[]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        paths_of(&report, &id),
+        vec![(
+            "/hooks/0/filters/0/startsWith".to_string(),
+            "NOT_EQUAL".to_string()
+        )]
+    );
+}
