@@ -18,5 +18,6 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod secret;
+pub mod uri;
 pub mod vapi;
 pub mod yaml;

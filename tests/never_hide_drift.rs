@@ -89,9 +89,239 @@ fn a_ringing_filter_with_more_than_20_prefixes_is_accepted_and_compared() {
     assert_eq!(code, 2, "{report}");
     assert_eq!(
         paths_of(&report, &id),
-        vec![(
-            "/hooks/0/filters/0/startsWith".to_string(),
-            "NOT_EQUAL".to_string()
-        )]
+        vec![("/hooks/0/filters".to_string(), "NOT_EQUAL".to_string())]
+    );
+}
+
+/// A provider example under another id (`n` replaces the id's last two digits).
+fn numbered(name: &str, n: usize) -> Value {
+    let mut live = example(name);
+    let id = live["id"].as_str().expect("id").to_string();
+    live["id"] = json!(format!("{}{n:02}", &id[..id.len() - 2]));
+    live
+}
+
+fn id_of(live: &Value) -> String {
+    live["id"].as_str().expect("id").to_string()
+}
+
+/// One world: each (live, desired) pair is one number; the report of one `check`.
+fn audit(pairs: &[(Value, Value)]) -> Value {
+    let w = World::new(pairs.iter().map(|(live, _)| live.clone()).collect());
+    let docs: Vec<String> = pairs.iter().map(|(_, d)| desired_from(d)).collect();
+    w.desired("numbers.yaml", &docs.join("\n---\n"));
+    check_json(&w, &[], &[]).0
+}
+
+fn pair(live: &Value, edit: impl FnOnce(&mut Value)) -> (Value, Value) {
+    let mut desired = live.clone();
+    edit(&mut desired);
+    (live.clone(), desired)
+}
+
+/// The status and difference paths of each number, in the order given.
+fn outcome(report: &Value, pairs: &[(Value, Value)]) -> Vec<(String, Vec<String>)> {
+    pairs
+        .iter()
+        .map(|(live, _)| {
+            let id = id_of(live);
+            let paths = paths_of(report, &id).into_iter().map(|(p, _)| p).collect();
+            (status_of(report, &id), paths)
+        })
+        .collect()
+}
+
+fn in_sync() -> (String, Vec<String>) {
+    ("IN_SYNC".to_string(), vec![])
+}
+
+fn drift(path: &str) -> (String, Vec<String>) {
+    ("MODIFIED".to_string(), vec![path.to_string()])
+}
+
+// ---------------------------------------------------------------- items 1-2: SIP URIs
+
+/// RFC 3261 §19.1.4: the user part and URI header values are case-sensitive; the
+/// scheme, host and parameter names are not, and parameter order is not significant.
+#[test]
+fn sip_uris_fold_only_what_rfc_3261_folds_at_any_depth() {
+    let byo = |n| {
+        let mut live = numbered("byo-phone-number", n);
+        live["fallbackDestination"]["sipUri"] =
+            json!("sip:frontdesk@pbx.example.com;lr;transport=tcp?X-Auth=AbCd");
+        live
+    };
+    let pairs = vec![
+        // 0. user part case: drift (today: folded, a false "in sync").
+        pair(&byo(10), |d| {
+            d["fallbackDestination"]["sipUri"] =
+                json!("sip:Frontdesk@pbx.example.com;lr;transport=tcp?X-Auth=AbCd")
+        }),
+        // 1. header value case: drift.
+        pair(&byo(11), |d| {
+            d["fallbackDestination"]["sipUri"] =
+                json!("sip:frontdesk@pbx.example.com;lr;transport=tcp?X-Auth=abcd")
+        }),
+        // 2. scheme, host, parameter names and values RFC 3261 defines, parameter
+        //    order, header name case, %-escaped unreserved characters: the same URI.
+        pair(&byo(12), |d| {
+            d["fallbackDestination"]["sipUri"] =
+                json!("SIP:%66rontdesk@PBX.Example.COM;Transport=TCP;LR?x-auth=AbCd")
+        }),
+        // 3. inside a hook's transfer destination: the user part still counts.
+        {
+            let mut live = byo(13);
+            live["hooks"][0]["do"]["destination"] =
+                json!({"type": "sip", "sipUri": "sip:oncall@pbx.example.com"});
+            pair(&live, |d| {
+                d["hooks"][0]["do"]["destination"]["sipUri"] = json!("sip:OnCall@pbx.example.com")
+            })
+        },
+        // 4. the vapi number's own sipUri is case-insensitive (Vapi docs): in sync.
+        pair(&numbered("vapi-sip", 14), |d| {
+            d["sipUri"] = json!("sip:Acme-Support@SIP.vapi.ai")
+        }),
+    ];
+    let report = audit(&pairs);
+    assert_eq!(
+        outcome(&report, &pairs),
+        vec![
+            drift("/fallbackDestination/sipUri"),
+            drift("/fallbackDestination/sipUri"),
+            in_sync(),
+            drift("/hooks/0/do/destination/sipUri"),
+            in_sync(),
+        ],
+        "{report}"
+    );
+}
+
+// ---------------------------------------------------------------- item 8: URLs
+
+/// RFC 3986 §6.2.2-6.2.3, and nothing more.
+#[test]
+fn urls_fold_only_what_rfc_3986_folds() {
+    let url = |n, live_url: &str, desired_url: &str| {
+        let mut live = numbered("twilio", n);
+        live["server"]["url"] = json!(live_url);
+        pair(&live, |d| d["server"]["url"] = json!(desired_url))
+    };
+    let pairs = vec![
+        url(
+            20,
+            "https://hooks.example.com/vapi/~ops",
+            "HTTPS://Hooks.Example.com:443/vapi/%7eops",
+        ),
+        url(
+            21,
+            "https://hooks.example.com",
+            "https://hooks.example.com/",
+        ),
+        url(
+            22,
+            "https://hooks.example.com/a%2Fb",
+            "https://hooks.example.com/a%2fb",
+        ),
+        url(
+            23,
+            "https://hooks.example.com/vapi",
+            "https://hooks.example.com/vapi/",
+        ),
+        url(
+            24,
+            "https://hooks.example.com/vapi",
+            "https://hooks.example.com/Vapi",
+        ),
+        url(
+            25,
+            "https://hooks.example.com/v?a=1&b=2",
+            "https://hooks.example.com/v?b=2&a=1",
+        ),
+        // Today's WHATWG parser reads `0x7f.1` as 127.0.0.1: a false "in sync".
+        url(26, "https://0x7f.1/vapi", "https://127.0.0.1/vapi"),
+        url(
+            27,
+            "https://hooks.example.com/a%2Fb",
+            "https://hooks.example.com/a/b",
+        ),
+    ];
+    let report = audit(&pairs);
+    assert_eq!(
+        outcome(&report, &pairs),
+        vec![
+            in_sync(),
+            in_sync(),
+            in_sync(),
+            drift("/server/url"),
+            drift("/server/url"),
+            drift("/server/url"),
+            drift("/server/url"),
+            drift("/server/url"),
+        ],
+        "{report}"
+    );
+}
+
+// ---------------------------------------------------------------- item 9: filters
+
+/// The filters of one hook are conditions that must all hold: their order is not drift.
+#[test]
+fn the_order_of_a_hooks_filters_is_not_drift_but_a_missing_filter_is() {
+    let mut live = numbered("twilio", 30);
+    live["hooks"][0]["filters"] = json!([
+        {"type": "startsWith", "key": "number", "startsWith": ["44", "353"]},
+        {"type": "startsWith", "key": "number", "startsWith": ["1"]}
+    ]);
+    let mut other = live.clone();
+    other["id"] = numbered("twilio", 31)["id"].clone();
+    let pairs = vec![
+        pair(&live, |d| {
+            let filters = d["hooks"][0]["filters"].as_array_mut().expect("filters");
+            filters.reverse();
+        }),
+        pair(&other, |d| {
+            d["hooks"][0]["filters"]
+                .as_array_mut()
+                .expect("filters")
+                .remove(0);
+        }),
+    ];
+    let report = audit(&pairs);
+    assert_eq!(
+        outcome(&report, &pairs),
+        vec![in_sync(), drift("/hooks/0/filters")],
+        "{report}"
+    );
+}
+
+// ---------------------------------------------------------------- item 10: UUIDs
+
+/// UUID text is case-insensitive (RFC 9562 §4), in id fields and only for UUIDs.
+#[test]
+fn uuid_references_compare_case_insensitively() {
+    let byo = numbered("byo-phone-number", 40);
+    let upper = |d: &mut Value, key: &str| {
+        let v = d[key].as_str().expect("id").to_ascii_uppercase();
+        d[key] = json!(v);
+    };
+    let mut other = numbered("byo-phone-number", 41);
+    other["assistantId"] = json!("4e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7");
+    let pairs = vec![
+        pair(&byo, |d| {
+            upper(d, "assistantId");
+            upper(d, "credentialId");
+            let server = &mut d["server"];
+            upper(server, "credentialId");
+        }),
+        // A different assistant, written in upper case: still drift.
+        pair(&other, |d| {
+            d["assistantId"] = json!("3E4F5A6B-7C8D-4E9F-A0B1-C2D3E4F5A6B7");
+        }),
+    ];
+    let report = audit(&pairs);
+    assert_eq!(
+        outcome(&report, &pairs),
+        vec![in_sync(), drift("/assistantId")],
+        "{report}"
     );
 }
