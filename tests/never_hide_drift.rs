@@ -325,3 +325,118 @@ fn uuid_references_compare_case_insensitively() {
         "{report}"
     );
 }
+
+// ---------------------------------------------------------------- items 4-5: masked secrets
+
+/// A live secret the API returns partly masked is unverifiable only when the part it
+/// shows agrees with the desired value; a visible part that contradicts it (a rotated
+/// token) is drift, marked sensitive, and no secret value reaches the report.
+#[test]
+fn a_partly_masked_live_secret_that_contradicts_the_desired_one_is_drift() {
+    let token = "f0e1d2c3b4a5968778695a4b3c2dzq71";
+    let header = "Bearer hdr-secret-value-wxyz";
+    let twilio = |n, live_token: &str, live_header: &str| {
+        let mut live = numbered("twilio", n);
+        live["twilioAuthToken"] = json!(live_token);
+        live["server"]["headers"] = json!({"Authorization": live_header});
+        let mut desired = live.clone();
+        desired["twilioAuthToken"] = json!("${TOKEN}");
+        desired["server"]["headers"]["Authorization"] = json!("${HEADER}");
+        (live, desired)
+    };
+    let pairs = vec![
+        // 0. masks consistent with the desired values: unverifiable, in sync.
+        twilio(50, "****zq71", "Bearer ****wxyz"),
+        // 1. the token's visible tail contradicts the desired token.
+        twilio(51, "****zq99", "Bearer ****wxyz"),
+        // 2. the header's visible prefix and tail contradict the desired header.
+        twilio(52, "****zq71", "Basic ****kq3m"),
+        // 3. a fully masked value shows nothing: unverifiable.
+        twilio(53, "****", "********"),
+    ];
+    let w = World::new(pairs.iter().map(|(live, _)| live.clone()).collect());
+    let docs: Vec<String> = pairs.iter().map(|(_, d)| desired_from(d)).collect();
+    w.desired("numbers.yaml", &docs.join("\n---\n"));
+    let env = [("TOKEN", token), ("HEADER", header)];
+    let (report, code) = check_json(&w, &[], &env);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        outcome(&report, &pairs),
+        vec![
+            in_sync(),
+            drift("/twilioAuthToken"),
+            drift("/server/headers/Authorization"),
+            in_sync(),
+        ],
+        "{report}"
+    );
+    let number = |i: usize| {
+        report["numbers"]
+            .as_array()
+            .expect("numbers")
+            .iter()
+            .find(|n| n["id"] == pairs[i].0["id"])
+            .expect("number")
+            .clone()
+    };
+    assert_eq!(
+        number(0)["unverifiable"],
+        json!(["/twilioAuthToken", "/server/headers/Authorization"])
+    );
+    for i in [1, 2] {
+        let d = &number(i)["differences"][0];
+        assert_eq!(d["sensitive"], true, "{d}");
+    }
+    // No secret, and no visible part of a masked one, in any report.
+    for format in ["json", "text", "markdown", "junit", "github"] {
+        let run = w.check(&["-o", format, "--unmanaged", "ignore"], &env);
+        for leak in [token, header, "hdr-secret", "zq71", "zq99", "wxyz", "kq3m"] {
+            assert!(
+                !run.stdout.contains(leak),
+                "{format} shows {leak}:\n{}",
+                run.stdout
+            );
+        }
+    }
+}
+
+/// Header names are case-insensitive (RFC 9110 §5.1): a masked live header spelled
+/// `authorization` is the desired `Authorization`, unverifiable, not a changed secret.
+#[test]
+fn a_masked_live_header_under_another_name_case_is_unverifiable_not_changed() {
+    let mut live = numbered("twilio", 60);
+    live["server"]["headers"] = json!({"authorization": "****", "x-tenant": "acme"});
+    let mut desired = live.clone();
+    desired["server"]["headers"] = json!({"Authorization": "${HEADER}", "X-Tenant": "acme"});
+    let mut hooked = numbered("byo-phone-number", 61);
+    // A masked SIP header in a hook, the hooks listed live in another order.
+    let ringing = json!({"on": "call.ringing", "do": [{"type": "transfer", "destination":
+        {"type": "sip", "sipUri": "sip:desk@pbx.example.com", "sipHeaders": {"X-Token": "****"}}}]});
+    let ending = hooked["hooks"][0].clone();
+    hooked["hooks"] = json!([ending.clone(), ringing.clone()]);
+    let mut hooked_desired = hooked.clone();
+    let mut ringing_desired = ringing.clone();
+    ringing_desired["do"][0]["destination"]["sipHeaders"] = json!({"x-token": "${HEADER}"});
+    hooked_desired["hooks"] = json!([ringing_desired, ending]);
+    let pairs = vec![(live, desired), (hooked, hooked_desired)];
+    let w = World::new(pairs.iter().map(|(live, _)| live.clone()).collect());
+    let docs: Vec<String> = pairs.iter().map(|(_, d)| desired_from(d)).collect();
+    w.desired("numbers.yaml", &docs.join("\n---\n"));
+    let (report, code) = check_json(&w, &[], &[("HEADER", "Bearer tok-secret")]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        outcome(&report, &pairs),
+        vec![in_sync(), in_sync()],
+        "{report}"
+    );
+    assert_eq!(
+        report["numbers"][0]["unverifiable"],
+        json!(["/server/headers/Authorization"]),
+        "{report}"
+    );
+    assert_eq!(
+        report["numbers"][1]["unverifiable"],
+        json!(["/hooks/0/do/0/destination/sipHeaders/x-token"]),
+        "{report}"
+    );
+}
