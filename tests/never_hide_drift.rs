@@ -440,3 +440,62 @@ fn a_masked_live_header_under_another_name_case_is_unverifiable_not_changed() {
         "{report}"
     );
 }
+
+// ---------------------------------------------------------------- item 11: invisible differences
+
+/// Strings that differ only in what nobody can see stay drift, and every report shows
+/// the difference: never a line like `Café → Café`.
+#[test]
+fn invisible_differences_are_drift_and_every_report_shows_them() {
+    let named = |n, desired: &str, live: &str| {
+        let mut l = numbered("vonage", n);
+        l["name"] = json!(live);
+        pair(&l, |d| d["name"] = json!(desired))
+    };
+    let pairs = vec![
+        named(70, "Caf\u{e9} line", "Cafe\u{301} line"),
+        named(71, "Support line", "Support\u{a0}line"),
+        named(72, "Sales", "Sa\u{200b}les"),
+        named(73, "Sales", "Sales\u{feff}"),
+    ];
+    let w = World::new(pairs.iter().map(|(live, _)| live.clone()).collect());
+    let docs: Vec<String> = pairs.iter().map(|(_, d)| desired_from(d)).collect();
+    w.desired("numbers.yaml", &docs.join("\n---\n"));
+    let (report, code) = check_json(&w, &[], &[]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        outcome(&report, &pairs),
+        vec![drift("/name"); 4],
+        "{report}"
+    );
+    let escapes = ["\\u{0301}", "\\u{00A0}", "\\u{200B}", "\\u{FEFF}"];
+    for (i, escape) in escapes.iter().enumerate() {
+        let n = &report["numbers"][i];
+        assert_eq!(
+            n["differences"][0]["actual"]
+                .as_str()
+                .map(|s| s.contains(escape)),
+            Some(true),
+            "{n}"
+        );
+        assert!(n["diff"].as_str().expect("diff").contains(escape), "{n}");
+    }
+    for format in ["text", "markdown", "junit", "github"] {
+        let run = w.check(&["-o", format, "--unmanaged", "ignore"], &[]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        for escape in escapes {
+            assert!(
+                run.stdout.contains(escape),
+                "{format} lacks {escape}:\n{}",
+                run.stdout
+            );
+        }
+        for hidden in ['\u{301}', '\u{a0}', '\u{200b}', '\u{feff}'] {
+            assert!(
+                !run.stdout.contains(hidden),
+                "{format} prints {hidden:?} raw:\n{}",
+                run.stdout
+            );
+        }
+    }
+}
