@@ -15,7 +15,7 @@ use std::hint::black_box;
 use vapi_drift::audit::compare;
 use vapi_drift::desired::{DesiredNumber, IdRule, load_text};
 use vapi_drift::ignore::IgnoreSet;
-use vapi_drift::vapi::demo::synthetic_numbers;
+use vapi_standin::org::synthetic_numbers;
 
 const SERVER_MANAGED: [&str; 4] = ["orgId", "createdAt", "updatedAt", "status"];
 

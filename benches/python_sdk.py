@@ -5,7 +5,7 @@ after another, against the same API stand-in as vapi-drift, at the same latency.
 
 Not part of the test suite. Needs a release build and the SDK:
 
-    cargo build --release && pip install vapi-server-sdk
+    cargo build --release --workspace && pip install vapi-server-sdk
     python3 benches/python_sdk.py --n 200 --latency-ms 20 --runs 3
 
 Prints a Markdown table: wall time (median of the runs) of the SDK script and of
@@ -29,10 +29,10 @@ SERVER_MANAGED = ("orgId", "createdAt", "updatedAt", "status")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def start_standin(binary, n, latency_ms):
+def start_standin(standin, n, latency_ms):
     env = dict(os.environ, VAPI_API_KEY=KEY)
     proc = subprocess.Popen(
-        [binary, "stand-in", "--generate", str(n), "--latency-ms", str(latency_ms)],
+        [standin, "--generate", str(n), "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE,
         env=env,
         text=True,
@@ -90,11 +90,12 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/vapi-drift"))
+    ap.add_argument("--standin", default=os.path.join(ROOT, "target/release/vapi-standin"))
     a = ap.parse_args()
     if a.n > 1000:
         sys.exit("--n at most 1000 (one list page builds the desired files)")
 
-    proc, url = start_standin(a.bin, a.n, a.latency_ms)
+    proc, url = start_standin(a.standin, a.n, a.latency_ms)
     try:
         numbers = live_numbers(url)
         desired = [{k: v for k, v in n.items() if k not in SERVER_MANAGED} for n in numbers]

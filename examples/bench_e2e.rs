@@ -19,8 +19,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use vapi_drift::vapi::demo::synthetic_numbers;
-use vapi_drift::vapi::standin::{StandIn, StandInConfig};
+use vapi_standin::org::synthetic_numbers;
+use vapi_standin::{StandIn, StandInConfig};
 
 const KEY: &str = "bench-key-not-secret";
 const PER_FILE: usize = 100;

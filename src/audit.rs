@@ -15,56 +15,17 @@
 use crate::desired::DesiredNumber;
 use crate::diff::{self, Difference};
 use crate::ignore::{IgnoreSet, Ignored, Rule};
-use crate::inventory::{self, Unmanaged};
+use crate::model::{Audit, NumberResult, Reason, Status, Unmanaged};
 use crate::normalize::{PathMap, normalize_mapped};
 use crate::pointer::Pointer;
 use crate::secret;
 use crate::vapi::client::{Client, FetchError};
 use crate::vapi::list::Listed;
+use crate::vapi::org::foreign_org;
 use futures::StreamExt;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
-
-/// What the audit found for one desired number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Status {
-    InSync,
-    Modified,
-    Missing,
-    NotChecked,
-}
-
-#[derive(Debug, Clone)]
-pub struct NumberResult {
-    pub desired: DesiredNumber,
-    pub status: Status,
-    pub differences: Vec<Difference>,
-    /// Unified diff of the canonical renderings, secrets masked; empty when in sync.
-    pub diff: String,
-    /// Why the number was not checked (`NotChecked` only).
-    pub error: Option<String>,
-    /// Secret fields the desired document sets that the API did not return (or returned masked).
-    pub unverifiable: Vec<Pointer>,
-    /// The live `status` when it is not `active`.
-    pub health: Option<String>,
-    /// Differences an ignore rule suppressed (they never change the status or exit code).
-    pub ignored: Vec<Ignored>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Audit {
-    pub results: Vec<NumberResult>,
-    /// Set when the run was stopped (the key was rejected): the reason.
-    pub fatal: Option<String>,
-    /// Ignore rules that suppressed nothing in this run.
-    pub unused_rules: Vec<Rule>,
-    /// Ignore rules past their expiry date (they suppressed nothing).
-    pub expired_rules: Vec<Rule>,
-    /// Live numbers no desired document describes (see `inventory`).
-    pub unmanaged: Unmanaged,
-}
 
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
@@ -72,20 +33,11 @@ pub struct AuditOptions {
     pub ignore: IgnoreSet,
     /// `--expect-org`: a live number of another org stops the run.
     pub expect_org: Option<String>,
-    /// Numbers not read by then are `NotChecked` with [`DEADLINE_REASON`];
+    /// Numbers not read by then are `NotChecked` with [`Reason::Deadline`];
     /// requests in flight then are cancelled. `None`: no deadline.
     pub deadline: Option<tokio::time::Instant>,
     /// Told of each result as soon as it is known (the progress bar).
     pub observer: Observer,
-}
-
-/// The reason of a number the deadline left unread. It starts with "deadline".
-pub const DEADLINE_REASON: &str =
-    "deadline: the run's --deadline passed before this number was read";
-
-/// Whether a result is a number the deadline left unread.
-pub fn missed_deadline(result: &NumberResult) -> bool {
-    result.status == Status::NotChecked && result.error.as_deref() == Some(DEADLINE_REASON)
 }
 
 /// Whether the deadline, if any, has passed.
@@ -139,7 +91,7 @@ pub enum Source {
     /// Known not to exist.
     Missing,
     /// Could not be read: why.
-    NotChecked(String),
+    NotChecked(Reason),
 }
 
 /// Fetches (one GET each) and compares every desired number.
@@ -169,45 +121,45 @@ pub async fn run_planned(
                 Source::Live(live) => {
                     return (i, compare_apart(d, move || live.value(), ignore).await);
                 }
-                Source::Missing => return (i, missing(d)),
-                Source::NotChecked(reason) => return (i, not_checked(d, reason)),
+                Source::Missing => return (i, NumberResult::missing(d)),
+                Source::NotChecked(reason) => return (i, NumberResult::not_checked(d, reason)),
             }
             if let Some(reason) = stop.borrow().clone() {
-                return (i, not_checked(d, stopped_reason(&reason)));
+                return (i, NumberResult::not_checked(d, Reason::Stopped(reason)));
             }
             if deadline_passed(deadline) {
-                return (i, not_checked(d, DEADLINE_REASON.to_string()));
+                return (i, NumberResult::not_checked(d, Reason::Deadline));
             }
             let id = d.id.clone().unwrap_or_default();
             let fetched = tokio::select! {
                 r = client.get_phone_number(&id) => r,
                 reason = stop.wait_for(Option::is_some) => {
                     let reason = reason.map(|r| r.clone().unwrap_or_default()).unwrap_or_default();
-                    return (i, not_checked(d, stopped_reason(&reason)));
+                    return (i, NumberResult::not_checked(d, Reason::Stopped(reason)));
                 }
                 () = sleep_until_deadline(deadline) => {
-                    return (i, not_checked(d, DEADLINE_REASON.to_string()));
+                    return (i, NumberResult::not_checked(d, Reason::Deadline));
                 }
             };
             let result = match fetched {
                 Ok(live) => match opts
                     .expect_org
                     .as_deref()
-                    .and_then(|org| inventory::foreign_org([&live], org))
+                    .and_then(|org| foreign_org([&live], org))
                 {
                     Some(reason) => {
                         stop_tx.send_replace(Some(reason.clone()));
-                        not_checked(d, reason)
+                        NumberResult::not_checked(d, Reason::Stopping(reason))
                     }
                     None => compare_apart(d, move || live, ignore).await,
                 },
-                Err(FetchError::NotFound) => missing(d),
+                Err(FetchError::NotFound) => NumberResult::missing(d),
                 Err(e @ FetchError::Unauthorized { .. }) => {
                     let reason = e.to_string();
                     stop_tx.send_replace(Some(reason.clone()));
-                    not_checked(d, reason)
+                    NumberResult::not_checked(d, Reason::Stopping(reason))
                 }
-                Err(e) => not_checked(d, e.to_string()),
+                Err(e) => NumberResult::not_checked(d, Reason::Fetch(e.to_string())),
             };
             (i, result)
         }
@@ -267,39 +219,6 @@ async fn compare_apart(
             Ok(panic) => std::panic::resume_unwind(panic),
             Err(_) => unreachable!("the runtime outlives the audit: the task is never cancelled"),
         },
-    }
-}
-
-/// The reason given to the numbers a stopped run did not read.
-pub fn stopped_reason(reason: &str) -> String {
-    format!("run stopped: {reason}")
-}
-
-fn missing(desired: DesiredNumber) -> NumberResult {
-    NumberResult {
-        status: Status::Missing,
-        ..empty_result(desired)
-    }
-}
-
-fn empty_result(desired: DesiredNumber) -> NumberResult {
-    NumberResult {
-        desired,
-        status: Status::InSync,
-        differences: Vec::new(),
-        diff: String::new(),
-        error: None,
-        unverifiable: Vec::new(),
-        health: None,
-        ignored: Vec::new(),
-    }
-}
-
-fn not_checked(desired: DesiredNumber, reason: String) -> NumberResult {
-    NumberResult {
-        status: Status::NotChecked,
-        error: Some(reason),
-        ..empty_result(desired)
     }
 }
 
@@ -366,7 +285,7 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
         unverifiable,
         health,
         ignored,
-        ..empty_result(desired)
+        ..NumberResult::empty(desired)
     }
 }
 

@@ -1,7 +1,9 @@
 //! The command line. Doc comments here are the `--help` text.
 
-use crate::inventory::{FetchMode, UnmanagedMode, parse_glob};
-use crate::report::Output;
+use crate::inventory::FetchMode;
+use crate::model::UnmanagedMode;
+use crate::report::{Format, Output};
+use crate::select::parse_glob;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,10 +39,8 @@ pub enum Command {
     /// Show everything behind one number's verdict: desired, live, normalization, ignore rules
     Explain(ExplainArgs),
     /// Run `check` on desired/ against a built-in stand-in of the Vapi API (no key, no network)
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
-    /// Serve the built-in API stand-in on loopback (for benchmarks and manual testing)
-    #[command(hide = true)]
-    StandIn(StandInArgs),
 }
 
 #[derive(Debug, Args)]
@@ -58,11 +58,25 @@ pub struct ValidateArgs {
 pub struct ReportArgs {
     /// Report format and destination, FORMAT[=PATH]; repeatable. Formats: text, json, markdown, junit, github.
     /// PATH "-" or none is stdout (at most one report to stdout). Default: text to stdout
-    #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]")]
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]", value_parser = parse_output)]
     pub outputs: Vec<Output>,
     /// Write the reports but exit 0 whatever they say (errors still exit 1)
     #[arg(long)]
     pub exit_zero: bool,
+}
+
+/// The flags of every command that reads the API.
+#[derive(Debug, Args, Clone)]
+pub struct ApiArgs {
+    /// API base URL (EU organisations: https://api.eu.vapi.ai)
+    #[arg(long, env = "VAPI_BASE_URL", default_value = crate::vapi::client::DEFAULT_BASE_URL)]
+    pub base_url: String,
+    /// The org the API key must belong to: a live number of another org stops the
+    /// run (exit 1), so a wrong key cannot read as "every number is missing"
+    #[arg(long, env = "VAPI_ORG_ID", value_name = "ORG_ID")]
+    pub expect_org: Option<String>,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -83,11 +97,6 @@ pub struct FetchArgs {
     /// burst of at most R), to stay under the org's API rate limit. Default: unlimited
     #[arg(long, value_name = "R", value_parser = positive_rps)]
     pub rps: Option<f64>,
-    /// Stop reading after this long (e.g. 90s, 10m, 1h30m): numbers not read by then
-    /// are NOT_CHECKED with reason "deadline", requests in flight are cancelled, and
-    /// every report is still written (check only; other commands ignore it)
-    #[arg(long, value_name = "DURATION", value_parser = parse_deadline)]
-    pub deadline: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -95,11 +104,13 @@ pub struct CheckArgs {
     /// Desired YAML files or folders (searched recursively for *.yaml and *.yml)
     #[arg(default_value = "desired")]
     pub paths: Vec<PathBuf>,
-    /// API base URL (EU organisations: https://api.eu.vapi.ai)
-    #[arg(long, env = "VAPI_BASE_URL", default_value = crate::vapi::client::DEFAULT_BASE_URL)]
-    pub base_url: String,
     #[command(flatten)]
-    pub fetch: FetchArgs,
+    pub api: ApiArgs,
+    /// Stop reading after this long (e.g. 90s, 10m, 1h30m): numbers not read by then
+    /// are NOT_CHECKED with reason "deadline", requests in flight are cancelled, and
+    /// every report is still written
+    #[arg(long, value_name = "DURATION", value_parser = parse_deadline)]
+    pub deadline: Option<Duration>,
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
@@ -131,11 +142,8 @@ pub struct ExplainArgs {
     /// Desired YAML files or folders (searched recursively for *.yaml and *.yml)
     #[arg(default_value = "desired")]
     pub paths: Vec<PathBuf>,
-    /// API base URL (EU organisations: https://api.eu.vapi.ai)
-    #[arg(long, env = "VAPI_BASE_URL", default_value = crate::vapi::client::DEFAULT_BASE_URL)]
-    pub base_url: String,
     #[command(flatten)]
-    pub fetch: FetchArgs,
+    pub api: ApiArgs,
     /// Ignore rules (default: .vapi-drift-ignore.yaml in the working folder, when present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,
@@ -163,10 +171,6 @@ pub struct InventoryArgs {
     /// Leave out the numbers that match GLOB (number, name, id, source file); repeatable
     #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
     pub exclude: Vec<String>,
-    /// The org the API key must belong to: a live number of another org stops the
-    /// run (exit 1), so a wrong key cannot read as "every number is missing"
-    #[arg(long, env = "VAPI_ORG_ID", value_name = "ORG_ID")]
-    pub expect_org: Option<String>,
 }
 
 const EXPORT_EXIT_CODES: &str = "\
@@ -193,16 +197,11 @@ pub struct ExportArgs {
     /// Overwrite files that exist already (without it, export writes nothing when one does)
     #[arg(long)]
     pub force: bool,
-    /// API base URL (EU organisations: https://api.eu.vapi.ai)
-    #[arg(long, env = "VAPI_BASE_URL", default_value = crate::vapi::client::DEFAULT_BASE_URL)]
-    pub base_url: String,
-    /// The org the API key must belong to (exit 1 on a number of another org)
-    #[arg(long, env = "VAPI_ORG_ID", value_name = "ORG_ID")]
-    pub expect_org: Option<String>,
     #[command(flatten)]
-    pub fetch: FetchArgs,
+    pub api: ApiArgs,
 }
 
+#[cfg(feature = "demo")]
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Desired YAML files or folders to audit against the stand-in's sample numbers
@@ -213,28 +212,6 @@ pub struct DemoArgs {
     /// No progress and no commentary on stderr; the report alone
     #[arg(short, long)]
     pub quiet: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct StandInArgs {
-    /// Port on 127.0.0.1 (0 picks a free one; the URL is printed on stdout)
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// A JSON file with an array of live phone numbers (default: the demo's sample numbers)
-    #[arg(long)]
-    pub numbers: Option<PathBuf>,
-    /// Generate this many synthetic numbers instead
-    #[arg(long)]
-    pub generate: Option<usize>,
-    /// Latency added to every response, in milliseconds
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Requests allowed in any one-second window (429 beyond it)
-    #[arg(long)]
-    pub rate_limit: Option<u32>,
-    /// The API key the stand-in accepts (read from this environment variable)
-    #[arg(long, default_value = "VAPI_API_KEY")]
-    pub key_env: String,
 }
 
 fn positive_rps(s: &str) -> Result<f64, String> {
@@ -273,6 +250,31 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// For clap: one `-o FORMAT[=PATH]`; `PATH` absent or `-` is stdout.
+fn parse_output(s: &str) -> Result<Output, String> {
+    let (name, path) = match s.split_once('=') {
+        Some((n, p)) => (n, Some(p)),
+        None => (s, None),
+    };
+    let format = Format::ALL
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| *f)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+            format!(
+                "unknown format \"{name}\" (expected one of: {})",
+                names.join(", ")
+            )
+        })?;
+    let path = match path {
+        None | Some("-") => None,
+        Some("") => return Err(format!("empty path after \"{name}=\"")),
+        Some(p) => Some(PathBuf::from(p)),
+    };
+    Ok(Output { format, path })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +298,32 @@ mod tests {
         assert!(positive_rps("-3").is_err());
         assert!(positive_rps("inf").is_err());
         assert!(positive_rps("fast").is_err());
+    }
+
+    #[test]
+    fn output_spec_parses_format_and_path() {
+        assert_eq!(
+            parse_output("json=out/r.json"),
+            Ok(Output {
+                format: Format::Json,
+                path: Some(PathBuf::from("out/r.json"))
+            })
+        );
+        assert_eq!(
+            parse_output("text"),
+            Ok(Output {
+                format: Format::Text,
+                path: None
+            })
+        );
+        assert_eq!(
+            parse_output("json=-"),
+            Ok(Output {
+                format: Format::Json,
+                path: None
+            })
+        );
+        assert!(parse_output("yaml").unwrap_err().contains("unknown format"));
+        assert!(parse_output("json=").is_err());
     }
 }

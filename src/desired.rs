@@ -6,6 +6,9 @@
 //! `file:line:column: message`. Validation happens here, before any network call.
 //!
 //! Does not own: YAML syntax (see `yaml`), the schema rules (see `schema`).
+//!
+//! Long file: loading, `${VAR}` interpolation and the source map share one walk
+//! of each document, and every config error a user can make is worded here.
 
 use crate::pointer::{self, Pointer, Seg, Trail};
 use crate::schema;

@@ -27,6 +27,32 @@ pub enum Change {
     NotEqual,
 }
 
+impl Change {
+    /// The word every format prints: `ADD`, `REMOVE`, `NOT_EQUAL`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Change::Add => "ADD",
+            Change::Remove => "REMOVE",
+            Change::NotEqual => "NOT_EQUAL",
+        }
+    }
+
+    /// What it means, in a few words: "set live only", "missing live", "differs".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Change::Add => "set live only",
+            Change::Remove => "missing live",
+            Change::NotEqual => "differs",
+        }
+    }
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
 /// One difference between a desired and a live number. Values are raw here;
 /// reports print them through [`Difference::expected_shown`] and friends.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +198,19 @@ fn reveal(a: &mut Value, b: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+impl Difference {
+    /// The one-line form the text and JUnit reports print, values as the caller
+    /// shows them: `~ path: a → b`, `+ path: v (set live only)`, `- path: v (missing live)`.
+    pub fn line(&self, expected: &str, actual: &str, arrow: &str) -> String {
+        let path = &self.path;
+        match self.change {
+            Change::NotEqual => format!("~ {path}: {expected} {arrow} {actual}"),
+            Change::Add => format!("+ {path}: {actual} ({})", self.change.phrase()),
+            Change::Remove => format!("- {path}: {expected} ({})", self.change.phrase()),
+        }
     }
 }
 

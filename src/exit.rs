@@ -1,6 +1,11 @@
-//! Exit codes, the contract with CI. They follow Terraform's `-detailed-exitcode`.
+//! Exit codes, the contract with CI, and the one place an error becomes one.
+//! They follow Terraform's `-detailed-exitcode`.
+//!
+//! Commands return `Result<ExitCode, RunError>`; `main` prints a [`RunError`]
+//! once ([`RunError::print`]) and exits with [`RunError::exit_code`].
 
-use crate::audit::{Audit, Status};
+use crate::desired::ConfigErrors;
+use crate::model::{Audit, Status};
 
 /// What turns a warning into a failing exit code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,8 +31,8 @@ pub enum ExitCode {
 }
 
 impl ExitCode {
-    pub fn code(self) -> i32 {
-        self as i32
+    pub fn code(self) -> u8 {
+        self as u8
     }
 
     /// The exit code an audit earns: a stopped run is an error; drift wins over
@@ -62,5 +67,103 @@ impl ExitCode {
             ExitCode::Incomplete => "incomplete",
             ExitCode::Error | ExitCode::Usage => "error",
         }
+    }
+}
+
+impl std::fmt::Display for ExitCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> Self {
+        std::process::ExitCode::from(code.code())
+    }
+}
+
+/// Why a command could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Flags that cannot go together, or select nothing: exit 64.
+    #[error("{0}")]
+    Usage(String),
+    /// The desired config (or the ignore file) is invalid: each error on its own
+    /// line, then what came of it (`outcome`): exit 1.
+    #[error("{} error{} in {what}; {outcome}", .errors.0.len(), if .errors.0.len() == 1 { "" } else { "s" })]
+    Config {
+        errors: ConfigErrors,
+        /// "the desired config", "the ignore rules".
+        what: &'static str,
+        /// "nothing was checked", "no report was written".
+        outcome: &'static str,
+    },
+    /// Anything else that stops a command before it has a result (no API key, a
+    /// rejected key, an unreadable list, a file that cannot be written): exit 1.
+    #[error(transparent)]
+    Setup(#[from] anyhow::Error),
+}
+
+impl RunError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            RunError::Usage(_) => ExitCode::Usage,
+            RunError::Config { .. } | RunError::Setup(_) => ExitCode::Error,
+        }
+    }
+
+    /// Prints the error once, on stderr.
+    pub fn print(&self) {
+        match self {
+            RunError::Config { errors, .. } => {
+                for e in &errors.0 {
+                    eprintln!("error: {e}");
+                }
+                eprintln!("vapi-drift: {self}");
+            }
+            RunError::Usage(_) => eprintln!("error: {self}"),
+            RunError::Setup(e) => eprintln!("error: {e:#}"),
+        }
+    }
+
+    /// Whether the error is only stdout closed by its reader (`vapi-drift … | head`):
+    /// a quiet exit, as ripgrep does, not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            RunError::Setup(e) => e.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_class_maps_to_one_exit_code() {
+        assert_eq!(RunError::Usage("x".into()).exit_code(), ExitCode::Usage);
+        assert_eq!(
+            RunError::Setup(anyhow::anyhow!("no key")).exit_code(),
+            ExitCode::Error
+        );
+        let config = RunError::Config {
+            errors: ConfigErrors(Vec::new()),
+            what: "the desired config",
+            outcome: "nothing was checked",
+        };
+        assert_eq!(config.exit_code(), ExitCode::Error);
+    }
+
+    #[test]
+    fn a_closed_stdout_is_told_apart() {
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let err = RunError::Setup(anyhow::Error::new(pipe).context("writing the list"));
+        assert!(err.is_broken_pipe());
+        assert!(!RunError::Setup(anyhow::anyhow!("other")).is_broken_pipe());
     }
 }

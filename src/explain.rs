@@ -3,9 +3,10 @@
 //! fetched, which normalization rule changed which path on each side, both
 //! normalized forms, and which ignore rule matched which difference. Secrets masked.
 
-use crate::audit::{self, Status};
+use crate::audit;
 use crate::desired::DesiredNumber;
 use crate::ignore::IgnoreSet;
+use crate::model::Status;
 use crate::normalize::{Note, normalize_explained, sorted};
 use crate::pointer::Pointer;
 use crate::secret;
@@ -41,13 +42,18 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
             section(&mut out, "live");
             let _ = writeln!(
                 out,
-                "  the number does not exist in Vapi (404)\n\nverdict: MISSING"
+                "  the number does not exist in Vapi (404)\n\nverdict: {}",
+                Status::Missing
             );
             return out;
         }
         Live::NotChecked(reason) => {
             section(&mut out, "live");
-            let _ = writeln!(out, "  not read: {reason}\n\nverdict: NOT_CHECKED");
+            let _ = writeln!(
+                out,
+                "  not read: {reason}\n\nverdict: {}",
+                Status::NotChecked
+            );
             return out;
         }
     };
@@ -107,13 +113,7 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
             "  health: live status is \"{h}\" (reported apart from drift)"
         );
     }
-    let verdict = match result.status {
-        Status::InSync => "IN_SYNC",
-        Status::Modified => "MODIFIED",
-        Status::Missing => "MISSING",
-        Status::NotChecked => "NOT_CHECKED",
-    };
-    let _ = writeln!(out, "\nverdict: {verdict}");
+    let _ = writeln!(out, "\nverdict: {}", result.status);
     out
 }
 

@@ -12,9 +12,9 @@
 //! Does not own: reading the org (see `vapi::list`), YAML (see `yaml`), which
 //! fields are secret (see `secret`), what counts as absent (see `normalize`).
 
+use crate::atomic_file::write_atomically;
 use crate::normalize::without_absent;
 use crate::pointer::Pointer;
-use crate::report::write_atomically;
 use crate::schema::{self, IssueKind};
 use crate::secret;
 use crate::yaml;

@@ -1,7 +1,18 @@
 //! vapi-drift: audits Vapi phone numbers for configuration drift against desired YAML.
 //!
 //! Data flows one way: desired -> live -> normalized pair -> differences -> report.
+//!
+//! - `desired`, `yaml`, `schema`: load and validate the desired YAML;
+//! - `select`, `lookup`: which numbers a glob picks; finding a number without an id;
+//! - `vapi`: the read-only client, the list routes, the org guard;
+//! - `normalize` (with `uri`, the canonical forms of SIP URIs and URLs), `diff`,
+//!   `secret`: one canonical form for both sides, the differences;
+//! - `inventory` (which live numbers are read, and how) and `audit` (fetch + compare)
+//!   produce the `model`;
+//! - `report`, `explain`, `export` read the model; `exit` maps it to an exit code;
+//! - `cli` and `run`: the command line, and the commands `main` runs.
 
+pub mod atomic_file;
 pub mod audit;
 pub mod cli;
 pub mod desired;
@@ -11,6 +22,8 @@ pub mod explain;
 pub mod export;
 pub mod ignore;
 pub mod inventory;
+pub mod lookup;
+pub mod model;
 pub mod normalize;
 pub mod pointer;
 pub mod progress;
@@ -18,6 +31,7 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod secret;
+pub mod select;
 pub mod uri;
 pub mod vapi;
 pub mod yaml;

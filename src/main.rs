@@ -1,8 +1,8 @@
-//! Thin: parse the arguments, run, map the outcome to an exit code, print the error chain once.
+//! Thin: parse the arguments, run, map the outcome to an exit code, print the error once.
 
 use clap::Parser;
 use vapi_drift::cli::Cli;
-use vapi_drift::exit::ExitCode;
+use vapi_drift::exit::{ExitCode, RunError};
 
 fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse() {
@@ -10,30 +10,26 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             let _ = e.print();
             // clap exits 2 on a bad flag by itself; 2 means drift here.
-            let code = if e.use_stderr() {
-                ExitCode::Usage.code()
+            return if e.use_stderr() {
+                ExitCode::Usage
             } else {
-                0
-            };
-            return std::process::ExitCode::from(code as u8);
+                ExitCode::InSync
+            }
+            .into();
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
+        .map_err(|e| RunError::Setup(anyhow::anyhow!("cannot start the async runtime: {e}")))
+        .and_then(|runtime| runtime.block_on(vapi_drift::run::run(cli)));
+    match outcome {
+        Ok(code) => code.into(),
+        // Stdout closed by its reader (`| head`): a quiet exit, as ripgrep does.
+        Err(e) if e.is_broken_pipe() => ExitCode::InSync.into(),
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return std::process::ExitCode::from(ExitCode::Error.code() as u8);
+            e.print();
+            e.exit_code().into()
         }
-    };
-    let code = match runtime.block_on(vapi_drift::run::run(cli)) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::Error.code()
-        }
-    };
-    std::process::ExitCode::from(code as u8)
+    }
 }

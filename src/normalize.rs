@@ -31,6 +31,10 @@
 //! the user wrote, so reports point at the right hook and header.
 //!
 //! Pure functions, no I/O. Unknown fields are kept as they are (the API grows).
+//!
+//! Long file: every equivalence rule lives here on purpose, so that the whole
+//! definition of "the same" reads in one place (and its unit tests beside it); only
+//! the parsing of SIP URIs and URLs into their canonical text is in [`crate::uri`].
 
 use crate::pointer::{Pointer, Seg, Trail};
 use crate::uri;

@@ -6,7 +6,7 @@
 //!
 //! Does not own: what a result is (see `audit`); it only counts them.
 
-use crate::audit::{NumberResult, Status};
+use crate::model::{NumberResult, Status};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

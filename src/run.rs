@@ -1,107 +1,116 @@
-//! The commands: what `main` runs once the arguments are parsed. Returns the exit
-//! code; setup errors come back as `Err` and exit 1.
+//! The commands: what `main` runs once the arguments are parsed. Each returns the
+//! exit code it earned, or a [`RunError`] that `main` prints once and maps once.
+//!
+//! A check runs in named steps: resolve the flags into a plan ([`CheckPlan`]),
+//! load the desired numbers and the ignore rules, read and compare
+//! (`inventory::run`), write every report ([`write_reports`]).
 
-use crate::audit::{self, Audit, Observer};
 use crate::cli::{
-    CheckArgs, Cli, Command, DemoArgs, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
-    ReportArgs, RuleArgs, StandInArgs, ValidateArgs,
+    ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
+    ReportArgs, ValidateArgs,
 };
 use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
-use crate::exit::{ExitCode, Policy};
-use crate::export;
+use crate::exit::{ExitCode, Policy, RunError};
 use crate::ignore::{self, IgnoreSet};
-use crate::inventory::{self, InventoryOptions, Selectors, UnmanagedAllow, UnmanagedMode};
+use crate::inventory::{self, InventoryOptions};
+use crate::lookup;
+use crate::model::{Audit, UnmanagedMode};
 use crate::progress::Progress;
 use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
+use crate::select::{Selectors, UnmanagedAllow};
 use crate::vapi::client::{Client, ClientConfig, FetchError};
-use crate::vapi::demo;
+use crate::vapi::org::foreign_org;
 use crate::vapi::ratelimit::RateLimit;
-use crate::vapi::standin::{StandIn, StandInConfig};
-use crate::{explain, normalize};
-use anyhow::{Context, bail};
+use crate::{audit, explain, export, normalize};
+use anyhow::{Context, anyhow};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+pub async fn run(cli: Cli) -> Result<ExitCode, RunError> {
     match cli.command {
         Command::Check(args) => check(args).await,
-        Command::Validate(args) => Ok(validate(args)),
+        Command::Validate(args) => validate(args),
         Command::Explain(args) => explain(args).await,
         Command::Export(args) => export(args).await,
-        Command::Demo(args) => demo(args).await,
-        Command::StandIn(args) => stand_in(args).await,
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => demo::run(args).await,
     }
 }
+
+type Env = dyn Fn(&str) -> Option<String> + Sync;
 
 fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// Prints a line on stdout; a reader that went away (`| head`) ends the command quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*).context("writing to stdout")?
+    };
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// Loads desired numbers (`id` optional: a number without one is found by its
-/// number or sipUri); config errors are printed (one per line) and exit 1.
+/// number or sipUri).
 fn load_desired(
     paths: &[PathBuf],
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<Vec<DesiredNumber>, i32> {
-    load_desired_with(paths, env, UnsetVars::Error)
-}
-
-fn load_desired_with(
-    paths: &[PathBuf],
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
+    env: &Env,
     unset_vars: UnsetVars,
-) -> Result<Vec<DesiredNumber>, i32> {
-    let loaded = desired::load_with(paths, env, IdRule::Optional, unset_vars).and_then(|numbers| {
-        let errors = inventory::lookup_errors(&numbers);
-        if errors.is_empty() {
-            Ok(numbers)
-        } else {
-            Err(ConfigErrors(errors))
-        }
-    });
-    loaded.map_err(|errors| config_errors(&errors, "nothing was checked"))
+) -> Result<Vec<DesiredNumber>, RunError> {
+    desired::load_with(paths, env, IdRule::Optional, unset_vars)
+        .and_then(|numbers| {
+            let errors = lookup::lookup_errors(&numbers);
+            if errors.is_empty() {
+                Ok(numbers)
+            } else {
+                Err(ConfigErrors(errors))
+            }
+        })
+        .map_err(|errors| RunError::Config {
+            errors,
+            what: "the desired config",
+            outcome: "nothing was checked",
+        })
 }
 
-/// Prints config errors (one per line) and gives the exit code (1).
-fn config_errors(errors: &ConfigErrors, outcome: &str) -> i32 {
-    for e in &errors.0 {
-        eprintln!("error: {e}");
-    }
-    let n = errors.0.len();
-    eprintln!(
-        "vapi-drift: {n} error{} in the desired config; {outcome}",
-        if n == 1 { "" } else { "s" }
-    );
-    ExitCode::Error.code()
+/// Loads the ignore rules and checks them against the desired numbers.
+fn load_rules(file: Option<&Path>, numbers: &[DesiredNumber]) -> Result<IgnoreSet, RunError> {
+    ignore::load(file, Path::new("."), &ignore::today())
+        .and_then(|set| set.check_conflicts(numbers).map(|()| set))
+        .map_err(|errors| RunError::Config {
+            errors,
+            what: "the ignore rules",
+            outcome: "nothing was checked",
+        })
 }
 
-fn validate(args: ValidateArgs) -> i32 {
+fn validate(args: ValidateArgs) -> Result<ExitCode, RunError> {
     let unset_vars = if args.allow_unset_env {
         UnsetVars::Allow
     } else {
         UnsetVars::Error
     };
-    match load_desired_with(&args.paths, &process_env, unset_vars) {
-        Ok(numbers) => {
-            let files: std::collections::BTreeSet<&str> =
-                numbers.iter().map(|n| n.file.as_str()).collect();
-            println!(
-                "vapi-drift: {} desired phone number{} in {} file{} are valid",
-                numbers.len(),
-                if numbers.len() == 1 { "" } else { "s" },
-                files.len(),
-                if files.len() == 1 { "" } else { "s" },
-            );
-            ExitCode::InSync.code()
-        }
-        Err(code) => code,
-    }
+    let numbers = load_desired(&args.paths, &process_env, unset_vars)?;
+    let files: std::collections::BTreeSet<&str> = numbers.iter().map(|n| n.file.as_str()).collect();
+    say!(
+        "vapi-drift: {} desired phone number{} in {} file{} are valid",
+        numbers.len(),
+        plural(numbers.len()),
+        files.len(),
+        plural(files.len()),
+    );
+    Ok(ExitCode::InSync)
 }
 
-/// The reports to write; more than one to stdout is a usage error (exit 64).
-fn outputs(args: &ReportArgs) -> Result<Vec<Output>, i32> {
+/// The reports to write; more than one to stdout is a usage error.
+fn outputs(args: &ReportArgs) -> Result<Vec<Output>, RunError> {
     let outputs = if args.outputs.is_empty() {
         vec![Output {
             format: Format::Text,
@@ -111,10 +120,9 @@ fn outputs(args: &ReportArgs) -> Result<Vec<Output>, i32> {
         args.outputs.clone()
     };
     if outputs.iter().filter(|o| o.path.is_none()).count() > 1 {
-        eprintln!(
-            "error: at most one report can go to stdout; give the others a path (-o FORMAT=PATH)"
-        );
-        return Err(ExitCode::Usage.code());
+        return Err(RunError::Usage(
+            "at most one report can go to stdout; give the others a path (-o FORMAT=PATH)".into(),
+        ));
     }
     Ok(outputs)
 }
@@ -131,91 +139,99 @@ fn client_config(base_url: String, api_key: ApiKey, fetch: &FetchArgs) -> Client
 }
 
 /// The client, with the `--rps` limiter if one was asked for.
-fn client(base_url: String, key: ApiKey, fetch: &FetchArgs) -> anyhow::Result<Client> {
-    let limit = fetch.rps.and_then(RateLimit::per_second);
-    Ok(Client::new(client_config(base_url, key, fetch))?.with_rate_limit(limit))
+fn client(api: &ApiArgs, key: ApiKey) -> Result<Client, RunError> {
+    let limit = api.fetch.rps.and_then(RateLimit::per_second);
+    Ok(Client::new(client_config(api.base_url.clone(), key, &api.fetch))?.with_rate_limit(limit))
 }
 
 /// Tells the operator how many numbers the deadline left unread, if any.
-fn warn_missed_deadline(audit: &Audit, fetch: &FetchArgs) {
-    let missed = audit
-        .results
-        .iter()
-        .filter(|r| audit::missed_deadline(r))
-        .count();
-    if missed > 0 {
-        let deadline = fetch
-            .deadline
-            .map(|d| humantime::format_duration(d).to_string())
-            .unwrap_or_default();
+fn warn_missed_deadline(audit: &Audit, deadline: Option<Duration>) {
+    let missed = audit.results.iter().filter(|r| r.missed_deadline()).count();
+    if let (true, Some(deadline)) = (missed > 0, deadline) {
         eprintln!(
-            "warning: the deadline ({deadline}) passed: {missed} number{} not checked",
+            "warning: the deadline ({}) passed: {missed} number{} not checked",
+            humantime::format_duration(deadline),
             if missed == 1 { " was" } else { "s were" }
         );
     }
 }
 
-fn api_key() -> anyhow::Result<ApiKey> {
+fn api_key() -> Result<ApiKey, RunError> {
     let key = std::env::var("VAPI_API_KEY").unwrap_or_default();
     if key.trim().is_empty() {
-        bail!(
+        return Err(anyhow!(
             "VAPI_API_KEY is not set: export your private Vapi API key (it is never read from the command line)"
-        );
+        )
+        .into());
     }
     Ok(ApiKey::new(key))
 }
 
 /// `--expect-org` / `VAPI_ORG_ID`; empty is unset.
-fn expected_org(org: &Option<String>) -> Option<String> {
-    org.as_deref()
+fn expected_org(api: &ApiArgs) -> Option<String> {
+    api.expect_org
+        .as_deref()
         .map(str::trim)
         .filter(|o| !o.is_empty())
         .map(str::to_string)
 }
 
+/// A check's flags, resolved once: globs compiled, conflicts refused.
+struct CheckPlan {
+    outputs: Vec<Output>,
+    selectors: Selectors,
+    policy: Policy,
+}
+
+impl CheckPlan {
+    fn new(args: &CheckArgs) -> Result<CheckPlan, RunError> {
+        let outputs = outputs(&args.report)?;
+        if let Some(why) = inventory::flag_conflict(args.inventory.fetch, args.inventory.unmanaged)
+        {
+            return Err(RunError::Usage(why.into()));
+        }
+        Ok(CheckPlan {
+            outputs,
+            selectors: Selectors::new(&args.inventory.only, &args.inventory.exclude)
+                .map_err(|e| RunError::Usage(e.to_string()))?,
+            policy: Policy {
+                fail_on_unhealthy: args.rules.fail_on_unhealthy,
+                fail_on_expired_ignore: args.rules.fail_on_expired_ignore,
+            },
+        })
+    }
+}
+
 fn inventory_options(
     args: &InventoryArgs,
-    fetch: &FetchArgs,
+    api: &ApiArgs,
+    selectors: Selectors,
     ignore: IgnoreSet,
-) -> anyhow::Result<InventoryOptions> {
+) -> Result<InventoryOptions, RunError> {
     // The unmanaged allow list: `--allow-unmanaged`, and the ignore file's `unmanaged:` globs.
     let allow = [args.allow_unmanaged.as_slice(), ignore.unmanaged.as_slice()].concat();
     Ok(InventoryOptions {
         fetch: args.fetch,
         unmanaged: args.unmanaged,
-        allow: UnmanagedAllow::new(&allow)?,
-        selectors: Selectors::new(&args.only, &args.exclude)?,
-        expect_org: expected_org(&args.expect_org),
-        concurrency: fetch.concurrency as usize,
+        allow: UnmanagedAllow::new(&allow).map_err(|e| anyhow!(e))?,
+        selectors,
+        expect_org: expected_org(api),
+        concurrency: api.fetch.concurrency as usize,
         ignore,
-        deadline: None,
-        observer: Observer::default(),
+        ..InventoryOptions::default()
     })
 }
 
-async fn check(args: CheckArgs) -> anyhow::Result<i32> {
+async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
     // --deadline counts from here: the whole run, loading included.
     let started = tokio::time::Instant::now();
-    let outputs = match outputs(&args.report) {
-        Ok(o) => o,
-        Err(code) => return Ok(code),
-    };
-    if let Some(why) = inventory::flag_conflict(args.inventory.fetch, args.inventory.unmanaged) {
-        eprintln!("error: {why}");
-        return Ok(ExitCode::Usage.code());
-    }
-    let numbers = match load_desired(&args.paths, &process_env) {
-        Ok(n) => n,
-        Err(code) => return Ok(code),
-    };
+    let plan = CheckPlan::new(&args)?;
+    let numbers = load_desired(&args.paths, &process_env, UnsetVars::Error)?;
     let key = api_key()?;
-    let ignore = match load_rules(&args.rules, &numbers) {
-        Ok(set) => set,
-        Err(code) => return Ok(code),
-    };
+    let ignore = load_rules(args.rules.ignore_file.as_deref(), &numbers)?;
     let mut opts = InventoryOptions {
-        deadline: args.fetch.deadline.map(|d| started + d),
-        ..inventory_options(&args.inventory, &args.fetch, ignore)?
+        deadline: args.deadline.map(|d| started + d),
+        ..inventory_options(&args.inventory, &args.api, plan.selectors, ignore)?
     };
     let selected = numbers
         .iter()
@@ -224,73 +240,52 @@ async fn check(args: CheckArgs) -> anyhow::Result<i32> {
     // A stale selector must not turn the gate into "0 numbers, in sync". (With
     // --unmanaged fail an empty selection still checks the live numbers it selects.)
     if opts.unmanaged != UnmanagedMode::Fail && selected == 0 {
-        eprintln!(
-            "error: --only/--exclude select none of the {} desired phone numbers",
+        return Err(RunError::Usage(format!(
+            "--only/--exclude select none of the {} desired phone numbers",
             numbers.len()
-        );
-        return Ok(ExitCode::Usage.code());
+        )));
     }
     // The bar counts the numbers in scope: those are the ones that get a result.
     let progress = Arc::new(Progress::new(selected, args.quiet));
     opts.observer = progress_observer(&progress);
-    let client = client(args.base_url, key, &args.fetch)?;
-    let policy = Policy {
-        fail_on_unhealthy: args.rules.fail_on_unhealthy,
-        fail_on_expired_ignore: args.rules.fail_on_expired_ignore,
-    };
+    let client = client(&args.api, key)?;
     let audit = inventory::run(numbers, &client, &opts).await;
     progress.finish();
-    let audit = match audit {
-        Ok(audit) => audit,
-        Err(errors) => return Ok(config_errors(&errors, "no report was written")),
-    };
-    warn_missed_deadline(&audit, &args.fetch);
-    let (code, _) = report(audit, &policy, &args.report, &outputs);
+    let audit = audit.map_err(|errors| RunError::Config {
+        errors,
+        what: "the desired config",
+        outcome: "no report was written",
+    })?;
+    warn_missed_deadline(&audit, args.deadline);
+    let (code, _) = write_reports(&audit, &plan.policy, &args.report, &plan.outputs);
     Ok(code)
 }
 
-fn progress_observer(progress: &Arc<Progress>) -> Observer {
+fn progress_observer(progress: &Arc<Progress>) -> audit::Observer {
     let progress = Arc::clone(progress);
-    Observer::new(move |r| progress.record(r))
+    audit::Observer::new(move |r| progress.record(r))
 }
 
-/// Loads the ignore rules and checks them against the desired numbers; errors exit 1.
-fn load_rules(args: &RuleArgs, numbers: &[DesiredNumber]) -> Result<IgnoreSet, i32> {
-    let loaded = ignore::load(
-        args.ignore_file.as_deref(),
-        Path::new("."),
-        &ignore::today(),
-    )
-    .and_then(|set| set.check_conflicts(numbers).map(|()| set));
-    loaded.map_err(|errors| {
-        for e in &errors.0 {
-            eprintln!("error: {e}");
-        }
-        eprintln!("vapi-drift: the ignore rules are invalid; nothing was checked");
-        ExitCode::Error.code()
-    })
-}
-
-/// Writes every report, and returns the exit code and the outcome.
-fn report(
-    audit: Audit,
+/// Writes every report; returns the exit code and what the audit earned.
+fn write_reports(
+    audit: &Audit,
     policy: &Policy,
     report_args: &ReportArgs,
     outputs: &[Output],
-) -> (i32, ExitCode) {
-    let outcome = ExitCode::for_audit(&audit, policy);
+) -> (ExitCode, ExitCode) {
+    let outcome = ExitCode::for_audit(audit, policy);
     // A report path that cannot be written makes the run exit 1: the reports that
     // are written say so too.
     let unwritable = report::unwritable(outputs);
     let exit_code = if !unwritable.is_empty() {
-        ExitCode::Error.code()
+        ExitCode::Error
     } else if report_args.exit_zero && outcome != ExitCode::Error {
-        0
+        ExitCode::InSync
     } else {
-        outcome.code()
+        outcome
     };
     let report = Report {
-        audit: &audit,
+        audit,
         outcome,
         exit_code,
         policy: *policy,
@@ -299,202 +294,141 @@ fn report(
     if let Some(reason) = &audit.fatal {
         eprintln!("error: {reason}");
     }
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
     if errors.is_empty() {
         (exit_code, outcome)
     } else {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        (ExitCode::Error.code(), outcome)
+        (ExitCode::Error, outcome)
     }
 }
 
-async fn explain(args: ExplainArgs) -> anyhow::Result<i32> {
-    let numbers = match load_desired(&args.paths, &process_env) {
-        Ok(n) => n,
-        Err(code) => return Ok(code),
-    };
-    let rules = RuleArgs {
-        ignore_file: args.ignore_file.clone(),
-        fail_on_expired_ignore: false,
-        fail_on_unhealthy: false,
-    };
-    let ignore = match load_rules(&rules, &numbers) {
-        Ok(set) => set,
-        Err(code) => return Ok(code),
-    };
-    let wanted =
-        normalize::normalize(&serde_json::json!({"number": args.target}))["number"].clone();
+/// The one desired number `target` names: by id, name, or number (compared as
+/// normalization compares numbers).
+fn find_target<'a>(
+    numbers: &'a [DesiredNumber],
+    target: &str,
+) -> Result<&'a DesiredNumber, RunError> {
+    let wanted = normalize::normalize(&serde_json::json!({"number": target}))["number"].clone();
     let matches: Vec<&DesiredNumber> = numbers
         .iter()
         .filter(|n| {
-            n.id.as_deref() == Some(args.target.as_str())
-                || n.name.as_deref() == Some(args.target.as_str())
+            n.id.as_deref() == Some(target)
+                || n.name.as_deref() == Some(target)
                 || n.number.as_ref().is_some_and(|num| {
                     normalize::normalize(&serde_json::json!({"number": num}))["number"] == wanted
                 })
         })
         .collect();
-    let desired = match matches.as_slice() {
-        [one] => *one,
-        [] => bail!(
-            "no desired phone number has the id, number or name \"{}\"",
-            args.target
-        ),
-        many => bail!(
-            "\"{}\" matches {} desired phone numbers ({}); give its id",
-            args.target,
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            Err(anyhow!("no desired phone number has the id, number or name \"{target}\"").into())
+        }
+        many => Err(anyhow!(
+            "\"{target}\" matches {} desired phone numbers ({}); give its id",
             many.len(),
             many.iter()
                 .map(|n| format!("{}:{}", n.file, n.line))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ),
-    };
-    let client = client(args.base_url, api_key()?, &args.fetch)?;
+        )
+        .into()),
+    }
+}
+
+async fn explain(args: ExplainArgs) -> Result<ExitCode, RunError> {
+    let numbers = load_desired(&args.paths, &process_env, UnsetVars::Error)?;
+    let ignore = load_rules(args.ignore_file.as_deref(), &numbers)?;
+    let desired = find_target(&numbers, &args.target)?;
+    let client = client(&args.api, api_key()?)?;
     let fetched = match &desired.id {
         Some(id) => client.get_phone_number(id).await,
         // No id: found through the list, as `check` finds it.
-        None => match client.list_all(args.fetch.concurrency as usize).await {
-            Ok(listing) => match inventory::find_live(&listing.values(), desired).as_slice() {
+        None => match client.list_all(args.api.fetch.concurrency as usize).await {
+            Ok(listing) => match lookup::find_live(&listing.values(), desired).as_slice() {
                 [] => Err(FetchError::NotFound),
                 [one] => Ok((*one).clone()),
-                many => bail!(
-                    "{}:{}: matches {} live numbers ({}): add \"id\" to say which one",
-                    desired.file,
-                    desired.line,
-                    many.len(),
-                    many.iter()
-                        .map(|l| l["id"].as_str().unwrap_or_default())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                many => {
+                    return Err(anyhow!(
+                        "{}:{}: matches {} live numbers ({}): add \"id\" to say which one",
+                        desired.file,
+                        desired.line,
+                        many.len(),
+                        many.iter()
+                            .map(|l| l["id"].as_str().unwrap_or_default())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                    .into());
+                }
             },
             Err(e) => Err(e),
         },
     };
+    if let (Ok(live), Some(org)) = (&fetched, expected_org(&args.api))
+        && let Some(reason) = foreign_org([live], &org)
+    {
+        return Err(anyhow!(reason).into());
+    }
     // The id a document without one was found by, as `check` reports it.
     let mut found = desired.clone();
     if let (None, Ok(live)) = (&found.id, &fetched) {
         found.id = live.get("id").and_then(|v| v.as_str()).map(str::to_string);
     }
-    let desired = &found;
-    let live = match &fetched {
-        Ok(v) => explain::Live::Found(v),
-        Err(FetchError::NotFound) => explain::Live::Missing,
-        Err(e @ FetchError::Unauthorized { .. }) => bail!("{e}"),
-        Err(e) => {
-            let reason = e.to_string();
-            print!(
-                "{}",
-                explain::render(desired, explain::Live::NotChecked(&reason), &ignore)
-            );
-            return Ok(ExitCode::Incomplete.code());
-        }
+    let reason = fetched.as_ref().err().map(ToString::to_string);
+    let (live, code) = match (&fetched, reason.as_deref()) {
+        (Ok(v), _) => (explain::Live::Found(v), ExitCode::InSync),
+        (Err(FetchError::NotFound), _) => (explain::Live::Missing, ExitCode::InSync),
+        (Err(e @ FetchError::Unauthorized { .. }), _) => return Err(anyhow!("{e}").into()),
+        (Err(_), reason) => (
+            explain::Live::NotChecked(reason.unwrap_or_default()),
+            ExitCode::Incomplete,
+        ),
     };
-    print!("{}", explain::render(desired, live, &ignore));
-    Ok(0)
-}
-
-async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
-    let outputs = match outputs(&args.report) {
-        Ok(o) => o,
-        Err(code) => return Ok(code),
-    };
-    let numbers = match load_desired(&args.paths, &demo::env) {
-        Ok(n) => n,
-        Err(code) => return Ok(code),
-    };
-    let standin = StandIn::start(StandInConfig {
-        api_key: demo::DEMO_API_KEY.into(),
-        numbers: demo::numbers(),
-        ..StandInConfig::default()
-    })
-    .await
-    .context("cannot start the API stand-in on 127.0.0.1")?;
-    if !args.quiet {
-        eprintln!(
-            "vapi-drift demo: auditing {} against the built-in API stand-in at {}",
-            args.paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-            standin.base_url()
-        );
-    }
-    let fetch = FetchArgs {
-        concurrency: 8,
-        timeout: 10.0,
-        max_retries: 2,
-        max_retry_wait: 5.0,
-        rps: None,
-        deadline: None,
-    };
-    let client = Client::new(client_config(
-        standin.base_url(),
-        ApiKey::new(demo::DEMO_API_KEY.into()),
-        &fetch,
-    ))?;
-    let progress = Arc::new(Progress::new(numbers.len(), args.quiet));
-    let opts = InventoryOptions {
-        concurrency: fetch.concurrency as usize,
-        observer: progress_observer(&progress),
-        ..InventoryOptions::default()
-    };
-    let audit = inventory::run(numbers, &client, &opts).await;
-    progress.finish();
-    standin.shutdown().await;
-    let (code, outcome) = match audit {
-        Ok(audit) => report(audit, &Policy::default(), &args.report, &outputs),
-        Err(errors) => return Ok(config_errors(&errors, "no report was written")),
-    };
-    if code == ExitCode::Error.code() {
-        return Ok(code);
-    }
-    if args.quiet {
-        return Ok(0);
-    }
-    eprintln!(
-        "vapi-drift demo: `vapi-drift check` would exit with code {} ({}); the demo itself exits 0",
-        outcome.code(),
-        outcome.status_word()
-    );
-    Ok(0)
+    let text = explain::render(&found, live, &ignore);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing to stdout")?;
+    Ok(code)
 }
 
 /// `vapi-drift export`: reads the org through the list, then writes one desired
 /// file per selected live number, or nothing at all.
-async fn export(args: ExportArgs) -> anyhow::Result<i32> {
-    let selectors = Selectors::new(&args.only, &args.exclude)?;
-    let client = client(args.base_url, api_key()?, &args.fetch)?;
+async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
+    let selectors =
+        Selectors::new(&args.only, &args.exclude).map_err(|e| RunError::Usage(e.to_string()))?;
+    let client = client(&args.api, api_key()?)?;
     let listing = client
-        .list_all(args.fetch.concurrency as usize)
+        .list_all(args.api.fetch.concurrency as usize)
         .await
         .context("cannot read the live numbers; nothing was written")?;
     let live = listing.values();
-    if let Some(org) = expected_org(&args.expect_org)
-        && let Some(reason) = inventory::foreign_org(&live, &org)
+    if let Some(org) = expected_org(&args.api)
+        && let Some(reason) = foreign_org(&live, &org)
     {
-        bail!("{reason}; nothing was written");
+        return Err(anyhow!("{reason}; nothing was written").into());
     }
     let selected: Vec<serde_json::Value> = live
         .into_iter()
         .filter(|n| selectors.selects_live(n))
         .collect();
-    let files = export::plan(&selected, &args.out).map_err(|e| anyhow::anyhow!(e))?;
+    let files = export::plan(&selected, &args.out).map_err(|e| anyhow!(e))?;
     let existing = export::existing(&files);
     if !existing.is_empty() && !args.force {
         for path in &existing {
             eprintln!("error: {} exists already", path.display());
         }
-        eprintln!(
+        return Err(anyhow!(
             "vapi-drift export: {} of {} file{} exist already; nothing was written (--force overwrites them)",
             existing.len(),
             files.len(),
-            if files.len() == 1 { "" } else { "s" }
-        );
-        return Ok(ExitCode::Error.code());
+            plural(files.len())
+        )
+        .into());
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -505,18 +439,15 @@ async fn export(args: ExportArgs) -> anyhow::Result<i32> {
         }
     }
     if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        return Ok(ExitCode::Error.code());
+        return Err(anyhow!(errors.join("\nerror: ")).into());
     }
-    println!(
+    say!(
         "vapi-drift export: wrote {} file{} to {} ({} live number{} read, {} selected)",
         files.len(),
-        if files.len() == 1 { "" } else { "s" },
+        plural(files.len()),
         args.out.display(),
         listing.numbers.len(),
-        if listing.numbers.len() == 1 { "" } else { "s" },
+        plural(listing.numbers.len()),
         selected.len()
     );
     let variables: Vec<(&export::Variable, &export::ExportFile)> = files
@@ -524,49 +455,88 @@ async fn export(args: ExportArgs) -> anyhow::Result<i32> {
         .flat_map(|f| f.variables.iter().map(move |v| (v, f)))
         .collect();
     if !variables.is_empty() {
-        println!(
+        say!(
             "Secrets were not written. Set these variables to the live values before `vapi-drift check`:"
         );
         for (v, f) in variables {
-            println!("  {}  {} {}", v.name, f.path.display(), v.path);
+            say!("  {}  {} {}", v.name, f.path.display(), v.path);
         }
     }
     if let Some(why) = listing.incomplete() {
         eprintln!("warning: the list of live numbers may be incomplete: {why}");
-        return Ok(ExitCode::Incomplete.code());
+        return Ok(ExitCode::Incomplete);
     }
-    Ok(ExitCode::InSync.code())
+    Ok(ExitCode::InSync)
 }
 
-async fn stand_in(args: StandInArgs) -> anyhow::Result<i32> {
-    let numbers = match (&args.numbers, args.generate) {
-        (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            serde_json::from_str(&text).with_context(|| {
-                format!("{} is not a JSON array of phone numbers", path.display())
-            })?
-        }
-        (None, Some(n)) => demo::synthetic_numbers(n),
-        (None, None) => demo::numbers(),
-    };
-    let api_key = std::env::var(&args.key_env).unwrap_or_else(|_| demo::DEMO_API_KEY.to_string());
-    let standin = StandIn::start_on(
-        StandInConfig {
-            api_key,
-            numbers,
-            latency: Duration::from_millis(args.latency_ms),
-            rate_limit: args.rate_limit,
+/// `vapi-drift demo`: the real check path against the stand-in, started
+/// in-process on loopback with the demo's sample org.
+#[cfg(feature = "demo")]
+mod demo {
+    use super::*;
+    use crate::cli::DemoArgs;
+    use vapi_standin::{StandIn, StandInConfig, org};
+
+    pub async fn run(args: DemoArgs) -> Result<ExitCode, RunError> {
+        let outputs = outputs(&args.report)?;
+        let numbers = load_desired(&args.paths, &org::env, UnsetVars::Error)?;
+        let standin = StandIn::start(StandInConfig {
+            api_key: org::DEMO_API_KEY.into(),
+            numbers: org::numbers(),
             ..StandInConfig::default()
-        },
-        args.port,
-    )
-    .await
-    .context("cannot start the API stand-in")?;
-    println!("{}", standin.base_url());
-    tokio::signal::ctrl_c()
+        })
         .await
-        .context("waiting for ctrl-c")?;
-    standin.shutdown().await;
-    Ok(0)
+        .context("cannot start the API stand-in on 127.0.0.1")?;
+        if !args.quiet {
+            eprintln!(
+                "vapi-drift demo: auditing {} against the built-in API stand-in at {}",
+                args.paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                standin.base_url()
+            );
+        }
+        let fetch = FetchArgs {
+            concurrency: 8,
+            timeout: 10.0,
+            max_retries: 2,
+            max_retry_wait: 5.0,
+            rps: None,
+        };
+        let client = Client::new(client_config(
+            standin.base_url(),
+            ApiKey::new(org::DEMO_API_KEY.into()),
+            &fetch,
+        ))?;
+        let progress = Arc::new(Progress::new(numbers.len(), args.quiet));
+        let opts = InventoryOptions {
+            concurrency: fetch.concurrency as usize,
+            observer: progress_observer(&progress),
+            ..InventoryOptions::default()
+        };
+        let audit = inventory::run(numbers, &client, &opts).await;
+        progress.finish();
+        standin.shutdown().await;
+        let audit = audit.map_err(|errors| RunError::Config {
+            errors,
+            what: "the desired config",
+            outcome: "no report was written",
+        })?;
+        let (code, outcome) = write_reports(&audit, &Policy::default(), &args.report, &outputs);
+        if code == ExitCode::Error || args.quiet {
+            return Ok(if code == ExitCode::Error {
+                code
+            } else {
+                ExitCode::InSync
+            });
+        }
+        eprintln!(
+            "vapi-drift demo: `vapi-drift check` would exit with code {} ({}); the demo itself exits 0",
+            outcome.code(),
+            outcome.status_word()
+        );
+        Ok(ExitCode::InSync)
+    }
 }

@@ -5,7 +5,7 @@ mod common;
 use common::{KEY, World, desired_from, example, paths_of, statuses};
 use serde_json::{Value, json};
 use std::time::Duration;
-use vapi_drift::vapi::standin::{Fault, StandInConfig};
+use vapi_standin::{Fault, StandInConfig};
 
 #[test]
 fn every_provider_example_audits_in_sync_and_exits_0() {

@@ -11,8 +11,8 @@ use common::{KEY, World};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use vapi_drift::vapi::demo::{synthetic_id, synthetic_numbers};
-use vapi_drift::vapi::standin::{Fault, StandInConfig};
+use vapi_standin::org::{synthetic_id, synthetic_numbers};
+use vapi_standin::{Fault, StandInConfig};
 
 /// Far above what any of these runs needs; it proves the run ends, nothing more.
 const BOUND: Duration = Duration::from_secs(45);

@@ -8,8 +8,8 @@ use common::{KEY, Run, World, desired_from, example, statuses};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
-use vapi_drift::vapi::demo::{synthetic_id, synthetic_numbers};
-use vapi_drift::vapi::standin::{Fault, StandInConfig, Stats};
+use vapi_standin::org::{synthetic_id, synthetic_numbers};
+use vapi_standin::{Fault, StandInConfig, Stats};
 
 const ORG: &str = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f";
 const PROVIDERS: [&str; 6] = [

@@ -63,6 +63,26 @@ proptest! {
     }
 }
 
+/// The property above runs a test build, where the stand-in (a dev-dependency that
+/// enables `float_roundtrip` for itself) turns the feature on for the whole build:
+/// it cannot see whether the shipped binary has it. This pins the product's own
+/// manifest, which decides that for `cargo build --release` and `cargo install`.
+#[test]
+fn the_shipped_binary_reads_floats_exactly_too() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("Cargo.toml");
+    let deps = manifest
+        .split("\n[dependencies]")
+        .nth(1)
+        .and_then(|s| s.split("\n[").next())
+        .expect("a [dependencies] table");
+    let serde_json = deps
+        .lines()
+        .find(|l| l.trim_start().starts_with("serde_json"))
+        .expect("serde_json is a dependency of the product");
+    assert!(serde_json.contains("\"float_roundtrip\""), "{serde_json}");
+}
+
 // ---------------------------------------------------------------- item 18: startsWith
 
 /// The spec's array-level `maxLength: 20` on `startsWith` is the per-item limit

@@ -14,12 +14,13 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use vapi_drift::audit::{Audit, compare};
+use vapi_drift::audit::compare;
 use vapi_drift::desired::{DesiredNumber, SourceMap};
 use vapi_drift::diff::{Change, differences};
 use vapi_drift::exit::{ExitCode, Policy};
 use vapi_drift::ignore::IgnoreSet;
-use vapi_drift::inventory::Unmanaged;
+use vapi_drift::model::Audit;
+use vapi_drift::model::Unmanaged;
 use vapi_drift::normalize::{PathMap, normalize, normalize_mapped};
 use vapi_drift::report::{Format, Report};
 use vapi_drift::uri;
@@ -521,7 +522,7 @@ proptest! {
             unmanaged: Unmanaged::default(),
         };
         let policy = Policy::default();
-        let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit, &policy), exit_code: 2, policy };
+        let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit, &policy), exit_code: ExitCode::Drift, policy };
         for (name, format) in Format::ALL {
             for color in [false, true] {
                 let text = format.render(&report, color);

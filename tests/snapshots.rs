@@ -5,7 +5,7 @@ mod common;
 
 use common::{World, desired_from, example};
 use serde_json::json;
-use vapi_drift::vapi::standin::Fault;
+use vapi_standin::Fault;
 
 /// IN_SYNC (telnyx, with a health warning), MODIFIED (vonage: fallback number and a
 /// rotated webhook secret; twilio: a hook added live), MISSING (vapi-pstn),

@@ -10,9 +10,9 @@
 //! come from `Difference::expected_shown`/`actual_shown`).
 
 use super::{Report, one_line};
-use crate::audit::{NumberResult, Status};
 use crate::diff::{Change, Difference};
-use crate::inventory::{Unmanaged, UnmanagedCheck, UnmanagedMode};
+use crate::model::{NumberResult, Status};
+use crate::model::{Unmanaged, UnmanagedCheck, UnmanagedMode};
 use std::fmt::Write;
 
 /// The longest value printed in a message, in characters.
@@ -156,7 +156,7 @@ fn number(out: &mut String, report: &Report, r: &NumberResult) {
             Level::Warning,
             Some(&doc),
             &format!("{label}: not checked"),
-            r.error.as_deref().unwrap_or("unknown reason"),
+            &r.reason_text(),
         ),
         Status::InSync | Status::Modified => {}
     }
@@ -206,7 +206,7 @@ fn difference(label: &str, file: &str, x: &Difference) -> (String, String) {
     let absent = || "(absent)".to_string();
     match x.change {
         Change::NotEqual => (
-            format!("{label}: {path} differs"),
+            format!("{label}: {path} {}", x.change.phrase()),
             format!(
                 "{path} is {} in {file} but {} live",
                 expected.unwrap_or_else(absent),
@@ -214,14 +214,14 @@ fn difference(label: &str, file: &str, x: &Difference) -> (String, String) {
             ),
         ),
         Change::Add => (
-            format!("{label}: {path} set live only"),
+            format!("{label}: {path} {}", x.change.phrase()),
             format!(
                 "{path} is set live to {} but {file} does not have it",
                 actual.unwrap_or_else(absent)
             ),
         ),
         Change::Remove => (
-            format!("{label}: {path} missing live"),
+            format!("{label}: {path} {}", x.change.phrase()),
             format!(
                 "{path} is {} in {file} but not set live",
                 expected.unwrap_or_else(absent)

@@ -2,9 +2,9 @@
 //! snake_case keys in a stable order; no timings or other run-to-run noise.
 
 use super::Report;
-use crate::audit::NumberResult;
 use crate::diff::Difference;
 use crate::ignore::Rule;
+use crate::model::NumberResult;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
@@ -14,7 +14,7 @@ pub fn render(report: &Report) -> String {
     let mut doc = Map::new();
     doc.insert("format_version".into(), json!(FORMAT_VERSION));
     doc.insert("status".into(), json!(report.outcome.status_word()));
-    doc.insert("exit_code".into(), json!(report.exit_code));
+    doc.insert("exit_code".into(), json!(report.exit_code.code()));
     if let Some(reason) = &report.audit.fatal {
         doc.insert("error".into(), json!(reason));
     }
@@ -112,7 +112,7 @@ fn number(r: &NumberResult) -> Value {
         ),
     );
     n.insert("health".into(), json!(r.health));
-    if let Some(e) = &r.error {
+    if let Some(e) = r.reason.as_ref().map(ToString::to_string) {
         n.insert("error".into(), json!(e));
     }
     Value::Object(n)

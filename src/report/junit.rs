@@ -10,9 +10,9 @@
 //! counts) and this report sets no timestamps or durations, so it is deterministic.
 
 use super::{Report, one_line};
-use crate::audit::{NumberResult, Status};
-use crate::diff::{Change, Difference};
-use crate::inventory::{UnmanagedCheck, UnmanagedMode, UnmanagedNumber};
+use crate::diff::Difference;
+use crate::model::{NumberResult, Status};
+use crate::model::{UnmanagedCheck, UnmanagedMode, UnmanagedNumber};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
 
@@ -147,7 +147,7 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
         }
         Status::Missing => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_type("MISSING")
+            s.set_type(Status::Missing.word())
                 .set_message("the phone number does not exist in Vapi (404)")
                 .set_description(format!(
                     "{}:{}: the phone number with id {} does not exist in Vapi (404)\n",
@@ -158,10 +158,10 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
             s
         }
         Status::NotChecked => {
-            let reason = r.error.as_deref().unwrap_or("unknown reason");
+            let reason = r.reason_text();
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_type("NOT_CHECKED")
-                .set_message(reason)
+            s.set_type(Status::NotChecked.word())
+                .set_message(reason.as_str())
                 .set_description(format!("{}:{}: not checked: {reason}\n", d.file, d.line));
             s
         }
@@ -201,24 +201,11 @@ fn failure_text(r: &NumberResult) -> String {
         let expected = one_line(x.expected_shown().as_ref(), VALUE_MAX);
         let actual = one_line(x.actual_shown().as_ref(), VALUE_MAX);
         let absent = || "(absent)".to_string();
-        let change = match x.change {
-            Change::NotEqual => format!(
-                "~ {}: {} -> {}",
-                x.path,
-                expected.unwrap_or_else(absent),
-                actual.unwrap_or_else(absent)
-            ),
-            Change::Add => format!(
-                "+ {}: {} (set live only)",
-                x.path,
-                actual.unwrap_or_else(absent)
-            ),
-            Change::Remove => format!(
-                "- {}: {} (missing live)",
-                x.path,
-                expected.unwrap_or_else(absent)
-            ),
-        };
+        let change = x.line(
+            &expected.unwrap_or_else(absent),
+            &actual.unwrap_or_else(absent),
+            "->",
+        );
         let _ = writeln!(out, "{}:{line}: {change}", d.file);
     }
     if !r.diff.is_empty() {

@@ -14,10 +14,10 @@
 //! and the diff is masked by `diff::unified`), source lines (see `desired::SourceMap`).
 
 use super::{Report, one_line};
-use crate::audit::{NumberResult, Status};
-use crate::diff::{Change, Difference};
+use crate::diff::Difference;
 use crate::exit::ExitCode;
-use crate::inventory::{Unmanaged, UnmanagedCheck, UnmanagedMode};
+use crate::model::{NumberResult, Status};
+use crate::model::{Unmanaged, UnmanagedCheck, UnmanagedMode};
 use std::fmt::Write;
 
 /// The most the report may take, in bytes (so also in characters).
@@ -277,10 +277,7 @@ fn number(report: &Report, r: &NumberResult) -> String {
     let status = match r.status {
         Status::InSync if report.unhealthy_fails(r) => "UNHEALTHY",
         Status::InSync if r.health.is_some() || !r.unverifiable.is_empty() => "IN_SYNC ⚠️",
-        Status::InSync => "IN_SYNC",
-        Status::Modified => "MODIFIED",
-        Status::Missing => "MISSING",
-        Status::NotChecked => "NOT_CHECKED",
+        s => s.word(),
     };
     let _ = writeln!(out, "<details>");
     let _ = writeln!(
@@ -301,11 +298,7 @@ fn number(report: &Report, r: &NumberResult) -> String {
             let _ = writeln!(out, "The phone number does not exist in Vapi (404).\n");
         }
         Status::NotChecked => {
-            let _ = writeln!(
-                out,
-                "Not checked: {}\n",
-                inline(r.error.as_deref().unwrap_or("unknown reason"))
-            );
+            let _ = writeln!(out, "Not checked: {}\n", inline(&r.reason_text()));
         }
         Status::InSync | Status::Modified => {}
     }
@@ -379,11 +372,7 @@ fn row(r: &NumberResult, x: &Difference) -> String {
         Some(text) => format!("<code>{}</code>", inline(&text)),
         None => "*(absent)*".to_string(),
     };
-    let change = match x.change {
-        Change::Add => "ADD",
-        Change::Remove => "REMOVE",
-        Change::NotEqual => "NOT_EQUAL",
-    };
+    let change = x.change.word();
     format!(
         "| <code>{}</code> | `{change}` | {} | {} | {} |\n",
         inline(&x.path.to_string()),
@@ -505,9 +494,10 @@ mod tests {
     /// well-formed row that counts the rest.
     #[test]
     fn a_long_table_is_cut_with_a_row_that_counts_the_rest() {
-        use crate::audit::{Audit, compare};
+        use crate::audit::compare;
         use crate::desired::{IdRule, valid_numbers};
         use crate::ignore::IgnoreSet;
+        use crate::model::Audit;
         let yaml = "id: a\nprovider: vonage\nnumber: \"+1\"\ncredentialId: c\n";
         let mut numbers = valid_numbers("d.yaml", yaml, &|_| None, IdRule::Required);
         let mut live = serde_json::json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c"});
@@ -526,7 +516,7 @@ mod tests {
                     unmanaged: Default::default(),
                 },
                 outcome: ExitCode::Drift,
-                exit_code: 2,
+                exit_code: ExitCode::Drift,
                 policy: Default::default(),
             },
             &result,

@@ -1,6 +1,6 @@
 //! Reports: one file per format, each a pure function of the audit.
 //!
-//! Owns: the `-o FORMAT[=PATH]` outputs, the summary every format shows, and writing
+//! Owns: the formats, the summary every format shows, and writing
 //! report files atomically (a temporary file in the same folder, then rename), so a
 //! crash never leaves half a report.
 
@@ -10,14 +10,14 @@ pub mod junit;
 pub mod markdown;
 pub mod text;
 
-use crate::audit::{Audit, NumberResult, Status};
+use crate::atomic_file::write_atomically;
 use crate::diff::{Change, Difference};
 use crate::exit::{ExitCode, Policy};
+use crate::model::{Audit, NumberResult, Status};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -60,39 +60,11 @@ impl Format {
     }
 }
 
-/// One `-o FORMAT[=PATH]`: `PATH` absent or `-` is stdout.
+/// Where one report goes: `path` `None` is stdout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     pub format: Format,
     pub path: Option<PathBuf>,
-}
-
-impl FromStr for Output {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, path) = match s.split_once('=') {
-            Some((n, p)) => (n, Some(p)),
-            None => (s, None),
-        };
-        let format = Format::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, f)| *f)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
-                format!(
-                    "unknown format \"{name}\" (expected one of: {})",
-                    names.join(", ")
-                )
-            })?;
-        let path = match path {
-            None | Some("-") => None,
-            Some("") => return Err(format!("empty path after \"{name}=\"")),
-            Some(p) => Some(PathBuf::from(p)),
-        };
-        Ok(Output { format, path })
-    }
 }
 
 /// Everything a report format needs.
@@ -101,7 +73,7 @@ pub struct Report<'a> {
     /// What the audit earned.
     pub outcome: ExitCode,
     /// What the process exits with (0 under `--exit-zero`).
-    pub exit_code: i32,
+    pub exit_code: ExitCode,
     /// What turned warnings into failures (the formats that fail things say so).
     pub policy: Policy,
 }
@@ -197,6 +169,8 @@ pub fn write_all(outputs: &[Output], report: &Report, stdout_color: bool) -> Vec
                 if let Err(e) = stdout
                     .write_all(text.as_bytes())
                     .and_then(|_| stdout.flush())
+                    // Its reader went away (`| head`): nobody is left to tell.
+                    && e.kind() != std::io::ErrorKind::BrokenPipe
                 {
                     errors.push(format!(
                         "cannot write the {} report to stdout: {e}",
@@ -234,69 +208,4 @@ pub fn unwritable(outputs: &[Output]) -> Vec<PathBuf> {
         })
         .cloned()
         .collect()
-}
-
-/// Writes a file whole or not at all: a temporary file beside it, then rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".vapi-drift-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn output_spec_parses_format_and_path() {
-        assert_eq!(
-            "json=out/r.json".parse::<Output>(),
-            Ok(Output {
-                format: Format::Json,
-                path: Some(PathBuf::from("out/r.json"))
-            })
-        );
-        assert_eq!(
-            "text".parse::<Output>(),
-            Ok(Output {
-                format: Format::Text,
-                path: None
-            })
-        );
-        assert_eq!(
-            "json=-".parse::<Output>(),
-            Ok(Output {
-                format: Format::Json,
-                path: None
-            })
-        );
-        assert!(
-            "yaml"
-                .parse::<Output>()
-                .unwrap_err()
-                .contains("unknown format")
-        );
-        assert!("json=".parse::<Output>().is_err());
-    }
-
-    #[test]
-    fn atomic_write_replaces_whole_and_leaves_no_temporary() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("r.json");
-        write_atomically(&path, b"first").expect("write");
-        write_atomically(&path, b"second").expect("write");
-        assert_eq!(std::fs::read_to_string(&path).expect("read"), "second");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
-        assert_eq!(names.len(), 1);
-        assert!(write_atomically(&dir.path().join("missing/r.json"), b"x").is_err());
-    }
 }

@@ -3,9 +3,9 @@
 //! its unified diff. Colour only when asked (the caller knows if stdout is a TTY).
 
 use super::Report;
-use crate::audit::{NumberResult, Status};
-use crate::diff::{Change, Difference};
-use crate::inventory::{Unmanaged, UnmanagedCheck, UnmanagedMode};
+use crate::diff::Difference;
+use crate::model::{NumberResult, Status};
+use crate::model::{Unmanaged, UnmanagedCheck, UnmanagedMode};
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use std::fmt::Write;
@@ -107,12 +107,12 @@ fn unmanaged_section(out: &mut String, p: &Paint, u: &Unmanaged) {
 
 fn number(out: &mut String, p: &Paint, r: &NumberResult) {
     let d = &r.desired;
-    let tag = match r.status {
-        Status::InSync => p.paint(GREEN, "IN_SYNC"),
-        Status::Modified => p.paint(RED.bold(), "MODIFIED"),
-        Status::Missing => p.paint(RED.bold(), "MISSING"),
-        Status::NotChecked => p.paint(YELLOW.bold(), "NOT_CHECKED"),
+    let style = match r.status {
+        Status::InSync => GREEN,
+        Status::Modified | Status::Missing => RED.bold(),
+        Status::NotChecked => YELLOW.bold(),
     };
+    let tag = p.paint(style, r.status.word());
     let warnings = !r.unverifiable.is_empty() || r.health.is_some() || !r.ignored.is_empty();
     if r.status == Status::InSync && !warnings {
         return;
@@ -137,7 +137,7 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
         p.paint(CYAN, &format!("{}:{}", d.file, d.line))
     );
     match r.status {
-        Status::Missing => match crate::inventory::lookup_key(d) {
+        Status::Missing => match crate::lookup::lookup_key(d) {
             Some(key) => {
                 let _ = writeln!(out, "  no live number has {key}");
             }
@@ -146,11 +146,7 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
             }
         },
         Status::NotChecked => {
-            let _ = writeln!(
-                out,
-                "  not checked: {}",
-                r.error.as_deref().unwrap_or("unknown")
-            );
+            let _ = writeln!(out, "  not checked: {}", r.reason_text());
         }
         _ => {}
     }
@@ -202,24 +198,8 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
 fn change_line(p: &Paint, r: &NumberResult, x: &Difference) -> String {
     let line = r.line_of(x);
     let at = p.paint(CYAN, &format!("(line {line})"));
-    match x.change {
-        Change::NotEqual => format!(
-            "~ {}: {} → {} {at}",
-            x.path,
-            shown(x.expected_shown()),
-            shown(x.actual_shown())
-        ),
-        Change::Add => format!(
-            "+ {}: {} (set live only) {at}",
-            x.path,
-            shown(x.actual_shown())
-        ),
-        Change::Remove => format!(
-            "- {}: {} (missing live) {at}",
-            x.path,
-            shown(x.expected_shown())
-        ),
-    }
+    let line = x.line(&shown(x.expected_shown()), &shown(x.actual_shown()), "→");
+    format!("{line} {at}")
 }
 
 /// A value on one line, shortened when long.

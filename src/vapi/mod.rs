@@ -1,10 +1,7 @@
-//! The Vapi API: the read-only client the audit uses, and the stand-in server
-//! (a faithful local imitation of the phone-number routes) that the demo, the
-//! tests and the benchmarks run against.
+//! The Vapi API, read-only: the client (auth, timeouts, retries, `--rps`), the
+//! list routes and their paging, and the org guard.
 
 pub mod client;
-pub mod demo;
 pub mod list;
+pub mod org;
 pub mod ratelimit;
-pub mod standin;
-mod timer;

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use vapi_drift::vapi::standin::{StandIn, StandInConfig};
+use vapi_standin::{StandIn, StandInConfig};
 
 pub const KEY: &str = "test-key-5f1d9c0b7e";
 
@@ -114,7 +114,7 @@ pub fn desired_from(live: &Value) -> String {
 /// A stand-in serving `n` synthetic numbers (`demo::synthetic_numbers`) and a
 /// desired file declaring them all; `tweak` sets latency, limits and the like.
 pub fn synthetic_org(n: usize, tweak: impl FnOnce(&mut StandInConfig)) -> World {
-    let lives = vapi_drift::vapi::demo::synthetic_numbers(n);
+    let lives = vapi_standin::org::synthetic_numbers(n);
     let mut cfg = StandInConfig {
         api_key: KEY.into(),
         numbers: lives.clone(),

@@ -1,3 +1,5 @@
+//! The orgs the stand-in serves.
+//!
 //! The demo's sample org: live numbers for all five providers, some with deliberate
 //! drift (a rotated webhook secret on the Twilio line, a hook added on the BYO line,
 //! a changed fallback number on the Vonage line), one number made by hand that no

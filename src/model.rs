@@ -1,0 +1,280 @@
+//! The nouns every stage reads: the result of one desired number ([`NumberResult`],
+//! its [`Status`] and, when it was not checked, its [`Reason`]), the [`Audit`] of a
+//! run, and what the org holds beyond the desired files ([`Unmanaged`]).
+//!
+//! A leaf: it imports only the value types of the stages upstream (a desired
+//! number, a difference, an ignore rule) and nothing that imports it back. The
+//! words here (`IN_SYNC`, the reasons) are the only wording of these nouns: every
+//! report format and `explain` print them through `Display`.
+
+use crate::desired::DesiredNumber;
+use crate::diff::Difference;
+use crate::ignore::{Ignored, Rule};
+use crate::pointer::Pointer;
+use serde_json::Value;
+use std::fmt;
+
+/// What the audit found for one desired number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    InSync,
+    Modified,
+    Missing,
+    NotChecked,
+}
+
+impl Status {
+    /// The word every format and `explain` print.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::InSync => "IN_SYNC",
+            Status::Modified => "MODIFIED",
+            Status::Missing => "MISSING",
+            Status::NotChecked => "NOT_CHECKED",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
+/// Why a desired number was not checked: one wording each, used by every format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The run's `--deadline` passed before the number was read.
+    Deadline,
+    /// The run stopped (the key was rejected, another org) before the number was read.
+    Stopped(String),
+    /// The answer for this number is what stopped the run.
+    Stopping(String),
+    /// Reading it failed (after the retries): the fetch error.
+    Fetch(String),
+    /// The list it was to be found in could not be read.
+    ListUnread(String),
+    /// No `id`, and the list of live numbers was not read.
+    NoIdUnlisted,
+    /// No listed number has its lookup key, but the list may be incomplete.
+    NotFoundInPartialList { key: String, why: String },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Deadline => {
+                f.write_str("deadline: the run's --deadline passed before this number was read")
+            }
+            Reason::Stopped(why) => write!(f, "run stopped: {why}"),
+            Reason::Stopping(why) | Reason::Fetch(why) => f.write_str(why),
+            Reason::ListUnread(why) => {
+                write!(f, "the list of live numbers could not be read: {why}")
+            }
+            Reason::NoIdUnlisted => {
+                f.write_str("no \"id\" and the list of live numbers was not read")
+            }
+            Reason::NotFoundInPartialList { key, why } => write!(
+                f,
+                "no live number has {key}, but the list read may be incomplete: {why}"
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NumberResult {
+    pub desired: DesiredNumber,
+    pub status: Status,
+    pub differences: Vec<Difference>,
+    /// Unified diff of the canonical renderings, secrets masked; empty when in sync.
+    pub diff: String,
+    /// Why the number was not checked (`NotChecked` only).
+    pub reason: Option<Reason>,
+    /// Secret fields the desired document sets that the API did not return (or returned masked).
+    pub unverifiable: Vec<Pointer>,
+    /// The live `status` when it is not `active`.
+    pub health: Option<String>,
+    /// Differences an ignore rule suppressed (they never change the status or exit code).
+    pub ignored: Vec<Ignored>,
+}
+
+impl NumberResult {
+    /// A result with nothing found yet: in sync, no differences.
+    pub fn empty(desired: DesiredNumber) -> NumberResult {
+        NumberResult {
+            desired,
+            status: Status::InSync,
+            differences: Vec::new(),
+            diff: String::new(),
+            reason: None,
+            unverifiable: Vec::new(),
+            health: None,
+            ignored: Vec::new(),
+        }
+    }
+
+    pub fn missing(desired: DesiredNumber) -> NumberResult {
+        NumberResult {
+            status: Status::Missing,
+            ..NumberResult::empty(desired)
+        }
+    }
+
+    pub fn not_checked(desired: DesiredNumber, reason: Reason) -> NumberResult {
+        NumberResult {
+            status: Status::NotChecked,
+            reason: Some(reason),
+            ..NumberResult::empty(desired)
+        }
+    }
+
+    /// Why it was not checked, as every format says it.
+    pub fn reason_text(&self) -> String {
+        self.reason
+            .as_ref()
+            .map_or_else(|| "unknown reason".to_string(), ToString::to_string)
+    }
+
+    /// Whether the deadline left this number unread.
+    pub fn missed_deadline(&self) -> bool {
+        self.reason == Some(Reason::Deadline)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub results: Vec<NumberResult>,
+    /// Set when the run was stopped (the key was rejected): the reason.
+    pub fatal: Option<String>,
+    /// Ignore rules that suppressed nothing in this run.
+    pub unused_rules: Vec<Rule>,
+    /// Ignore rules past their expiry date (they suppressed nothing).
+    pub expired_rules: Vec<Rule>,
+    /// Live numbers no desired document describes (see `inventory`).
+    pub unmanaged: Unmanaged,
+}
+
+/// What unmanaged numbers do to the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnmanagedMode {
+    /// List them in the reports; the exit code does not change
+    Report,
+    /// List them, and count them as drift (exit 2)
+    Fail,
+    /// Do not look for them
+    Ignore,
+}
+
+/// A live number no desired document describes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnmanagedNumber {
+    pub id: String,
+    pub number: Option<String>,
+    pub name: Option<String>,
+    pub provider: String,
+    pub created_at: Option<String>,
+}
+
+impl UnmanagedNumber {
+    pub fn of(live: &Value) -> UnmanagedNumber {
+        let text = |k: &str| live.get(k).and_then(Value::as_str).map(str::to_string);
+        UnmanagedNumber {
+            id: text("id").unwrap_or_default(),
+            number: text("number"),
+            name: text("name"),
+            provider: text("provider").unwrap_or_default(),
+            created_at: text("createdAt"),
+        }
+    }
+
+    /// How reports name it: its number, else its name, else its id.
+    pub fn label(&self) -> String {
+        self.number
+            .clone()
+            .or_else(|| self.name.clone())
+            .unwrap_or_else(|| self.id.clone())
+    }
+
+    /// What every report says after the label:
+    /// ` "Hand-made" (vonage, id …, created …)`.
+    pub fn details(&self) -> String {
+        let name = self
+            .name
+            .as_deref()
+            .filter(|_| self.number.is_some())
+            .map(|name| format!(" \"{name}\""))
+            .unwrap_or_default();
+        let created = self
+            .created_at
+            .as_deref()
+            .map(|c| format!(", created {c}"))
+            .unwrap_or_default();
+        format!("{name} ({}, id {}{created})", self.provider, self.id)
+    }
+}
+
+/// Whether unmanaged numbers were looked for, and how far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnmanagedCheck {
+    /// The whole org was read: `numbers` is every unmanaged number.
+    Complete,
+    /// Part of the org may not have been read (why): `numbers` may miss some.
+    Incomplete(String),
+    /// Not looked for (why).
+    Skipped(String),
+}
+
+impl UnmanagedCheck {
+    /// The JSON report's word.
+    pub fn word(&self) -> &'static str {
+        match self {
+            UnmanagedCheck::Complete => "complete",
+            UnmanagedCheck::Incomplete(_) => "incomplete",
+            UnmanagedCheck::Skipped(_) => "skipped",
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            UnmanagedCheck::Complete => None,
+            UnmanagedCheck::Incomplete(r) | UnmanagedCheck::Skipped(r) => Some(r),
+        }
+    }
+}
+
+/// What an audit found beyond the desired numbers.
+#[derive(Debug, Clone)]
+pub struct Unmanaged {
+    pub mode: UnmanagedMode,
+    pub check: UnmanagedCheck,
+    /// Sorted by number, then id.
+    pub numbers: Vec<UnmanagedNumber>,
+}
+
+impl Default for Unmanaged {
+    fn default() -> Self {
+        Unmanaged::skipped(UnmanagedMode::Ignore, "not looked for")
+    }
+}
+
+impl Unmanaged {
+    pub fn skipped(mode: UnmanagedMode, why: &str) -> Unmanaged {
+        Unmanaged {
+            mode,
+            check: UnmanagedCheck::Skipped(why.into()),
+            numbers: Vec::new(),
+        }
+    }
+
+    /// `--unmanaged fail` and there are some: drift.
+    pub fn is_drift(&self) -> bool {
+        self.mode == UnmanagedMode::Fail && !self.numbers.is_empty()
+    }
+
+    /// `--unmanaged fail` and the org could not be read whole: incomplete.
+    pub fn is_incomplete(&self) -> bool {
+        self.mode == UnmanagedMode::Fail && self.check != UnmanagedCheck::Complete
+    }
+}
