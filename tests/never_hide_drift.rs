@@ -346,6 +346,27 @@ fn uuid_references_compare_case_insensitively() {
     );
 }
 
+/// The number's own `id` written in upper case is the same number: found by GET and
+/// in the list, in sync, on both routes (not a false MISSING).
+#[test]
+fn a_numbers_own_id_in_upper_case_finds_it_on_both_routes() {
+    let live = numbered("vonage", 42);
+    let id = id_of(&live);
+    let w = World::new(vec![live.clone()]);
+    let text = desired_from(&live).replace(&id, &id.to_ascii_uppercase());
+    assert!(text.contains(&id.to_ascii_uppercase()), "{text}");
+    w.desired("upper.yaml", &text);
+    for route in ["get", "list"] {
+        let (report, code) = check_json(&w, &["--fetch", route], &[]);
+        assert_eq!(code, 0, "--fetch {route}: {report}");
+        assert_eq!(
+            status_of(&report, &id),
+            "IN_SYNC",
+            "--fetch {route}: {report}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- items 4-5: masked secrets
 
 /// A live secret the API returns partly masked is unverifiable only when the part it
