@@ -105,10 +105,10 @@ fn hidden(c: char) -> bool {
         || combining(c)
 }
 
+/// A combining mark of any script (General_Category=Mark): it prints on the
+/// character before it, so `e` + U+0301 looks like `é`.
 fn combining(c: char) -> bool {
-    matches!(c as u32,
-        0x0300..=0x036F | 0x0483..=0x0489 | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF
-        | 0x20D0..=0x20FF | 0x3099 | 0x309A | 0xFE20..=0xFE2F)
+    unicode_normalization::char::is_combining_mark(c)
 }
 
 /// What a string looks like: spaces of every kind are one space, what prints as
@@ -451,6 +451,13 @@ mod tests {
         assert_eq!(visible_pair("Café", "Cafe"), None);
         assert_eq!(visible_pair("a b", "a\u{a0}c"), None);
         assert_eq!(visible_pair("東京", "大阪"), None);
+        // Marks of every script, not only Latin accents: a Hebrew point, a
+        // Devanagari sign, composed one way on one side only.
+        assert_eq!(
+            visible_pair("\u{5e9}\u{5c1}", "\u{5e9}"),
+            Some(("\u{5e9}\\u{05C1}".to_string(), "\u{5e9}".to_string()))
+        );
+        assert!(visible_pair("\u{915}\u{93c}", "\u{958}").is_some());
     }
 
     #[test]
