@@ -26,7 +26,6 @@ use crate::vapi::list::Listed;
 use crate::vapi::org::foreign_org;
 use futures::StreamExt;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
@@ -294,18 +293,25 @@ pub fn compare_three(
         .and_then(Value::as_str)
         .filter(|s| *s != "active")
         .map(str::to_string);
-    // Copied only if an unverifiable secret has to be taken out of them.
-    let mut want = Cow::Borrowed(&desired.doc);
-    let mut have = Cow::Borrowed(live);
-    let unverifiable = split_unverifiable(&mut want, &mut have);
-    let (mut want, want_paths) = normalize_mapped(&want);
-    let (have, have_paths) = normalize_mapped(&have);
+    let (mut want, want_paths) = normalize_mapped(&desired.doc);
+    let (mut have, have_paths) = normalize_mapped(live);
+    // On the normalized documents: header names folded and hooks matched, one path
+    // finds a secret on both sides. Listed as the desired document spells them.
+    let unverifiable_at = secret::split_unverifiable(&mut want, &mut have);
+    let unverifiable = unverifiable_at
+        .iter()
+        .map(|p| want_paths.original(p))
+        .collect();
     // Where the deployed document differs from live, and from desired: a path's
     // deployed value equals the other side's when neither it, an ancestor nor a
     // descendant differs (the same comparison as desired with live, sets included).
+    // What could not be verified is out of all three.
     let three_way = match base {
         Base::Doc(doc) => {
-            let doc = normalize(doc);
+            let mut doc = normalize(doc);
+            for p in &unverifiable_at {
+                set_at(&mut doc, p.segments(), None);
+            }
             Some((
                 diff::differences(&doc, &have),
                 diff::differences(&want, &doc),
@@ -493,86 +499,6 @@ fn set_at(doc: &mut Value, path: &[String], value: Option<Value>) {
             _ => {}
         },
         _ => {}
-    }
-}
-
-/// A secret the desired document sets but the API does not return (or returns
-/// masked) cannot be compared: it is neither drift nor silently passed, it is
-/// listed as unverifiable and taken out of both sides (which are copied then, and
-/// only then: most numbers have nothing to take out).
-fn split_unverifiable(want: &mut Cow<'_, Value>, have: &mut Cow<'_, Value>) -> Vec<Pointer> {
-    let mut out = Vec::new();
-    for field in secret::WRITE_ONLY_CANDIDATES {
-        let Some(desired_value) = field_in(want, field) else {
-            continue;
-        };
-        if desired_value.is_null() {
-            continue;
-        }
-        let live_value = field_in(have, field);
-        if live_value.is_none_or(|v| v.is_null() || secret::looks_masked(v)) {
-            remove_at(want.to_mut(), field);
-            remove_at(have.to_mut(), field);
-            out.push(Pointer::from_segments(
-                field.iter().map(|s| s.to_string()).collect(),
-            ));
-        }
-    }
-    // Any other secret (a webhook or SIP header value) that the API returns masked.
-    let mut leaves = Vec::new();
-    secret_leaves(want, &mut Pointer::root(), &mut leaves);
-    for path in leaves {
-        if have
-            .pointer(&path.to_string())
-            .is_some_and(secret::looks_masked)
-        {
-            set_at(want.to_mut(), path.segments(), None);
-            set_at(have.to_mut(), path.segments(), None);
-            out.push(path);
-        }
-    }
-    out
-}
-
-/// The paths of every secret value in a document (`at`: where `v` is; the walk
-/// goes down and back up in it).
-fn secret_leaves(v: &Value, at: &mut Pointer, out: &mut Vec<Pointer>) {
-    match v {
-        Value::Object(o) => o.iter().for_each(|(k, v)| {
-            at.push(k.as_str());
-            secret_leaves(v, at, out);
-            at.pop();
-        }),
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| {
-            at.push(i.to_string());
-            secret_leaves(v, at, out);
-            at.pop();
-        }),
-        Value::Null => {}
-        _ if secret::is_secret(at) => out.push(at.clone()),
-        _ => {}
-    }
-}
-
-/// The value of a field given by its keys (mapping keys with nothing to escape:
-/// what `Value::pointer` finds, without writing the pointer out).
-fn field_in<'v>(doc: &'v Value, field: &[&str]) -> Option<&'v Value> {
-    field.iter().try_fold(doc, |v, seg| v.get(*seg))
-}
-
-fn remove_at(doc: &mut Value, field: &[&str]) {
-    let Some((last, parents)) = field.split_last() else {
-        return;
-    };
-    let mut target = doc;
-    for seg in parents {
-        match target.get_mut(*seg) {
-            Some(t) => target = t,
-            None => return,
-        }
-    }
-    if let Some(obj) = target.as_object_mut() {
-        obj.remove(*last);
     }
 }
 

@@ -3,11 +3,10 @@
 use crate::exit::FailOn;
 use crate::inventory::FetchMode;
 use crate::model::UnmanagedMode;
-use crate::report::Format;
+use crate::report::{Format, Output};
 use crate::select::parse_glob;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 const EXIT_CODES: &str = "\
@@ -64,7 +63,7 @@ pub struct ValidateArgs {
 pub struct ReportArgs {
     /// Report format and destination, FORMAT[=PATH]; repeatable. Formats: text, json, markdown, junit, github.
     /// PATH "-" or none is stdout (at most one report to stdout). Default: text to stdout
-    #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]")]
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]", value_parser = parse_output)]
     pub outputs: Vec<Output>,
     /// Write the reports but exit 0 whatever they say (errors still exit 1)
     #[arg(long)]
@@ -302,39 +301,29 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
-/// One `-o FORMAT[=PATH]`: `PATH` absent or `-` is stdout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
-    pub format: Format,
-    pub path: Option<PathBuf>,
-}
-
-impl FromStr for Output {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, path) = match s.split_once('=') {
-            Some((n, p)) => (n, Some(p)),
-            None => (s, None),
-        };
-        let format = Format::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, f)| *f)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
-                format!(
-                    "unknown format \"{name}\" (expected one of: {})",
-                    names.join(", ")
-                )
-            })?;
-        let path = match path {
-            None | Some("-") => None,
-            Some("") => return Err(format!("empty path after \"{name}=\"")),
-            Some(p) => Some(PathBuf::from(p)),
-        };
-        Ok(Output { format, path })
-    }
+/// For clap: one `-o FORMAT[=PATH]`; `PATH` absent or `-` is stdout.
+fn parse_output(s: &str) -> Result<Output, String> {
+    let (name, path) = match s.split_once('=') {
+        Some((n, p)) => (n, Some(p)),
+        None => (s, None),
+    };
+    let format = Format::ALL
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| *f)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+            format!(
+                "unknown format \"{name}\" (expected one of: {})",
+                names.join(", ")
+            )
+        })?;
+    let path = match path {
+        None | Some("-") => None,
+        Some("") => return Err(format!("empty path after \"{name}=\"")),
+        Some(p) => Some(PathBuf::from(p)),
+    };
+    Ok(Output { format, path })
 }
 
 #[cfg(test)]
@@ -365,32 +354,27 @@ mod tests {
     #[test]
     fn output_spec_parses_format_and_path() {
         assert_eq!(
-            "json=out/r.json".parse::<Output>(),
+            parse_output("json=out/r.json"),
             Ok(Output {
                 format: Format::Json,
                 path: Some(PathBuf::from("out/r.json"))
             })
         );
         assert_eq!(
-            "text".parse::<Output>(),
+            parse_output("text"),
             Ok(Output {
                 format: Format::Text,
                 path: None
             })
         );
         assert_eq!(
-            "json=-".parse::<Output>(),
+            parse_output("json=-"),
             Ok(Output {
                 format: Format::Json,
                 path: None
             })
         );
-        assert!(
-            "yaml"
-                .parse::<Output>()
-                .unwrap_err()
-                .contains("unknown format")
-        );
-        assert!("json=".parse::<Output>().is_err());
+        assert!(parse_output("yaml").unwrap_err().contains("unknown format"));
+        assert!(parse_output("json=").is_err());
     }
 }

@@ -308,7 +308,8 @@ impl Deployed {
         let mut by_key = HashMap::new();
         for (i, n) in numbers.iter().enumerate() {
             if let Some(id) = &n.id {
-                by_id.entry(id.clone()).or_insert(i);
+                // A UUID is case-insensitive (RFC 9562), as normalization compares ids.
+                by_id.entry(id.to_ascii_lowercase()).or_insert(i);
             }
             if let Some(key) = lookup::key(n) {
                 by_key.entry(key).or_insert(i);
@@ -331,7 +332,10 @@ impl Deployed {
     }
 
     fn find_index(&self, d: &DesiredNumber) -> Option<usize> {
-        if let Some(i) = d.id.as_deref().and_then(|id| self.by_id.get(id)) {
+        if let Some(i) =
+            d.id.as_deref()
+                .and_then(|id| self.by_id.get(&id.to_ascii_lowercase()))
+        {
             return Some(*i);
         }
         let explicit = d.doc.get("id").is_some();
@@ -360,7 +364,7 @@ impl Deployed {
     /// Whether the deployed files declare this live number (by id, or by number for
     /// a deployed document without an id).
     fn describes(&self, live: &UnmanagedNumber) -> bool {
-        if self.by_id.contains_key(&live.id) {
+        if self.by_id.contains_key(&live.id.to_ascii_lowercase()) {
             return true;
         }
         live.number.as_deref().is_some_and(|n| {

@@ -6,6 +6,9 @@
 //! `file:line:column: message`. Validation happens here, before any network call.
 //!
 //! Does not own: YAML syntax (see `yaml`), the schema rules (see `schema`).
+//!
+//! Long file: loading, `${VAR}` interpolation and the source map share one walk
+//! of each document, and every config error a user can make is worded here.
 
 use crate::pointer::{self, Pointer, Seg, Trail};
 use crate::schema;
@@ -502,7 +505,15 @@ impl Doc<'_> {
                 ),
             });
             }
-            let id = doc.get("id").and_then(Value::as_str).map(str::to_string);
+            // A UUID's text is case-insensitive (RFC 9562 §4): the id is held in the
+            // lower case the API answers with, so it is found in the list and by GET.
+            let id = doc.get("id").and_then(Value::as_str).map(|i| {
+                if crate::uri::is_uuid(i) {
+                    i.to_ascii_lowercase()
+                } else {
+                    i.to_string()
+                }
+            });
             if let Some(bad) = id
                 .as_deref()
                 .filter(|i| i.trim().is_empty() || *i == "." || *i == "..")

@@ -5,7 +5,8 @@
 //! - `desired`, `yaml`, `schema`: load and validate the desired YAML;
 //! - `select`, `lookup`: which numbers a glob picks; finding a number without an id;
 //! - `vapi`: the read-only client, the list routes, the org guard;
-//! - `normalize`, `diff`, `secret`: one canonical form for both sides, the differences;
+//! - `normalize` (with `uri`, the canonical forms of SIP URIs and URLs), `diff`,
+//!   `secret`: one canonical form for both sides, the differences;
 //! - `deployed`: the desired files at the last deploy (`--deployed-ref`), for the
 //!   cause of each difference (`finding`);
 //! - `baseline`: findings matched to an earlier report (`--baseline`), new or known;
@@ -39,5 +40,6 @@ pub mod run;
 pub mod schema;
 pub mod secret;
 pub mod select;
+pub mod uri;
 pub mod vapi;
 pub mod yaml;

@@ -8,7 +8,7 @@
 use crate::baseline::{self, Baseline};
 use crate::cli::{
     AlertArgs, ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
-    Output, ReportArgs, ValidateArgs,
+    ReportArgs, ValidateArgs,
 };
 use crate::deployed::{self, Deployed};
 use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
@@ -18,7 +18,7 @@ use crate::inventory::{self, InventoryOptions};
 use crate::lookup;
 use crate::model::{Audit, UnmanagedMode};
 use crate::progress::Progress;
-use crate::report::{self, Format, Report};
+use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
 use crate::select::{Selectors, UnmanagedAllow};
 use crate::vapi::client::{Client, ClientConfig, FetchError};

@@ -11,7 +11,6 @@ pub mod markdown;
 pub mod text;
 
 use crate::atomic_file::write_atomically;
-use crate::cli::Output;
 use crate::diff::{Change, Difference};
 use crate::exit::{ExitCode, Policy};
 use crate::finding::{Cause, Seen};
@@ -60,6 +59,13 @@ impl Format {
             .map(|(n, _)| *n)
             .expect("every format is listed in Format::ALL")
     }
+}
+
+/// Where one report goes: `path` `None` is stdout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    pub path: Option<PathBuf>,
 }
 
 /// Everything a report format needs.
