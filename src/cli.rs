@@ -1,5 +1,6 @@
 //! The command line. Doc comments here are the `--help` text.
 
+use crate::exit::FailOn;
 use crate::inventory::FetchMode;
 use crate::model::UnmanagedMode;
 use crate::report::{Format, Output};
@@ -12,7 +13,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0   every desired number is in sync
   1   error: invalid desired config, rejected API key, a report that cannot be written
-  2   drift: at least one number is modified or missing
+  2   drift: at least one number is modified or missing (with --deployed-ref: out of
+      band or in conflict; with --fail-on new: not in the baseline)
   3   incomplete: some numbers could not be checked, the rest are in sync
   64  usage error: unknown flag or bad flag value
 
@@ -38,6 +40,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Show everything behind one number's verdict: desired, live, normalization, ignore rules
     Explain(ExplainArgs),
+    /// Decide what the nightly workflow does with its GitHub issue (open, update, comment,
+    /// close, nothing) from a check's reports; writes the body and comment for `gh`
+    Alert(AlertArgs),
     /// Run `check` on desired/ against a built-in stand-in of the Vapi API (no key, no network)
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
@@ -116,10 +121,33 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub inventory: InventoryArgs,
     #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
     /// No progress on stderr (it only shows on a terminal anyway); warnings and errors still print
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// The deploy gate and known drift: what a difference is compared with besides live.
+#[derive(Debug, Args, Clone)]
+pub struct GateArgs {
+    /// The git revision (a tag such as vapi-deployed, a branch, a commit) that holds the
+    /// desired files as last deployed: each difference gets a cause, OUT_OF_BAND (changed
+    /// live since the deploy), PENDING (changed in git, waiting for the deploy) or
+    /// CONFLICT (both), and only OUT_OF_BAND and CONFLICT exit 2
+    #[arg(long, value_name = "REF")]
+    pub deployed_ref: Option<String>,
+    /// With --deployed-ref: PENDING differences exit 2 too (for "fully deployed")
+    #[arg(long, requires = "deployed_ref")]
+    pub fail_on_pending: bool,
+    /// An earlier JSON report: each finding is marked new or known, with when it was
+    /// first seen, and the findings it had that are gone are listed as resolved
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub baseline: Option<PathBuf>,
+    /// Which findings exit 2: any, or only those the baseline (--baseline) did not have
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -137,6 +165,29 @@ pub struct RuleArgs {
     /// always reported, never compared; by default they do not fail the run)
     #[arg(long)]
     pub fail_on_unknown_fields: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertArgs {
+    /// The check's JSON report (-o json=PATH)
+    #[arg(long, value_name = "PATH")]
+    pub report: PathBuf,
+    /// The check's Markdown report (-o markdown=PATH): the issue's body
+    #[arg(long, value_name = "PATH")]
+    pub markdown: PathBuf,
+    /// The open issues, as `gh issue list --state open --label vapi-drift --json
+    /// number,title` prints them
+    #[arg(long, value_name = "PATH")]
+    pub issues: PathBuf,
+    /// The issue's title; stable, as the issue is found by it
+    #[arg(long, default_value = "vapi-drift: configuration drift")]
+    pub title: String,
+    /// A link to the run, added to the body and the comments
+    #[arg(long, value_name = "URL")]
+    pub run_url: Option<String>,
+    /// Folder to write the decision into: action, issue, title, body.md, comment.md
+    #[arg(long, value_name = "DIR", default_value = "alert")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
