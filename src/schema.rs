@@ -6,6 +6,9 @@
 //! of JSON Schema that document uses: `$ref`, `allOf`, `oneOf`, `type`, `enum`,
 //! `properties` (closed: an unknown key is an error), `required`, lengths and ranges.
 //!
+//! Long file: the patches of the published spec, the validator of its subset of
+//! JSON Schema and the walk for unknown fields read together, their tests beside them.
+//!
 //! Does not own: positions in files (issues carry JSON paths; `desired` maps them to
 //! lines), or anything about live objects, which are never validated (the API grows).
 
