@@ -272,3 +272,62 @@ fn ignore_rules_select_numbers_as_every_other_selector_does() {
         assert_eq!(only.json()["summary"]["desired"], 1, "{glob}");
     }
 }
+
+#[test]
+fn a_list_element_no_json_value_can_hold_damages_only_itself() {
+    // Item 19: one `1e400` (or lone surrogate) in a list page made the whole page
+    // malformed, and every number on it NOT_CHECKED.
+    let numbers: Vec<Value> = (0..3)
+        .map(|i| {
+            let mut n = example("vonage");
+            n["id"] = json!(format!("pn-{i}"));
+            n["number"] = json!(format!("+1415555010{i}"));
+            n
+        })
+        .collect();
+    let w = World::new(numbers.clone());
+    let docs: Vec<String> = numbers.iter().map(desired_from).collect();
+    w.desired("numbers.yaml", &docs.join("\n---\n"));
+    for poison in [r#""x": 1e400"#, r#""name": "\ud800""#] {
+        let bad = |n: &Value| {
+            let text = n.to_string();
+            format!("{}, {poison}}}", &text[..text.len() - 1]).into_bytes()
+        };
+        let page = format!(
+            r#"{{"results": [{}, {}, {}], "metadata": {{"itemsPerPage": 1000, "totalItems": 3, "currentPage": 1, "totalPages": 1, "hasNextPage": false}}}}"#,
+            numbers[0],
+            String::from_utf8(bad(&numbers[1])).expect("utf-8"),
+            numbers[2]
+        );
+        let raw = |body: Vec<u8>| vapi_standin::Fault::Raw {
+            status: 200,
+            headers: vec![],
+            body,
+        };
+        w.standin.inject_list(vec![raw(page.into_bytes())]);
+        // Read again by GET, it is as damaged there: that number alone is not checked.
+        w.standin.inject("pn-1", vec![raw(bad(&numbers[1]))]);
+        let run = w.check(&["-o", "json"], &[]);
+        let report = run.json();
+        assert_eq!(
+            common::statuses(&report),
+            vec![
+                ("pn-0".to_string(), "IN_SYNC".to_string()),
+                ("pn-1".to_string(), "NOT_CHECKED".to_string()),
+                ("pn-2".to_string(), "IN_SYNC".to_string()),
+            ],
+            "{poison}: {report}"
+        );
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let why = report["numbers"][1]["error"].as_str().expect("error");
+        assert!(why.contains("not valid JSON"), "{why}");
+        assert_eq!(report["unmanaged_check"], "incomplete");
+        assert!(
+            report["unmanaged_check_reason"]
+                .as_str()
+                .expect("reason")
+                .contains("(id \"pn-1\")"),
+            "{report}"
+        );
+    }
+}

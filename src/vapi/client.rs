@@ -96,9 +96,33 @@ pub struct Client {
     sent: AtomicU64,
 }
 
+/// A successful answer's body, not parsed yet.
+pub struct Body {
+    pub bytes: Vec<u8>,
+    /// The `Content-Type` header ("" when absent or not text).
+    pub content_type: String,
+}
+
+impl Body {
+    /// The body as one JSON document.
+    pub fn json(&self) -> Result<Value, FetchError> {
+        serde_json::from_slice::<Value>(&self.bytes).map_err(|e| self.malformed(&e))
+    }
+
+    /// Why the body (or a part of it) is not JSON, with the content type.
+    pub fn malformed(&self, e: &serde_json::Error) -> FetchError {
+        let kind = if self.content_type.is_empty() {
+            String::new()
+        } else {
+            format!(" (content-type {})", self.content_type)
+        };
+        FetchError::Malformed(format!("body is not valid JSON{kind}: {e}"))
+    }
+}
+
 /// What one attempt came to.
 enum Attempt {
-    Done(Result<Value, FetchError>),
+    Done(Result<Body, FetchError>),
     Retry {
         reason: String,
         wait: Option<Duration>,
@@ -153,6 +177,11 @@ impl Client {
 
     /// GET a JSON document, retrying 429, 5xx, 408, timeouts and connection errors.
     pub async fn get_json(&self, url: Url) -> Result<Value, FetchError> {
+        self.get_body(url).await?.json()
+    }
+
+    /// GET a successful body, retrying as [`Client::get_json`] does; not parsed.
+    pub async fn get_body(&self, url: Url) -> Result<Body, FetchError> {
         let mut attempt: u32 = 0;
         loop {
             match self.attempt(url.clone()).await {
@@ -217,13 +246,9 @@ impl Client {
             }
         };
         if status.is_success() {
-            return Attempt::Done(serde_json::from_slice::<Value>(&bytes).map_err(|e| {
-                let kind = if content_type.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (content-type {content_type})")
-                };
-                FetchError::Malformed(format!("body is not valid JSON{kind}: {e}"))
+            return Attempt::Done(Ok(Body {
+                bytes: bytes.to_vec(),
+                content_type,
             }));
         }
         let message = self.scrub(&error_message(&bytes));

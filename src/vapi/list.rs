@@ -10,9 +10,10 @@
 //!
 //! Does not own: what the listed numbers are matched or compared with (see `inventory`).
 
-use super::client::{Client, FetchError, check_phone_number};
+use super::client::{Body, Client, FetchError, check_phone_number};
 use futures::StreamExt;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
@@ -217,7 +218,73 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// Parses a list body: whole when it parses, else element by element, so that one
+/// element the parser refuses (a number beyond f64 such as `1e400`, an escaped lone
+/// surrogate) is one skipped element with its reason, not a malformed page that
+/// leaves every number on it unread. `Ok((items, bad))`: the elements that parse,
+/// and why each other one does not. The other parts of a page (its `metadata`)
+/// go through the same: a part that does not parse is left out.
+fn lenient_list(body: &Body, what: &str) -> Result<(Value, Vec<String>), FetchError> {
+    let strict = match body.json() {
+        Ok(v) => return Ok((v, Vec::new())),
+        Err(e) => e,
+    };
+    let mut bad = Vec::new();
+    let mut elements = |raw: Vec<&RawValue>| -> Value {
+        let mut good = Vec::with_capacity(raw.len());
+        for (i, r) in raw.into_iter().enumerate() {
+            match serde_json::from_str::<Value>(r.get()) {
+                Ok(v) => good.push(v),
+                Err(e) => bad.push(format!(
+                    "element {i} of {what}{} is not valid JSON: {e}",
+                    id_of(r)
+                )),
+            }
+        }
+        Value::Array(good)
+    };
+    // A bare array (`GET /phone-number`).
+    if let Ok(raw) = serde_json::from_slice::<Vec<&RawValue>>(&body.bytes) {
+        let items = elements(raw);
+        return Ok((items, bad));
+    }
+    // A page: `results` element by element, the other parts whole (or left out).
+    let parts =
+        serde_json::from_slice::<std::collections::BTreeMap<String, &RawValue>>(&body.bytes)
+            .map_err(|_| strict)?;
+    let mut out = serde_json::Map::new();
+    for (k, v) in parts {
+        if k == "results"
+            && let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(v.get())
+        {
+            out.insert(k, elements(items));
+        } else if let Ok(v) = serde_json::from_str::<Value>(v.get()) {
+            out.insert(k, v);
+        }
+    }
+    Ok((Value::Object(out), bad))
+}
+
+/// ` (id "…")` of a listed element that does not parse, when its id can be read.
+fn id_of(raw: &RawValue) -> String {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Option<String>,
+    }
+    serde_json::from_str::<IdOnly>(raw.get())
+        .ok()
+        .and_then(|i| i.id)
+        .map(|id| format!(" (id \"{id}\")"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
 fn parse_page(body: Value, page: usize) -> Result<Page, FetchError> {
+    parse_page_with(body, page, Vec::new())
+}
+
+/// [`parse_page`], with the elements that did not parse (`bad`: why each did not).
+fn parse_page_with(body: Value, page: usize, bad: Vec<String>) -> Result<Page, FetchError> {
     let Value::Object(mut obj) = body else {
         return Err(FetchError::Malformed(format!(
             "page {page} of GET /v2/phone-number: expected {{\"results\", \"metadata\"}}, got {}",
@@ -246,7 +313,7 @@ fn parse_page(body: Value, page: usize) -> Result<Page, FetchError> {
         .or_else(|| count("totalItems").map(|items| items.div_ceil(per_page)))
         .filter(|pages| *pages <= MAX_PAGES);
     let has_next = meta.get("hasNextPage").and_then(Value::as_bool);
-    let short = results.len() < per_page.min(PAGE_LIMIT);
+    let short = results.len() + bad.len() < per_page.min(PAGE_LIMIT);
     // What the API says wins: a short page with `hasNextPage: true` (or before the
     // announced last page) is not the end. Only when it says nothing does a short
     // page end the list.
@@ -257,7 +324,8 @@ fn parse_page(body: Value, page: usize) -> Result<Page, FetchError> {
     };
     let total_items = count("totalItems");
     let beyond_retention = meta.get("itemsBeyondRetention").and_then(Value::as_bool) == Some(true);
-    let (numbers, skipped) = split_elements(results);
+    let (numbers, mut skipped) = split_elements(results);
+    skipped.extend(bad);
     Ok(Page {
         numbers,
         skipped,
@@ -278,21 +346,28 @@ impl Client {
             // Oldest first: numbers created while the pages are read land at the
             // end instead of shifting every page by one.
             .append_pair("sortOrder", "ASC");
-        match self.get_json(url).await {
-            Ok(body) => parse_page(body, page).map(Some),
+        match self.get_body(url).await {
+            Ok(body) => {
+                let (value, bad) = lenient_list(&body, &format!("page {page}"))?;
+                parse_page_with(value, page, bad).map(Some)
+            }
             Err(FetchError::NotFound) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// `GET /phone-number?limit=N`: a bare array.
-    async fn list_v1(&self, limit: usize) -> Result<Vec<Value>, FetchError> {
+    async fn list_v1(&self, limit: usize) -> Result<(Vec<Value>, Vec<String>), FetchError> {
         let mut url = self.url(&["phone-number"]);
         url.query_pairs_mut()
             .append_pair("limit", &limit.to_string());
-        match self.get_json(url).await {
-            Ok(Value::Array(items)) => Ok(items),
-            Ok(other) => Err(FetchError::Malformed(format!(
+        let listed = match self.get_body(url).await {
+            Ok(body) => lenient_list(&body, "GET /phone-number"),
+            Err(e) => Err(e),
+        };
+        match listed {
+            Ok((Value::Array(items), bad)) => Ok((items, bad)),
+            Ok((other, _)) => Err(FetchError::Malformed(format!(
                 "GET /phone-number: expected a list, got {}",
                 kind_of(&other)
             ))),
@@ -318,9 +393,10 @@ impl Client {
                 Ok(listing)
             }
             None => {
-                let items = self.list_v1(PAGE_LIMIT).await?;
-                let full = items.len() >= PAGE_LIMIT;
-                let (numbers, skipped) = split_elements(items);
+                let (items, bad) = self.list_v1(PAGE_LIMIT).await?;
+                let full = items.len() + bad.len() >= PAGE_LIMIT;
+                let (numbers, mut skipped) = split_elements(items);
+                skipped.extend(bad);
                 let mut listing = Listing::empty(ListRoute::V1, None, None);
                 listing.add(
                     Page {
@@ -404,7 +480,7 @@ impl Client {
     pub async fn list_one(&self) -> Result<Option<Value>, FetchError> {
         let items = match self.list_page(1, 1).await? {
             Some(page) => page.numbers,
-            None => split_elements(self.list_v1(1).await?).0,
+            None => split_elements(self.list_v1(1).await?.0).0,
         };
         Ok(items.first().map(Listed::value))
     }
@@ -550,6 +626,53 @@ mod tests {
             why.starts_with("3 listed entries are not a phone number"),
             "{why}"
         );
+    }
+
+    #[test]
+    fn an_element_the_parser_refuses_damages_only_itself() {
+        // Regression (issue 10, item 19): one `1e400` or lone surrogate made the
+        // whole page malformed, and every number on it NOT_CHECKED.
+        let page = format!(
+            r#"{{"results": [{}, {{"id": "big", "provider": "vonage", "x": 1e400}},
+                {{"id": "sur", "provider": "vonage", "name": "\ud800"}}, {}],
+               "metadata": {{"itemsPerPage": 1000, "totalItems": 4, "currentPage": 1, "odd": 1e999}}}}"#,
+            number(1),
+            number(2)
+        );
+        let body = Body {
+            bytes: page.into_bytes(),
+            content_type: String::new(),
+        };
+        let (value, bad) = lenient_list(&body, "page 1").expect("a page");
+        let page = parse_page_with(value, 1, bad).expect("page");
+        assert_eq!(page.numbers.len(), 2);
+        assert_eq!(page.skipped.len(), 2, "{:?}", page.skipped);
+        assert!(
+            page.skipped[0].contains("(id \"big\")"),
+            "{:?}",
+            page.skipped
+        );
+        assert!(
+            page.skipped[1].contains("(id \"sur\")"),
+            "{:?}",
+            page.skipped
+        );
+        assert!(!page.more, "4 of 4 announced");
+        // A bare array too; and a body that is not JSON at all stays malformed.
+        let v1 = Body {
+            bytes: format!(r#"[{}, {{"id": "big", "x": -1e400}}]"#, number(3)).into_bytes(),
+            content_type: String::new(),
+        };
+        let (items, bad) = lenient_list(&v1, "GET /phone-number").expect("a list");
+        assert_eq!((items.as_array().map(Vec::len), bad.len()), (Some(1), 1));
+        let broken = Body {
+            bytes: b"{\"results\": [".to_vec(),
+            content_type: String::new(),
+        };
+        assert!(matches!(
+            lenient_list(&broken, "page 1"),
+            Err(FetchError::Malformed(_))
+        ));
     }
 
     #[test]

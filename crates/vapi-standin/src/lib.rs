@@ -169,6 +169,15 @@ pub enum Fault {
     /// The normal answer, status and `Content-Length` included, with its body
     /// sent [`SLOW_CHUNK_BYTES`] at a time, `chunk_delay` apart.
     SlowBody { chunk_delay: Duration },
+    /// This status (500 when not a valid code), these headers (a name or value
+    /// that is not a valid header is left out; `Content-Type` defaults to JSON)
+    /// and these bytes as the body, whatever they are: text no JSON value can
+    /// hold (`1e400`, a lone surrogate), or bytes that are not text at all.
+    Raw {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
 }
 
 impl Fault {
@@ -900,6 +909,7 @@ impl Plan {
             Plan::Fault(Fault::Status { code, .. }, _) => Some(fault_status(*code).as_u16()),
             Plan::Fault(Fault::Hang, _) => None,
             Plan::Fault(Fault::SlowBody { .. }, normal) => Some(normal.status.as_u16()),
+            Plan::Fault(Fault::Raw { status, .. }, _) => Some(fault_status(*status).as_u16()),
             Plan::Fault(_, _) => Some(200),
         }
     }
@@ -1367,6 +1377,22 @@ async fn render_fault(
         }
         Fault::MalformedJson => plain(StatusCode::OK, JSON_TYPE, Body::from(MALFORMED_JSON)),
         Fault::HtmlOk => plain(StatusCode::OK, HTML_TYPE, Body::from(HTML_ERROR_PAGE)),
+        Fault::Raw {
+            status,
+            headers,
+            body,
+        } => {
+            let mut response = plain(fault_status(status), JSON_TYPE, Body::from(body));
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
         Fault::Body(value) => {
             let body = serde_json::to_vec(&value).expect("a serde_json::Value always serialises");
             plain(StatusCode::OK, JSON_TYPE, Body::from(body))
