@@ -395,11 +395,26 @@ pub fn compare_three(
     } else {
         Status::Modified
     };
+    let inter = &desired.interpolated;
     let diff = if differences.is_empty() {
         String::new()
-    } else {
+    } else if inter.is_empty() {
         diff::unified(&want, &have)
+    } else {
+        // What `${VAR}` put in is masked in the diff too, where the normalized
+        // documents hold it.
+        let at = interpolated_in(&want, &want_paths, &inter.paths);
+        let root = Pointer::root();
+        diff::unified(
+            &secret::redact(&want, &root, &at, &inter.values, None),
+            &secret::redact(&have, &root, &at, &inter.values, Some(&want)),
+        )
     };
+    if !inter.is_empty() {
+        for d in &mut differences {
+            redact_difference(d, &desired.interpolated);
+        }
+    }
     NumberResult {
         status,
         differences,
@@ -420,6 +435,58 @@ fn touches(diffs: &[Difference], path: &Pointer) -> bool {
         let n = p.len().min(q.len());
         p[..n] == q[..n]
     })
+}
+
+/// The paths of the normalized desired document whose value came from `${VAR}`
+/// (`paths`: where they are in the document as written).
+pub fn interpolated_in(want: &Value, want_paths: &PathMap, paths: &[Pointer]) -> Vec<Pointer> {
+    fn walk(v: &Value, at: &mut Pointer, out: &mut Vec<Pointer>) {
+        match v {
+            Value::Object(o) => o.iter().for_each(|(k, v)| {
+                at.push(k.as_str());
+                walk(v, at, out);
+                at.pop();
+            }),
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| {
+                at.push(i.to_string());
+                walk(v, at, out);
+                at.pop();
+            }),
+            _ => out.push(at.clone()),
+        }
+    }
+    let mut leaves = Vec::new();
+    walk(want, &mut Pointer::root(), &mut leaves);
+    leaves
+        .into_iter()
+        .filter(|np| {
+            let orig = want_paths.original(np);
+            paths
+                .iter()
+                .any(|p| orig.segments().starts_with(p.segments()))
+        })
+        .collect()
+}
+
+/// A difference that touches what `${VAR}` put into the desired document: its
+/// values masked (see `secret::redact`), and sensitive.
+fn redact_difference(d: &mut Difference, inter: &crate::desired::Interpolated) {
+    let related = inter.paths.iter().any(|p| {
+        d.path.segments().starts_with(p.segments()) || p.segments().starts_with(d.path.segments())
+    });
+    let expected = d
+        .expected
+        .as_ref()
+        .map(|v| secret::redact(v, &d.path, &inter.paths, &inter.values, None));
+    let actual = d
+        .actual
+        .as_ref()
+        .map(|v| secret::redact(v, &d.path, &inter.paths, &inter.values, d.expected.as_ref()));
+    if related || expected != d.expected || actual != d.actual {
+        d.sensitive = true;
+        d.expected = expected;
+        d.actual = actual;
+    }
 }
 
 /// A path of the normalized documents as the user wrote it: the part the desired

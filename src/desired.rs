@@ -34,6 +34,26 @@ pub struct DesiredNumber {
     /// The document after `${VAR}` interpolation, exactly as written otherwise.
     pub doc: Value,
     pub source_map: SourceMap,
+    /// What `${VAR}` put into the document: secrets, masked in every output.
+    pub interpolated: Interpolated,
+}
+
+/// What `${VAR}` interpolation put into one document. A value that came from the
+/// environment is a secret by the user's own declaration, wherever it sits (a token
+/// in `server.url`'s query string as much as a header value): every output masks
+/// it (see `secret::redact`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Interpolated {
+    /// The paths of the strings that had a `${VAR}` in them.
+    pub paths: Vec<Pointer>,
+    /// The values the variables held (each once, non-empty).
+    pub values: Vec<String>,
+}
+
+impl Interpolated {
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty() && self.values.is_empty()
+    }
 }
 
 impl DesiredNumber {
@@ -197,6 +217,8 @@ struct Walk {
     found: Vec<Pos>,
     /// Values whose variable is unset (reported already).
     unset: Vec<Pointer>,
+    /// What the variables put into the document.
+    interpolated: Interpolated,
 }
 
 impl Walk {
@@ -467,6 +489,7 @@ impl Doc<'_> {
                 order,
                 found,
                 unset,
+                interpolated,
                 ..
             } = walk;
             let source_map = self.paths.source_map(root, order, &found);
@@ -519,6 +542,11 @@ impl Doc<'_> {
                     message: "missing required key \"id\" (the phone number's id in Vapi)".into(),
                 });
             }
+            // A message that quotes a value (an enum value not allowed) never quotes
+            // what a variable held.
+            for e in &mut errors[before..] {
+                e.message = crate::secret::scrub_text(&e.message, &interpolated.values);
+            }
             if !issues.is_empty() || errors.len() > before {
                 continue;
             }
@@ -532,6 +560,7 @@ impl Doc<'_> {
                 line: root.line,
                 source_map,
                 doc,
+                interpolated,
             });
         }
     }
@@ -637,8 +666,21 @@ impl Doc<'_> {
             NodeKind::Bool(b) => Value::Bool(b),
             NodeKind::Number(n) => Value::Number(n),
             NodeKind::String(s) if !s.contains('$') => Value::String(s),
-            NodeKind::String(s) => match interpolate(&s, self.env) {
-                Ok(text) => Value::String(text),
+            NodeKind::String(s) => match interpolate_values(&s, self.env) {
+                Ok((text, values)) => {
+                    if !values.is_empty() {
+                        let i = &mut walk.interpolated;
+                        i.paths.push(
+                            Pointer::parse(&walk.path).expect("the walk builds RFC 6901 text"),
+                        );
+                        for v in values {
+                            if !v.is_empty() && !i.values.contains(&v) {
+                                i.values.push(v);
+                            }
+                        }
+                    }
+                    Value::String(text)
+                }
                 Err(message) => {
                     let allowed = self.unset_vars == UnsetVars::Allow && message.ends_with(UNSET);
                     if !allowed {
@@ -691,8 +733,17 @@ const UNSET: &str = " is not set";
 /// Replaces `${VAR}` with the variable's value; `$${` is a literal `${`.
 /// The error names the variable, never a value.
 pub fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    interpolate_values(text, env).map(|(text, _)| text)
+}
+
+/// [`interpolate`], and the values the variables gave, in order.
+fn interpolate_values(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, Vec<String>), String> {
+    let mut values = Vec::new();
     if !text.contains('$') {
-        return Ok(text.to_string());
+        return Ok((text.to_string(), values));
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -715,6 +766,7 @@ pub fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<S
             }
             let value = env(name).ok_or_else(|| format!("environment variable {name}{UNSET}"))?;
             out.push_str(&value);
+            values.push(value);
             rest = &after[end + 1..];
         } else {
             out.push('$');
@@ -722,7 +774,7 @@ pub fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<S
         }
     }
     out.push_str(rest);
-    Ok(out)
+    Ok((out, values))
 }
 
 #[cfg(test)]

@@ -24,18 +24,28 @@ pub enum Live<'a> {
 pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String {
     let mut out = String::new();
     let d = desired;
+    // Labels that came from `${VAR}` masked, as every report masks them.
+    let shown = crate::model::NumberResult::empty(d.clone()).desired;
     let _ = writeln!(
         out,
         "explain: {} ({}, id {}) {}:{}",
-        d.label(),
+        shown.label(),
         d.provider,
-        d.id.as_deref().unwrap_or("-"),
+        shown.id.as_deref().unwrap_or("-"),
         d.file,
         d.line
     );
     let root = Pointer::root();
+    let inter = &d.interpolated;
+    // What `${VAR}` put in is a secret too: masked on both sides, where it sits.
+    let redact = |v: &Value, at: &[Pointer], other: Option<&Value>| {
+        secret::redact(v, &root, at, &inter.values, other)
+    };
     section(&mut out, "desired, as loaded (secrets masked)");
-    block(&mut out, &yaml::render(&secret::mask(&d.doc, &root)));
+    block(
+        &mut out,
+        &yaml::render(&secret::mask(&redact(&d.doc, &inter.paths, None), &root)),
+    );
     let live = match live {
         Live::Found(v) => v,
         Live::Missing => {
@@ -58,16 +68,24 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
         }
     };
     section(&mut out, "live, as fetched (secrets masked)");
-    block(&mut out, &yaml::render(&secret::mask(live, &root)));
+    block(
+        &mut out,
+        &yaml::render(&secret::mask(
+            &redact(live, &inter.paths, Some(&d.doc)),
+            &root,
+        )),
+    );
 
     let pinned = pins(&d.doc);
-    let (want, _, want_notes) = normalize_explained(&d.doc, &pinned);
+    let (want, want_map, want_notes) = normalize_explained(&d.doc, &pinned);
     let (have, _, have_notes) = normalize_explained(live, &pinned);
     section(&mut out, "normalization of the desired document");
     notes(&mut out, &want_notes);
     section(&mut out, "normalization of the live object");
     notes(&mut out, &have_notes);
     section(&mut out, "desired, normalized");
+    let at = audit::interpolated_in(&want, &want_map, &inter.paths);
+    let (want, have) = (redact(&want, &at, None), redact(&have, &at, Some(&want)));
     block(
         &mut out,
         &yaml::render(&sorted(&secret::mask(&want, &root))),

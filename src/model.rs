@@ -129,8 +129,28 @@ pub struct NumberResult {
 }
 
 impl NumberResult {
-    /// A result with nothing found yet: in sync, no differences.
-    pub fn empty(desired: DesiredNumber) -> NumberResult {
+    /// A result with nothing found yet: in sync, no differences. The number's
+    /// labels (id, name, number) that came from `${VAR}` are masked: reports print them.
+    pub fn empty(mut desired: DesiredNumber) -> NumberResult {
+        if !desired.interpolated.is_empty() {
+            let inter = &desired.interpolated;
+            let secret = |key: &str, v: &Option<String>| {
+                v.as_deref().is_some_and(|s| {
+                    inter.values.iter().any(|x| s.contains(x.as_str()))
+                        || inter.paths.iter().any(|p| p.segments() == [key])
+                })
+            };
+            let mask = Some(crate::secret::MASK.to_string());
+            if secret("name", &desired.name) {
+                desired.name = mask.clone();
+            }
+            if secret("number", &desired.number) {
+                desired.number = mask.clone();
+            }
+            if secret("id", &desired.id) {
+                desired.id = mask;
+            }
+        }
         NumberResult {
             desired,
             status: Status::InSync,

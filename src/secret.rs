@@ -78,6 +78,9 @@ pub fn mask_against(value: &Value, path: &Pointer, other: Option<&Value>) -> Val
                 .collect(),
         ),
         Value::Null => Value::Null,
+        Value::String(s) if !is_secret(path) => Value::String(
+            mask_url_query(s, other.and_then(Value::as_str)).unwrap_or_else(|| s.clone()),
+        ),
         leaf if !is_secret(path) => leaf.clone(),
         leaf => match other {
             Some(o) if o != leaf && !o.is_object() && !o.is_array() => {
@@ -86,6 +89,118 @@ pub fn mask_against(value: &Value, path: &Pointer, other: Option<&Value>) -> Val
             _ => Value::String(MASK.into()),
         },
     }
+}
+
+/// A URL with the values of its credential-like query parameters (`?token=…`,
+/// `&sig=…`, `&api_key=…`: see [`looks_like_credential`]) masked: `<sensitive>`, or
+/// `<sensitive, changed>` where `other` (the other side's URL) has another value
+/// for that parameter. `None` when there is nothing to mask.
+pub fn mask_url_query(url: &str, other: Option<&str>) -> Option<String> {
+    if !url.contains("://") {
+        return None;
+    }
+    let (before, query) = url.split_once('?')?;
+    let (query, fragment) = match query.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (query, None),
+    };
+    let other_value = |name: &str| -> Option<&str> {
+        let q = other?.split_once('?')?.1;
+        let q = q.split_once('#').map_or(q, |(q, _)| q);
+        q.split('&').find_map(|p| {
+            p.split_once('=')
+                .filter(|(k, _)| *k == name)
+                .map(|(_, v)| v)
+        })
+    };
+    let mut changed = false;
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !v.is_empty() && looks_like_credential(k) => {
+                changed = true;
+                let mark = match other {
+                    Some(_) if other_value(k) != Some(v) => MASK_CHANGED,
+                    _ => MASK,
+                };
+                format!("{k}={mark}")
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    if !changed {
+        return None;
+    }
+    let mut out = format!("{before}?{}", masked.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    Some(out)
+}
+
+/// Whether `path` is `prefix` or lies inside it.
+fn under(path: &Pointer, prefix: &Pointer) -> bool {
+    path.segments().starts_with(prefix.segments())
+}
+
+/// `value` (at `at`) with what `${VAR}` put into a desired document masked: a string
+/// at or under one of `paths` (where an interpolated value sits), and any string
+/// that contains one of `values` (what the variables held), wherever it is. On the
+/// live side (`other`: the desired value at the same place) a masked string that
+/// differs is `<sensitive, changed>`. A value from `${VAR}` is a secret by the
+/// user's own declaration.
+pub fn redact(
+    value: &Value,
+    at: &Pointer,
+    paths: &[Pointer],
+    values: &[String],
+    other: Option<&Value>,
+) -> Value {
+    match value {
+        Value::Object(obj) => Value::Object(
+            obj.iter()
+                .map(|(k, v)| {
+                    let o = other.and_then(|o| o.get(k));
+                    (k.clone(), redact(v, &at.child(k), paths, values, o))
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| redact(v, &at.index(i), paths, values, other.and_then(|o| o.get(i))))
+                .collect(),
+        ),
+        Value::Null => Value::Null,
+        leaf => {
+            let holds = leaf.as_str().is_some_and(|s| {
+                values
+                    .iter()
+                    .any(|v| !v.is_empty() && s.contains(v.as_str()))
+            });
+            if !holds && !paths.iter().any(|p| under(at, p)) {
+                return leaf.clone();
+            }
+            match other {
+                Some(o) if o != leaf && !o.is_object() && !o.is_array() => {
+                    Value::String(MASK_CHANGED.into())
+                }
+                _ => Value::String(MASK.into()),
+            }
+        }
+    }
+}
+
+/// `text` with every one of `values` (non-empty) replaced by `<sensitive>`:
+/// for messages that quote a value (an enum value that is not allowed).
+pub fn scrub_text(text: &str, values: &[String]) -> String {
+    let mut out = text.to_string();
+    for v in values.iter().filter(|v| !v.is_empty()) {
+        out = out.replace(v.as_str(), MASK);
+    }
+    out
 }
 
 /// The words that make a name look like a credential's. A URL query parameter
@@ -394,6 +509,46 @@ mod tests {
         let key = ApiKey::new("sk-live-very-secret".into());
         assert_eq!(format!("{key:?}"), "ApiKey(<sensitive>)");
         assert_eq!(key.expose(), "sk-live-very-secret");
+    }
+
+    #[test]
+    fn credential_query_parameters_are_masked() {
+        let url = "https://hooks.example.com/v?tenant=acme&token=s3cr3t&sig=abc#top";
+        assert_eq!(
+            mask_url_query(url, None).as_deref(),
+            Some("https://hooks.example.com/v?tenant=acme&token=<sensitive>&sig=<sensitive>#top")
+        );
+        let other = "https://hooks.example.com/v?tenant=acme&token=old&sig=abc";
+        assert_eq!(
+            mask_url_query(url, Some(other)).as_deref(),
+            Some(
+                "https://hooks.example.com/v?tenant=acme&token=<sensitive, changed>&sig=<sensitive>#top"
+            )
+        );
+        assert_eq!(mask_url_query("https://h/?page=2", None), None);
+        let masked = mask(&json!({"server": {"url": url}}), &Pointer::root());
+        assert!(!masked.to_string().contains("s3cr3t"), "{masked}");
+    }
+
+    #[test]
+    fn interpolated_values_are_masked_wherever_they_sit() {
+        let paths = vec![p("/server/url")];
+        let values = vec!["tok-9f8e".to_string()];
+        let desired =
+            json!({"server": {"url": "https://h/v?x=tok-9f8e"}, "name": "n tok-9f8e", "a": "b"});
+        let live =
+            json!({"server": {"url": "https://h/v?x=rotated"}, "name": "n tok-9f8e", "a": "b"});
+        let d = redact(&desired, &Pointer::root(), &paths, &values, None);
+        assert_eq!(d, json!({"server": {"url": MASK}, "name": MASK, "a": "b"}));
+        let l = redact(&live, &Pointer::root(), &paths, &values, Some(&desired));
+        assert_eq!(
+            l,
+            json!({"server": {"url": MASK_CHANGED}, "name": MASK, "a": "b"})
+        );
+        assert_eq!(
+            scrub_text("invalid value \"tok-9f8e\"", &values),
+            "invalid value \"<sensitive>\""
+        );
     }
 
     #[test]

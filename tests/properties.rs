@@ -390,6 +390,7 @@ fn desired_number(doc: Value) -> DesiredNumber {
         line: 1,
         doc,
         source_map: SourceMap::default(),
+        interpolated: Default::default(),
     }
 }
 

@@ -331,3 +331,107 @@ fn a_list_element_no_json_value_can_hold_damages_only_itself() {
         );
     }
 }
+
+#[test]
+fn a_value_from_an_environment_variable_is_masked_in_every_output() {
+    // Item 12: a token interpolated into server.url's query string was printed
+    // in JSON, text and Markdown.
+    const TOKEN: &str = "tok-7Hq2sLx9";
+    const ROTATED: &str = "rot-Zz81Kq3w";
+    const PLAIN: &str = "plain-Qk4mX7";
+    let mut live = example("vonage");
+    live["server"] = json!({"url": format!("https://hooks.example.com/vapi?tenant=acme&token={ROTATED}"),
+                            "headers": {"X-Ref": PLAIN}});
+    live["name"] = json!("Renamed by hand");
+    let id = live["id"].as_str().expect("id").to_string();
+    let w = World::new(vec![live.clone()]);
+    let mut desired: Value = serde_json::from_str(&desired_from(&live)).expect("json");
+    desired["server"]["url"] =
+        json!("https://hooks.example.com/vapi?tenant=acme&token=${HOOK_TOKEN}");
+    desired["server"]["headers"]["X-Ref"] = json!("${REF}");
+    desired["name"] = json!("Support line");
+    desired["fallbackDestination"] = json!({"type": "number", "number": "+14155550100",
+        "description": "ask ${WHO} first"});
+    live["fallbackDestination"] = json!({"type": "number", "number": "+14155550100",
+        "description": "ask nobody first"});
+    w.standin.upsert(live);
+    w.desired(
+        "vonage.yaml",
+        &serde_json::to_string_pretty(&desired).expect("json"),
+    );
+    let env = [("HOOK_TOKEN", TOKEN), ("REF", PLAIN), ("WHO", "ops-Vb3nR5")];
+    let names = ["text", "json", "markdown", "junit", "github"];
+    let mut args: Vec<String> = Vec::new();
+    for n in names {
+        args.push("-o".into());
+        args.push(format!("{n}={}", w.path(n).display()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = w.check(&args, &env);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let mut outputs: Vec<(String, String)> = names
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                std::fs::read_to_string(w.path(n)).expect("report"),
+            )
+        })
+        .collect();
+    outputs.push(("stderr".into(), run.stderr.clone()));
+    let explain = Run::from(
+        w.command()
+            .args(["explain", id.as_str(), "--base-url", &w.standin.base_url()])
+            .env("VAPI_API_KEY", KEY)
+            .envs(env)
+            .output()
+            .expect("explain runs"),
+    );
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    outputs.push(("explain".into(), explain.stdout.clone() + &explain.stderr));
+    for (name, text) in &outputs {
+        for secret in [TOKEN, ROTATED, PLAIN, "ops-Vb3nR5"] {
+            assert!(!text.contains(secret), "{name} leaks {secret}:\n{text}");
+        }
+    }
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("json")).expect("json"))
+            .expect("json");
+    let differences = &report["numbers"][0]["differences"];
+    let url = differences
+        .as_array()
+        .expect("differences")
+        .iter()
+        .find(|d| d["path"] == "/server/url")
+        .unwrap_or_else(|| panic!("{differences}"));
+    assert_eq!(url["sensitive"], true);
+    // The difference still shows: the changed value is marked, not hidden.
+    assert_eq!(url["actual"], "<sensitive, changed>", "{url}");
+    // The name is no secret and stays readable.
+    assert!(outputs[0].1.contains("Renamed by hand"), "{}", outputs[0].1);
+    // A message that would quote a value from ${VAR} does not.
+    desired["fallbackDestination"]["transferPlan"] = json!({"mode": "${MODE}"});
+    w.desired(
+        "vonage.yaml",
+        &serde_json::to_string_pretty(&desired).expect("json"),
+    );
+    let validate = Run::from(
+        w.command()
+            .args(["validate", "desired"])
+            .envs(env)
+            .env("MODE", "mode-Kx9q2Z")
+            .output()
+            .expect("validate runs"),
+    );
+    assert_eq!(validate.code, 1);
+    assert!(
+        validate.stderr.contains("invalid value"),
+        "{}",
+        validate.stderr
+    );
+    assert!(
+        !validate.stderr.contains("mode-Kx9q2Z"),
+        "{}",
+        validate.stderr
+    );
+}
