@@ -12,6 +12,8 @@
 //!   when the swap is sound there);
 //! - masking leaves no secret value in any rendered report, whatever the format.
 
+mod common;
+
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use vapi_drift::audit::compare;
@@ -541,4 +543,154 @@ proptest! {
             }
         }
     }
+}
+
+/// The doc with `${V<j>}` appended to the string leaves `picks` choose (by index,
+/// modulo their count; `provider` and `id` are left alone), as YAML text, and the
+/// same doc with the variables' values in their place.
+fn with_variables(doc: &Value, picks: &[usize], values: &[String]) -> (String, Value) {
+    fn leaves(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => o.iter().for_each(|(k, v)| {
+                let k = k.replace('~', "~0").replace('/', "~1");
+                leaves(v, format!("{at}/{k}"), out)
+            }),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| leaves(v, format!("{at}/{i}"), out)),
+            Value::String(_) if at != "/provider" && at != "/id" => out.push(at),
+            _ => {}
+        }
+    }
+    let mut paths = Vec::new();
+    leaves(doc, String::new(), &mut paths);
+    let (mut templated, mut resolved) = (doc.clone(), doc.clone());
+    // A `${` the text has already is written `$${`, as export writes it.
+    for at in &paths {
+        let t = templated.pointer_mut(at).expect("a leaf");
+        *t = json!(t.as_str().unwrap_or_default().replace("${", "$${"));
+    }
+    if !paths.is_empty() {
+        for (j, pick) in picks.iter().enumerate() {
+            let at = &paths[pick % paths.len()];
+            let t = templated.pointer_mut(at).expect("a leaf");
+            // (After a space: a text ending in `$` would make `$${`, a literal.)
+            *t = json!(format!("{} ${{V{j}}}", t.as_str().unwrap_or_default()));
+            let r = resolved.pointer_mut(at).expect("a leaf");
+            *r = json!(format!("{} {}", r.as_str().unwrap_or_default(), values[j]));
+        }
+    }
+    (
+        serde_json::to_string_pretty(&templated).expect("json"),
+        resolved,
+    )
+}
+
+/// Every secret leaf of a generated live number (header and SIP header values,
+/// Twilio credentials, the SIP password) given a marked value of its own.
+fn mark_secrets(v: &mut Value, at: &mut vapi_drift::pointer::Pointer, seed: u64, n: &mut usize) {
+    match v {
+        Value::Object(o) => o.iter_mut().for_each(|(k, v)| {
+            at.push(k.as_str());
+            mark_secrets(v, at, seed, n);
+            at.pop();
+        }),
+        Value::Array(a) => a.iter_mut().enumerate().for_each(|(i, v)| {
+            at.push(i.to_string());
+            mark_secrets(v, at, seed, n);
+            at.pop();
+        }),
+        Value::Null => {}
+        leaf if vapi_drift::secret::is_secret(at) => {
+            *n += 1;
+            *leaf = json!(format!("{SECRET_MARK}{n}q{seed:x}"));
+        }
+        _ => {}
+    }
+}
+
+static LOADED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static TRIED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(160))]
+
+    /// Issue 10, item 13: secrets in every secret position of numbers generated
+    /// from the schema (header and SIP header values, Twilio credentials, the SIP
+    /// password, a credential query parameter of server.url) and `${VAR}` values
+    /// anywhere a string is: no secret byte in any report format, in `explain`,
+    /// or in a config error (an appended `${VAR}` can make a value invalid: the
+    /// error must not quote it).
+    #[test]
+    fn no_secret_and_no_interpolated_value_reaches_any_output(
+        seed in any::<u64>(),
+        provider in 0usize..5,
+        picks in prop::collection::vec(0usize..64, 1..4),
+        values in prop::collection::vec(secret(), 3),
+        token in secret(),
+        rotate in secret(),
+    ) {
+        let mut g = common::generated::Gen::new(seed);
+        let mut live = g.live_number(common::generated::PROVIDERS[provider], "pn-secret");
+        mark_secrets(&mut live, &mut vapi_drift::pointer::Pointer::root(), seed, &mut 0);
+        if live.get("server").is_some_and(Value::is_object) {
+            live["server"]["url"] = json!(format!("https://hooks.example.com/v?tenant=a&token={token}"));
+        }
+        let mut desired = live.clone();
+        for k in ["orgId", "createdAt", "updatedAt", "status"] {
+            desired.as_object_mut().expect("object").remove(k);
+        }
+        let (text, resolved) = with_variables(&desired, &picks, &values);
+        let env = |k: &str| k.strip_prefix('V').and_then(|j| j.parse::<usize>().ok()).and_then(|j| values.get(j).cloned());
+        let mut secrets = values.clone();
+        secrets_in(&resolved, &mut secrets);
+        secrets.push(rotate.clone());
+        // Live holds what the variables hold, and rotated the webhook token.
+        let mut live_now = resolved.clone();
+        for k in ["orgId", "createdAt", "updatedAt", "status"] {
+            live_now[k] = live[k].clone();
+        }
+        if live_now.get("server").is_some_and(Value::is_object) {
+            live_now["server"]["url"] = json!(format!("https://hooks.example.com/v?tenant=a&token={rotate}"));
+        }
+        let (mut numbers, mut errors) = (Vec::new(), Vec::new());
+        vapi_drift::desired::load_text("p.yaml", &text, &env, vapi_drift::desired::IdRule::Required, &mut numbers, &mut errors);
+        for e in &errors {
+            let e = e.to_string();
+            prop_assert!(!e.contains(SECRET_MARK), "a config error leaks a secret: {}", e);
+        }
+        TRIED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(number) = numbers.pop() else { return Ok(()) };
+        LOADED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let explained = vapi_drift::explain::render(&number, vapi_drift::explain::Live::Found(&live_now), &IgnoreSet::default());
+        prop_assert!(!explained.contains(SECRET_MARK), "explain leaks a secret:\n{}", explained);
+        let result = compare(number, &live_now, &IgnoreSet::default());
+        let audit = Audit { results: vec![result], ..Audit::default() };
+        let policy = Policy::default();
+        let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit, &policy), exit_code: ExitCode::Drift, policy };
+        for (name, format) in Format::ALL {
+            let text = format.render(&report, false);
+            for s in &secrets {
+                prop_assert!(!text.contains(s.as_str()), "{} report leaks {}:\n{}", name, s, text);
+            }
+            prop_assert!(!text.contains(SECRET_MARK), "{} report leaks a secret:\n{}", name, text);
+        }
+    }
+}
+
+/// The property above is worth something only if most documents load: checked
+/// after it (the counters are shared by the test binary).
+#[test]
+fn most_documents_with_variables_load() {
+    // Run the property here as well when this test runs first.
+    no_secret_and_no_interpolated_value_reaches_any_output();
+    let (tried, loaded) = (
+        TRIED.load(std::sync::atomic::Ordering::Relaxed),
+        LOADED.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    assert!(
+        loaded * 2 > tried,
+        "only {loaded} of {tried} documents loaded"
+    );
 }

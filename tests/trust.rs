@@ -435,3 +435,31 @@ fn a_value_from_an_environment_variable_is_masked_in_every_output() {
         validate.stderr
     );
 }
+
+#[test]
+fn help_never_shows_a_secret_from_the_environment() {
+    // Item 13: --help prints the values of the variables its flags read (clap's
+    // `env`); none of them may be a secret.
+    let w = World::new(vec![]);
+    for args in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["export", "--help"],
+        vec!["explain", "--help"],
+        vec!["validate", "--help"],
+    ] {
+        let run = Run::from(
+            w.command()
+                .args(&args)
+                .env("VAPI_API_KEY", "zsek-api-key-Qw81")
+                .env("TWILIO_AUTH_TOKEN", "zsek-token-Lp02")
+                .output()
+                .expect("help runs"),
+        );
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            !run.stdout.contains("zsek") && !run.stderr.contains("zsek"),
+            "{args:?}"
+        );
+    }
+}
