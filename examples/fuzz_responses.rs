@@ -270,6 +270,11 @@ async fn run(seconds: f64, seed: u64) -> i32 {
             if let Ok(live) = client.get_phone_number("7f3c").await {
                 lives.push(live);
             }
+            // As `--fetch auto` weighs the routes: page 1, then what it announces.
+            if let Ok(first) = client.list_first().await {
+                let _ = first.remaining_pages();
+                let _ = first.incomplete();
+            }
             if let Ok(listing) = client.list_all(4).await {
                 let _ = listing.incomplete();
                 let _ = listing.remaining_pages();
