@@ -5,8 +5,7 @@
 //!
 //! Owns: reading the files at a revision through the `git` command (`rev-parse`,
 //! `ls-tree`, `cat-file --batch`, all with `-C` the repository top and paths relative
-//! to it), which files count (the same rule as the working tree: the named files,
-//! and `*.yaml`/`*.yml` under the named folders, hidden entries skipped), matching a
+//! to it), refusing a symbolic link the working tree would follow, matching a
 //! deployed number to a desired one (by `id`, else by its number or sipUri when one
 //! of the two documents has no `id`), and the numbers the deployed files declare that
 //! the desired files no longer do (the deploy deletes them).
@@ -17,7 +16,9 @@
 //! plumbing commands do the job; gix would add a large dependency tree (and its
 //! compile time) for what is here a few hundred milliseconds of process start-up.
 //!
-//! Does not own: parsing and validating the documents (`desired`, the same loader as
+//! Does not own: which file names count (`files`, the working tree's rule: the named
+//! files, and `*.yaml`/`*.yml` in any case under the named folders, hidden entries
+//! skipped), parsing and validating the documents (`desired`, the same loader as
 //! the working tree, with the same environment for `${VAR}`), the comparison of the
 //! three documents (`audit`), what a cause does to the exit code (`exit`).
 
@@ -196,12 +197,9 @@ fn files_at(
                     None => continue,
                 }
             };
-            if !below.is_empty() {
-                let hidden = below.split('/').any(|c| c.starts_with('.'));
-                let yaml = below.ends_with(".yaml") || below.ends_with(".yml");
-                if hidden || !yaml {
-                    continue;
-                }
+            // Which names count is the working tree's rule (`files`), in one place.
+            if !below.is_empty() && crate::files::hidden_below(below) {
+                continue;
             }
             let name = if below.is_empty() {
                 path.display().to_string()
@@ -209,11 +207,23 @@ fn files_at(
                 path.join(below).display().to_string()
             };
             if mode == "120000" {
-                return Err(LoadError::Invalid(ConfigErrors(vec![ConfigError {
-                    file: format!("{reference}:{name}"),
-                    pos: None,
-                    message: "a symbolic link in git: --deployed-ref reads only files".into(),
-                }])));
+                // The working tree follows a symbolic link (to a folder, or to a file
+                // named as a desired file); git holds only the link. Skipping it would
+                // leave its numbers undeployed, every difference of theirs "pending".
+                if below.is_empty()
+                    || crate::files::counts_below(below)
+                    || link_leaves_files(top, commit, file, blob)
+                {
+                    return Err(LoadError::Invalid(ConfigErrors(vec![ConfigError {
+                        file: format!("{reference}:{name}"),
+                        pos: None,
+                        message: "a symbolic link in git, which the working tree follows: --deployed-ref cannot read what it pointed to at the revision; commit the files themselves, or name the link's target on the command line".into(),
+                    }])));
+                }
+                continue; // a link to a file that is not a desired file: the working tree skips it too
+            }
+            if !below.is_empty() && !crate::files::counts_below(below) {
+                continue;
             }
             if seen.insert(file.to_string()) {
                 files.push(AtRef {
@@ -225,6 +235,37 @@ fn files_at(
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
+}
+
+/// Whether the symbolic link `file` (its target in blob `blob`) may lead the working
+/// tree to desired files: it points at a folder at the commit, or out of the
+/// repository (where the commit says nothing), or cannot be read.
+fn link_leaves_files(top: &Path, commit: &str, file: &str, blob: &str) -> bool {
+    let Ok(target) = git(top, &["cat-file", "blob", blob]) else {
+        return true;
+    };
+    let target = String::from_utf8_lossy(&target).into_owned();
+    if target.starts_with('/') {
+        return true;
+    }
+    let mut parts: Vec<&str> = file.split('/').collect();
+    parts.pop();
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return true; // out of the repository
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let at = format!("{commit}:{}", parts.join("/"));
+    match git(top, &["cat-file", "-t", &at]) {
+        Ok(kind) => String::from_utf8_lossy(&kind).trim() != "blob",
+        Err(_) => false, // dangling at the commit: the working tree finds nothing there either
+    }
 }
 
 /// The text of each file, read in one `git cat-file --batch`.

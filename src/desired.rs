@@ -656,20 +656,14 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<ConfigError>) {
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
+        // The one rule of which names count (`files`), shared with `--deployed-ref`.
+        let name = path.file_name().map(|n| n.to_string_lossy());
+        if name.as_deref().is_none_or(crate::files::is_hidden) {
             continue;
         }
         if path.is_dir() {
             walk(&path, files, errors);
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
-        {
+        } else if name.as_deref().is_some_and(crate::files::is_desired_file) {
             files.push(path);
         }
     }

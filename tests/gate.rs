@@ -658,3 +658,67 @@ fn the_alert_opens_updates_comments_and_closes_one_issue() {
         run.stderr
     );
 }
+
+// ---- defects of the gate, each once a false "in sync" ----
+
+/// F1: a file named `*.YAML` at the ref is read, as the working tree reads it; a live
+/// change to its number is out of band, not "pending".
+#[test]
+fn a_yaml_file_in_upper_case_at_the_ref_is_deployed() {
+    let lives = synthetic_numbers(1);
+    let w = World::new(lives.clone());
+    std::fs::create_dir_all(w.path("desired")).expect("mkdir");
+    std::fs::write(w.path("desired/n0.YAML"), desired_from(&lives[0])).expect("write");
+    git(w.dir.path(), &["init", "-q"]);
+    commit(&w, "deployed");
+    git(w.dir.path(), &["tag", TAG]);
+    edit_live(&w, &lives, 0, "name", json!("Dashboard edit"));
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        causes(&run.json(), &id(&lives, 0)),
+        vec![("/name".into(), "NOT_EQUAL".into(), "OUT_OF_BAND".into())]
+    );
+}
+
+/// F1: a symbolic link to a folder at the ref, which the working tree follows, is
+/// refused by name (exit 1), never skipped.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_at_the_ref_is_refused_by_name() {
+    let lives = synthetic_numbers(2);
+    let w = World::new(lives.clone());
+    w.desired("n0.yaml", &desired_from(&lives[0]));
+    std::fs::create_dir_all(w.path("shared")).expect("mkdir");
+    std::fs::write(w.path("shared/n1.yaml"), desired_from(&lives[1])).expect("write");
+    std::os::unix::fs::symlink("../shared", w.path("desired/more")).expect("symlink");
+    git(w.dir.path(), &["init", "-q"]);
+    commit(&w, "deployed");
+    git(w.dir.path(), &["tag", TAG]);
+    edit_live(&w, &lives, 1, "name", json!("Dashboard edit"));
+    // The working tree follows the link: without the ref, the change is drift.
+    assert_eq!(w.check(&["desired"], &[]).code, 2);
+    let before = w.standin.stats().requests.len();
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("vapi-deployed:desired/more") && run.stderr.contains("symbolic link"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        w.standin.stats().requests.len(),
+        before,
+        "refused before any request"
+    );
+    // A link to a file that is no desired file is skipped, as the working tree skips it.
+    std::fs::remove_file(w.path("desired/more")).expect("rm");
+    std::fs::write(w.path("notes.txt"), "x").expect("write");
+    std::os::unix::fs::symlink("../notes.txt", w.path("desired/NOTES")).expect("symlink");
+    std::fs::write(w.path("desired/n1.yaml"), desired_from(&lives[1])).expect("write");
+    commit(&w, "no link");
+    git(w.dir.path(), &["tag", "-f", TAG]);
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(causes(&run.json(), &id(&lives, 1))[0].2, "OUT_OF_BAND");
+}
