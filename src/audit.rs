@@ -247,9 +247,13 @@ async fn compare_apart(
         if let Some(o) = live.get("orgId").and_then(Value::as_str) {
             org.get_or_init(|| o.to_string());
         }
+        // A number the deployed files do not have is compared with an empty deployed
+        // document, by the same rule: what live has that desired does not was set
+        // behind git's back. (Only a number missing live is a pending creation.)
+        let undeployed = Value::Object(serde_json::Map::new());
         let base = match &deployed {
             None => Base::TwoWay,
-            Some(dep) => dep.find(&desired).map_or(Base::New, |n| Base::Doc(&n.doc)),
+            Some(dep) => Base::Doc(dep.find(&desired).map_or(&undeployed, |n| &n.doc)),
         };
         compare_three(desired, &live, &ignore, base)
     };
@@ -267,9 +271,7 @@ async fn compare_apart(
 pub enum Base<'a> {
     /// Nothing: no `--deployed-ref`, no causes.
     TwoWay,
-    /// The deployed files do not declare the number: every difference is `PENDING`.
-    New,
-    /// Its document as last deployed.
+    /// Its document as last deployed (`{}` when the deployed files do not declare it).
     Doc(&'a Value),
 }
 
@@ -317,20 +319,18 @@ pub fn compare_three(
                 diff::differences(&want, &doc),
             ))
         }
-        _ => None,
+        Base::TwoWay => None,
     };
-    let cause_at = |d: &Difference| match (&three_way, base) {
-        (Some((from_live, from_desired)), _) => Some(
+    let cause_at = |d: &Difference| {
+        three_way.as_ref().map(|(from_live, from_desired)| {
             Cause::of(
                 !touches(from_desired, &d.path),
                 !touches(from_live, &d.path),
             )
             // Desired and live differ here, so deployed cannot equal both; were the
             // comparisons ever to say so, the cause that fails the gate is the safe one.
-            .unwrap_or(Cause::Conflict),
-        ),
-        (None, Base::New) => Some(Cause::Pending),
-        (None, _) => None,
+            .unwrap_or(Cause::Conflict)
+        })
     };
     let mut differences = Vec::new();
     let mut ignored = Vec::new();

@@ -171,6 +171,7 @@ fn files_at(
             .ok_or_else(|| LoadError::Git(format!("{}: the path is not UTF-8", path.display())))?;
         let rel = rel.replace('\\', "/");
         let spec = if rel.is_empty() { "." } else { rel.as_str() };
+        let before = files.len();
         let listed = git(
             top,
             &["ls-tree", "-r", "-z", "--full-tree", commit, "--", spec],
@@ -231,6 +232,17 @@ fn files_at(
                     name,
                 });
             }
+        }
+        // A path with desired files now and none at the revision: a folder renamed
+        // since, a typo in the ref, or a ref from before the files. Its numbers have no
+        // deployed document, so nothing could tell a live change from a pending one.
+        if files.len() == before
+            && !desired::find_files(std::slice::from_ref(path), &mut Vec::new()).is_empty()
+        {
+            return Err(LoadError::Git(format!(
+                "--deployed-ref {reference}: {} has no desired files at {reference} ({commit:.12}), and has some in the working tree; name the revision that was deployed (the first deploy of these files has none: gate it without --deployed-ref)",
+                path.display()
+            )));
         }
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));

@@ -347,21 +347,74 @@ fn a_bad_ref_no_repository_or_invalid_files_at_the_ref_exit_1_before_any_request
     assert_eq!(w.check(&["desired", "--fail-on-pending"], &[]).code, 64);
 }
 
+/// F2: a ref without the named folder (renamed since, a typo, from before the files)
+/// would leave every number undeployed, every live change "pending": refused, naming
+/// the path and the ref.
 #[test]
-fn a_ref_older_than_the_desired_files_makes_everything_pending() {
+fn a_ref_without_the_desired_files_is_refused_by_path_and_ref() {
     let lives = synthetic_numbers(2);
     let w = World::new(lives.clone());
     git(w.dir.path(), &["init", "-q"]);
-    std::fs::write(w.path("README"), "x").expect("write");
-    commit(&w, "before");
-    git(w.dir.path(), &["tag", "empty"]);
-    w.desired("n0.yaml", &desired_from(&lives[0]));
-    let mut renamed = lives[1].clone();
-    renamed["name"] = json!("new name");
-    w.desired("n1.yaml", &desired_from(&renamed));
-    let run = w.check(&["desired", "--deployed-ref", "empty", "-o", "json"], &[]);
+    std::fs::create_dir_all(w.path("config")).expect("mkdir");
+    std::fs::write(w.path("config/n0.yaml"), desired_from(&lives[0])).expect("write");
+    std::fs::write(w.path("config/n1.yaml"), desired_from(&lives[1])).expect("write");
+    commit(&w, "deployed, in config/");
+    git(w.dir.path(), &["tag", TAG]);
+    // The folder is renamed to desired/ since the deploy; a live URL changes.
+    git(w.dir.path(), &["mv", "config", "desired"]);
+    commit(&w, "rename");
+    let mut changed = lives[1].clone();
+    changed["server"]["url"] = json!("https://evil.example.net/collect");
+    w.standin.upsert(changed);
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("desired has no desired files at vapi-deployed"),
+        "{}",
+        run.stderr
+    );
+    assert!(w.standin.stats().requests.is_empty(), "before any request");
+}
+
+/// F2: a number the ref does not declare but live has is compared with an empty
+/// deployed document: what live has that desired does not is out of band, a value
+/// both sides set differently a conflict; only a number missing live is a pending
+/// creation.
+#[test]
+fn a_number_new_in_git_but_already_live_is_not_pending() {
+    let (w, lives) = deployed_world(1);
+    let more = synthetic_numbers(3);
+    for live in &more[1..] {
+        let mut changed = live.clone();
+        changed["server"]["url"] = json!("https://evil.example.net/collect");
+        changed["squadId"] = json!("sq-live");
+        w.standin.upsert(changed);
+    }
+    w.desired("n1.yaml", &desired_from(&more[1]));
+    commit(&w, "add n1");
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let r = run.json();
+    let mut got = causes(&r, &id(&more, 1));
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("/server/url".into(), "NOT_EQUAL".into(), "CONFLICT".into()),
+            ("/squadId".into(), "ADD".into(), "OUT_OF_BAND".into()),
+        ]
+    );
+    assert_eq!(number(&r, &id(&lives, 0))["status"], "IN_SYNC");
+    // The same number, not live: the deploy creates it.
+    w.standin.remove(&id(&more, 1));
+    let run = gate(&w, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(causes(&run.json(), &id(&lives, 1))[0].2, "PENDING");
+    let created = number(&run.json(), &id(&more, 1)).clone();
+    assert_eq!(
+        (&created["status"], &created["cause"]),
+        (&json!("MISSING"), &json!("PENDING"))
+    );
 }
 
 // ---- known vs new drift (--baseline) ----
