@@ -231,13 +231,17 @@ pub struct BaselineOutcome {
 }
 
 /// One finding as a baseline keeps it: the number (its id, else its number, else
-/// where it is declared), the path and the type are its key.
+/// its lookup key), the path, the type and the fingerprint are its key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct BaselineFinding {
     pub number: String,
     pub path: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// A difference's fingerprint (`finding::fingerprint`); none for a missing or
+    /// unmanaged number, or in a baseline written before fingerprints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     pub first_seen: Option<String>,
 }
 

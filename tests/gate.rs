@@ -497,8 +497,19 @@ fn new_known_and_resolved_across_three_runs() {
         (&s["new"], &s["known"], &s["resolved"]),
         (&json!(0), &json!(1), &json!(1))
     );
+    let mut resolved = r3["baseline"]["resolved"].clone();
+    let print = resolved[0]
+        .as_object_mut()
+        .and_then(|f| f.remove("fingerprint"));
+    assert!(
+        print
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|p| p.len() == 64),
+        "{print:?}"
+    );
     assert_eq!(
-        r3["baseline"]["resolved"],
+        resolved,
         json!([{"number": b, "path": "/name", "type": "NOT_EQUAL", "first_seen": T2}])
     );
     assert!(run.stdout.contains("RESOLVED"), "{}", run.stdout);
@@ -774,4 +785,148 @@ fn a_symlinked_folder_at_the_ref_is_refused_by_name() {
     let run = gate(&w, &[]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(causes(&run.json(), &id(&lives, 1))[0].2, "OUT_OF_BAND");
+}
+
+/// F3: a known finding whose live value changed again is new drift: the baseline
+/// keys a difference by the fingerprint of its values too.
+#[test]
+fn a_known_difference_whose_value_changed_again_is_new() {
+    let lives = synthetic_numbers(1);
+    let w = World::new(lives.clone());
+    w.desired("n0.yaml", &desired_from(&lives[0]));
+    let a = id(&lives, 0);
+    let set_url = |url: &str| {
+        let mut live = lives[0].clone();
+        live["server"]["url"] = json!(url);
+        w.standin.upsert(live);
+    };
+    set_url("https://hooks.example.com/old-edit");
+    assert_eq!(nightly(&w, "r1.json", None, T1, &[]).code, 2);
+    // The same value the next night: known.
+    let run = nightly(&w, "r2.json", Some("r1.json"), T2, &["--fail-on", "new"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        seen(&read(&w, "r2.json"), &a, "/server/url").1,
+        json!(false)
+    );
+    // Changed again, to somewhere else: new drift, first seen tonight.
+    set_url("https://evil.example.net/collect");
+    let run = nightly(&w, "r3.json", Some("r2.json"), T3, &["--fail-on", "new"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let r3 = read(&w, "r3.json");
+    assert_eq!(seen(&r3, &a, "/server/url"), (json!(T3), json!(true)));
+    assert_eq!(
+        r3["summary"]["resolved"], 1,
+        "the old value's finding is gone"
+    );
+
+    // A baseline written before fingerprints: its differences match nothing, so they
+    // are new (never silently known).
+    let mut old = read(&w, "r3.json");
+    for n in old["numbers"].as_array_mut().expect("numbers") {
+        for d in n["differences"].as_array_mut().expect("differences") {
+            d.as_object_mut().expect("object").remove("fingerprint");
+        }
+    }
+    std::fs::write(w.path("old.json"), old.to_string()).expect("write");
+    let run = nightly(&w, "r4.json", Some("old.json"), T4, &["--fail-on", "new"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+}
+
+/// F3: a secret's difference is fingerprinted without the secret in the report.
+#[test]
+fn a_secret_difference_is_known_by_its_fingerprint_never_its_value() {
+    let lives = synthetic_numbers(1);
+    let mut live = lives[0].clone();
+    live["server"]["headers"] = json!({"X-Key": "old-secret-value-1"});
+    let w = World::new(vec![live.clone()]);
+    let mut want = live.clone();
+    want["server"]["headers"] = json!({"X-Key": "${K}"});
+    w.desired("n0.yaml", &desired_from(&want));
+    let k = [("K", "new-secret-value-2")];
+    let run = |out: &str, base: Option<&str>, now: &str| {
+        let json = format!("json={out}");
+        let mut args = vec!["desired", "-o", &json, "--fail-on", "new"];
+        if let Some(b) = base {
+            args.extend_from_slice(&["--baseline", b]);
+        }
+        let mut env = k.to_vec();
+        env.push(("VAPI_DRIFT_NOW", now));
+        w.check(&args, &env)
+    };
+    let r = w.check(&["desired", "-o", "json=r1.json"], &k);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let text = std::fs::read_to_string(w.path("r1.json")).expect("r1");
+    assert!(
+        !text.contains("old-secret-value-1") && !text.contains("new-secret-value-2"),
+        "{text}"
+    );
+    assert_eq!(
+        run("r2.json", Some("r1.json"), T2).code,
+        0,
+        "the same secret difference is known"
+    );
+    live["server"]["headers"] = json!({"X-Key": "other-secret-value-3"});
+    w.standin.upsert(live);
+    assert_eq!(
+        run("r3.json", Some("r2.json"), T3).code,
+        2,
+        "a live secret changed again is new"
+    );
+}
+
+/// F5: a number with neither id nor number is known by its sipUri, wherever its
+/// document moves.
+#[test]
+fn a_number_without_id_or_number_is_known_by_its_sip_uri() {
+    let w = World::new(synthetic_numbers(1));
+    let doc = "provider: vapi\nname: Desk\nsipUri: sip:desk-7@sip.vapi.ai\n";
+    w.desired("sip.yaml", doc);
+    assert_eq!(nightly(&w, "r1.json", None, T1, &[]).code, 2);
+    let r1 = read(&w, "r1.json");
+    assert_eq!(r1["numbers"][0]["status"], "MISSING");
+    // The document moves down its file (a comment above it): still the same finding.
+    w.desired("sip.yaml", &format!("# moved\n\n{doc}"));
+    let run = nightly(&w, "r2.json", Some("r1.json"), T2, &["--fail-on", "new"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let r2 = read(&w, "r2.json");
+    assert_eq!(
+        r2["numbers"][0]["new"],
+        json!(false),
+        "{}",
+        r2["numbers"][0]
+    );
+    assert_eq!(r2["summary"]["resolved"], 0);
+    assert_eq!(
+        r2["numbers"][0]["key"],
+        json!("sipUri \"sip:desk-7@sip.vapi.ai\""),
+        "{}",
+        r2["numbers"][0]
+    );
+}
+
+/// N2: a baseline finding of a number this run did not select is unconfirmed and
+/// carried over, not resolved.
+#[test]
+fn a_finding_of_a_number_left_out_by_only_is_unconfirmed() {
+    let lives = synthetic_numbers(2);
+    let w = World::new(lives.clone());
+    for (i, live) in lives.iter().enumerate() {
+        w.desired(&format!("n{i}.yaml"), &desired_from(live));
+    }
+    let (a, b) = (id(&lives, 0), id(&lives, 1));
+    edit_live(&w, &lives, 0, "name", json!("Dashboard A"));
+    assert_eq!(nightly(&w, "r1.json", None, T1, &[]).code, 2);
+    let run = nightly(&w, "r2.json", Some("r1.json"), T2, &["--only", &b]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let r2 = read(&w, "r2.json");
+    assert_eq!(r2["summary"]["resolved"], 0, "{}", r2["baseline"]);
+    assert_eq!(r2["baseline"]["unconfirmed"][0]["number"], json!(a));
+    // Carried over: the next full run still knows it (r1, written without a
+    // baseline, did not say since when).
+    nightly(&w, "r3.json", Some("r2.json"), T3, &[]);
+    assert_eq!(
+        seen(&read(&w, "r3.json"), &a, "/name"),
+        (Value::Null, json!(false))
+    );
 }
