@@ -25,7 +25,6 @@
 use crate::desired::{self, ConfigError, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
 use crate::lookup::{self, LookupKey};
 use crate::model::{Audit, DeployedRef, RemovedNumber, UnmanagedNumber};
-use crate::normalize::comparable_number;
 use crate::select::Selectors;
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -361,8 +360,8 @@ impl Deployed {
         let mut by_key = HashMap::new();
         for (i, n) in numbers.iter().enumerate() {
             if let Some(id) = &n.id {
-                // A UUID is case-insensitive (RFC 9562), as normalization compares ids.
-                by_id.entry(id.to_ascii_lowercase()).or_insert(i);
+                // Held by the loader's one rule (`desired::canonical_id`).
+                by_id.entry(id.clone()).or_insert(i);
             }
             if let Some(key) = lookup::key(n) {
                 by_key.entry(key).or_insert(i);
@@ -385,10 +384,7 @@ impl Deployed {
     }
 
     fn find_index(&self, d: &DesiredNumber) -> Option<usize> {
-        if let Some(i) =
-            d.id.as_deref()
-                .and_then(|id| self.by_id.get(&id.to_ascii_lowercase()))
-        {
+        if let Some(i) = d.id.as_ref().and_then(|id| self.by_id.get(id)) {
             return Some(*i);
         }
         let explicit = d.doc.get("id").is_some();
@@ -414,15 +410,16 @@ impl Deployed {
             .collect()
     }
 
-    /// Whether the deployed files declare this live number (by id, or by number for
-    /// a deployed document without an id).
+    /// Whether the deployed files declare this live number: by id (the loader's rule,
+    /// `desired::canonical_id`), or, for a deployed document without an id, by what a
+    /// desired document finds a live number by (`lookup`: its number, or its sipUri).
     fn describes(&self, live: &UnmanagedNumber) -> bool {
-        if self.by_id.contains_key(&live.id.to_ascii_lowercase()) {
+        if self.by_id.contains_key(&desired::canonical_id(&live.id)) {
             return true;
         }
-        live.number.as_deref().is_some_and(|n| {
+        live.keys.iter().any(|key| {
             self.by_key
-                .get(&LookupKey::Number(comparable_number(n, true)))
+                .get(key)
                 .is_some_and(|&i| self.numbers[i].id.is_none())
         })
     }

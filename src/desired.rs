@@ -505,15 +505,7 @@ impl Doc<'_> {
                 ),
             });
             }
-            // A UUID's text is case-insensitive (RFC 9562 §4): the id is held in the
-            // lower case the API answers with, so it is found in the list and by GET.
-            let id = doc.get("id").and_then(Value::as_str).map(|i| {
-                if crate::uri::is_uuid(i) {
-                    i.to_ascii_lowercase()
-                } else {
-                    i.to_string()
-                }
-            });
+            let id = doc.get("id").and_then(Value::as_str).map(canonical_id);
             if let Some(bad) = id
                 .as_deref()
                 .filter(|i| i.trim().is_empty() || *i == "." || *i == "..")
@@ -546,6 +538,17 @@ impl Doc<'_> {
                 doc,
             });
         }
+    }
+}
+
+/// An id as it is held and matched: a UUID's text is case-insensitive (RFC 9562 §4),
+/// so it is held in the lower case the API answers with (found in the list and by
+/// GET); any other id is matched exactly as written.
+pub fn canonical_id(id: &str) -> String {
+    if crate::uri::is_uuid(id) {
+        id.to_ascii_lowercase()
+    } else {
+        id.to_string()
     }
 }
 

@@ -264,6 +264,10 @@ pub struct UnmanagedNumber {
     pub name: Option<String>,
     pub provider: String,
     pub created_at: Option<String>,
+    /// What a desired document without an id would find it by (`lookup::live_keys`):
+    /// how `--deployed-ref` tells whether the deployed files declared it.
+    #[serde(skip)]
+    pub keys: Vec<crate::lookup::LookupKey>,
     /// With `--deployed-ref`: `PENDING` when the deployed files declare it (the deploy
     /// deletes it), `OUT_OF_BAND` when they do not (created by hand).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -282,6 +286,7 @@ impl UnmanagedNumber {
             name: text("name"),
             provider: text("provider").unwrap_or_default(),
             created_at: text("createdAt"),
+            keys: crate::lookup::live_keys(live),
             cause: None,
             seen: None,
         }

@@ -930,3 +930,35 @@ fn a_finding_of_a_number_left_out_by_only_is_unconfirmed() {
         (Value::Null, json!(false))
     );
 }
+
+/// N3: a live number the deployed files declared by its sipUri (no id, no number),
+/// since removed from git, is a pending deletion, not a number created by hand.
+#[test]
+fn a_number_deployed_by_its_sip_uri_and_removed_since_is_pending() {
+    let lives = synthetic_numbers(1);
+    let mut sip = synthetic_numbers(5).remove(4);
+    sip.as_object_mut().expect("object").remove("number");
+    let w = World::new(vec![lives[0].clone(), sip.clone()]);
+    w.desired("n0.yaml", &desired_from(&lives[0]));
+    w.desired(
+        "sip.yaml",
+        &format!(
+            "provider: vapi\nsipUri: {}\n",
+            sip["sipUri"].as_str().expect("sipUri").to_uppercase()
+        ),
+    );
+    git(w.dir.path(), &["init", "-q"]);
+    commit(&w, "deployed");
+    git(w.dir.path(), &["tag", TAG]);
+    std::fs::remove_file(w.path("desired/sip.yaml")).expect("rm");
+    commit(&w, "retire the desk line");
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = run.json();
+    assert_eq!(r["unmanaged"][0]["id"], sip["id"]);
+    assert_eq!(r["unmanaged"][0]["cause"], "PENDING", "{}", r["unmanaged"]);
+    assert_eq!(
+        r["deployed"]["pending_deletions"].as_array().map(Vec::len),
+        Some(1)
+    );
+}
