@@ -251,9 +251,16 @@ async fn compare_apart(
         // document, by the same rule: what live has that desired does not was set
         // behind git's back. (Only a number missing live is a pending creation.)
         let undeployed = Value::Object(serde_json::Map::new());
+        let same = deployed
+            .as_ref()
+            .map(|dep| dep.same_declarations(&desired))
+            .unwrap_or_default();
         let base = match &deployed {
             None => Base::TwoWay,
-            Some(dep) => Base::Doc(dep.find(&desired).map_or(&undeployed, |n| &n.doc)),
+            Some(dep) => Base::Doc {
+                doc: dep.find(&desired).map_or(&undeployed, |n| &n.doc),
+                same_declarations: &same,
+            },
         };
         compare_three(desired, &live, &ignore, base)
     };
@@ -271,8 +278,13 @@ async fn compare_apart(
 pub enum Base<'a> {
     /// Nothing: no `--deployed-ref`, no causes.
     TwoWay,
-    /// Its document as last deployed (`{}` when the deployed files do not declare it).
-    Doc(&'a Value),
+    Doc {
+        /// Its document as last deployed (`{}` when the deployed files do not declare it).
+        doc: &'a Value,
+        /// Paths (as written) that deployed and desired both declare through `${VAR}`
+        /// with the same text (`Deployed::same_declarations`).
+        same_declarations: &'a [Pointer],
+    },
 }
 
 /// Compares one desired number with its live object; differences an ignore rule
@@ -308,28 +320,47 @@ pub fn compare_three(
     // deployed value equals the other side's when neither it, an ancestor nor a
     // descendant differs (the same comparison as desired with live, sets included).
     // What could not be verified is out of all three.
-    let three_way = match base {
-        Base::Doc(doc) => {
+    let (three_way, same_declarations) = match base {
+        Base::Doc {
+            doc,
+            same_declarations,
+        } => {
             let mut doc = normalize(doc);
             for p in &unverifiable_at {
                 set_at(&mut doc, p.segments(), None);
             }
-            Some((
-                diff::differences(&doc, &have),
-                diff::differences(&want, &doc),
-            ))
+            // Deployed against live by the rule desired meets live by: a secret live
+            // shows masked, whose visible part agrees with the deployed value, is the
+            // deployed value (so a pending change of it is not a conflict).
+            let mut live_vs_deployed = have.clone();
+            let mut deployed_vs_live = doc.clone();
+            secret::split_unverifiable(&mut deployed_vs_live, &mut live_vs_deployed);
+            (
+                Some((
+                    diff::differences(&deployed_vs_live, &live_vs_deployed),
+                    diff::differences(&want, &doc),
+                )),
+                same_declarations,
+            )
         }
-        Base::TwoWay => None,
+        Base::TwoWay => (None, &[][..]),
     };
-    let cause_at = |d: &Difference| {
+    let cause_at = |d: &Difference, written: &Pointer| {
         three_way.as_ref().map(|(from_live, from_desired)| {
-            Cause::of(
+            let cause = Cause::of(
                 !touches(from_desired, &d.path),
                 !touches(from_live, &d.path),
             )
             // Desired and live differ here, so deployed cannot equal both; were the
             // comparisons ever to say so, the cause that fails the gate is the safe one.
-            .unwrap_or(Cause::Conflict)
+            .unwrap_or(Cause::Conflict);
+            // The same `${VAR}` declaration deployed and desired: git did not change it,
+            // the variable's value did (or live did: git cannot tell which). The deploy
+            // applies the variable's value: pending, not out of band (README).
+            let rotated = cause == Cause::OutOfBand
+                && d.change == diff::Change::NotEqual
+                && same_declarations.contains(written);
+            if rotated { Cause::Pending } else { cause }
         })
     };
     let mut differences = Vec::new();
@@ -359,7 +390,7 @@ pub fn compare_three(
             set_at(&mut want, d.path.segments(), live_value);
             continue;
         }
-        d.cause = cause_at(&d);
+        d.cause = cause_at(&d, &original);
         d.path = original;
         differences.push(d);
     }

@@ -22,9 +22,11 @@
 //! the working tree, with the same environment for `${VAR}`), the comparison of the
 //! three documents (`audit`), what a cause does to the exit code (`exit`).
 
+use crate::declared::{self, Declarations};
 use crate::desired::{self, ConfigError, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
 use crate::lookup::{self, LookupKey};
 use crate::model::{Audit, DeployedRef, RemovedNumber, UnmanagedNumber};
+use crate::pointer::Pointer;
 use crate::select::Selectors;
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -41,6 +43,10 @@ pub struct Deployed {
     pub numbers: Vec<DesiredNumber>,
     by_id: HashMap<String, usize>,
     by_key: HashMap<LookupKey, usize>,
+    /// The `${VAR}` declarations of each deployed number, by its index.
+    declared: Vec<Declarations>,
+    /// The `${VAR}` declarations of the working tree's documents, by (file, line).
+    working: HashMap<(String, u32), Declarations>,
 }
 
 /// Why the deployed files could not be read.
@@ -113,7 +119,39 @@ pub fn load(reference: &str, paths: &[PathBuf], env: &Env) -> Result<Deployed, L
             ))
         })?;
     numbers.shrink_to_fit();
-    Ok(Deployed::new(reference.to_string(), commit, numbers))
+    let mut at_ref: HashMap<&str, HashMap<u32, Declarations>> = texts
+        .iter()
+        .map(|(name, text)| (name.as_str(), declared::of_text(text)))
+        .collect();
+    let declared = numbers
+        .iter()
+        .map(|n| {
+            at_ref
+                .get_mut(n.file.as_str())
+                .and_then(|d| d.remove(&n.line))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut deployed = Deployed::new(reference.to_string(), commit, numbers);
+    deployed.declared = declared;
+    deployed.working = working_declarations(paths);
+    Ok(deployed)
+}
+
+/// The `${VAR}` declarations of the working tree's desired files, by (file, line) as
+/// the loader names them. A file that cannot be read has none (the loader says why).
+fn working_declarations(paths: &[PathBuf]) -> HashMap<(String, u32), Declarations> {
+    let mut out = HashMap::new();
+    for file in desired::find_files(paths, &mut Vec::new()) {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let name = file.display().to_string();
+        for (line, d) in declared::of_text(&text) {
+            out.insert((name.clone(), line), d);
+        }
+    }
+    out
 }
 
 /// Runs git in `dir`; its stdout, or what it said on stderr.
@@ -370,10 +408,31 @@ impl Deployed {
         Deployed {
             reference,
             commit,
+            declared: vec![Declarations::new(); numbers.len()],
             numbers,
             by_id,
             by_key,
+            working: HashMap::new(),
         }
+    }
+
+    /// The paths (as written) where the desired number and its deployed document
+    /// declare the value through `${VAR}` with the same text: the declaration did not
+    /// change in git, and the value the variable held at the deploy is not known.
+    pub fn same_declarations(&self, d: &DesiredNumber) -> Vec<Pointer> {
+        let (Some(i), Some(now)) = (
+            self.find_index(d),
+            self.working.get(&(d.file.clone(), d.line)),
+        ) else {
+            return Vec::new();
+        };
+        let mut same: Vec<Pointer> = self.declared[i]
+            .iter()
+            .filter(|(path, text)| now.get(*path) == Some(*text))
+            .map(|(path, _)| path.clone())
+            .collect();
+        same.sort();
+        same
     }
 
     /// The deployed document of a desired number: the one with its `id`, else the

@@ -22,6 +22,7 @@ pub mod atomic_file;
 pub mod audit;
 pub mod baseline;
 pub mod cli;
+pub mod declared;
 pub mod deployed;
 pub mod desired;
 pub mod diff;

@@ -962,3 +962,97 @@ fn a_number_deployed_by_its_sip_uri_and_removed_since_is_pending() {
         Some(1)
     );
 }
+
+/// A world of one live number whose `server.headers` are `live_headers`, desired
+/// with `deployed_headers`, committed and tagged as deployed.
+fn header_world(live_headers: Value, deployed_headers: Value) -> (World, Value) {
+    let mut live = synthetic_numbers(1).remove(0);
+    live["server"]["headers"] = live_headers;
+    let w = World::new(vec![live.clone()]);
+    let mut want = live.clone();
+    want["server"]["headers"] = deployed_headers;
+    w.desired("n0.yaml", &desired_from(&want));
+    git(w.dir.path(), &["init", "-q"]);
+    commit(&w, "deployed");
+    git(w.dir.path(), &["tag", TAG]);
+    (w, live)
+}
+
+/// N1: a secret rotated through its variable (`X-Key: ${K}` in git both at the tag
+/// and now, K changed since the deploy) is the deploy's to apply: PENDING, not a live
+/// change that blocks the deploy. A live change of another field stays OUT_OF_BAND.
+#[test]
+fn a_secret_rotated_through_its_variable_is_pending() {
+    let (w, live) = header_world(
+        json!({"X-Key": "old-key-value-1"}),
+        json!({"X-Key": "${K}"}),
+    );
+    let lid = live["id"].as_str().expect("id").to_string();
+    let gate_with = |k: &str| {
+        w.check(
+            &["desired", "--deployed-ref", TAG, "-o", "json"],
+            &[("K", k)],
+        )
+    };
+    assert_eq!(
+        gate_with("old-key-value-1").code,
+        0,
+        "deployed as it is live"
+    );
+    let run = gate_with("new-key-value-2");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        causes(&run.json(), &lid),
+        vec![(
+            "/server/headers/X-Key".into(),
+            "NOT_EQUAL".into(),
+            "PENDING".into()
+        )]
+    );
+    assert!(!run.stdout.contains("new-key-value-2") && !run.stdout.contains("old-key-value-1"));
+    // The declaration changed in git (another text): the three values decide as ever.
+    let mut changed = live.clone();
+    changed["server"]["headers"] = json!({"X-Key": "literal-key-value-3"});
+    w.desired("n0.yaml", &desired_from(&changed));
+    let run = gate_with("old-key-value-1");
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(causes(&run.json(), &lid)[0].2, "PENDING");
+    // And a dashboard edit elsewhere still blocks the deploy.
+    let mut edited = live.clone();
+    edited["name"] = json!("Dashboard edit");
+    w.standin.upsert(edited);
+    let run = gate_with("new-key-value-2");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+}
+
+/// N1: a header secret live shows masked, whose visible part agrees with the deployed
+/// value, is the deployed value: a change of it in git is PENDING, not a CONFLICT.
+#[test]
+fn a_masked_live_secret_agreeing_with_the_deployed_value_is_not_a_conflict() {
+    let (w, live) = header_world(
+        json!({"X-Key": "****0001"}),
+        json!({"X-Key": "abc-old-0001"}),
+    );
+    let lid = live["id"].as_str().expect("id").to_string();
+    assert_eq!(gate(&w, &[]).code, 0, "masked and agreeing: unverifiable");
+    let mut changed = live.clone();
+    changed["server"]["headers"] = json!({"X-Key": "abc-new-0002"});
+    w.desired("n0.yaml", &desired_from(&changed));
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        causes(&run.json(), &lid),
+        vec![(
+            "/server/headers/X-Key".into(),
+            "NOT_EQUAL".into(),
+            "PENDING".into()
+        )]
+    );
+    // A live value the deployed one does not agree with is a live change: a conflict.
+    let mut other = live.clone();
+    other["server"]["headers"] = json!({"X-Key": "****9999"});
+    w.standin.upsert(other);
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(causes(&run.json(), &lid)[0].2, "CONFLICT");
+}
