@@ -71,8 +71,7 @@ impl fmt::Display for Cause {
 /// whole number (`MISSING` live, or live and `UNMANAGED`). The words here are the only
 /// wording of a finding's kind: `diff::Change`, the baseline's keys and every report
 /// take them from [`Kind::word`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     NotEqual,
     Add,

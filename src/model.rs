@@ -31,7 +31,7 @@ impl Status {
         match self {
             Status::InSync => "IN_SYNC",
             Status::Modified => "MODIFIED",
-            Status::Missing => "MISSING",
+            Status::Missing => crate::finding::Kind::Missing.word(),
             Status::NotChecked => "NOT_CHECKED",
         }
     }

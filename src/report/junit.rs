@@ -114,7 +114,7 @@ fn unmanaged_text(n: &UnmanagedNumber) -> String {
 fn unmanaged_case(n: &UnmanagedNumber) -> TestCase {
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
     status
-        .set_type("UNMANAGED")
+        .set_type(crate::finding::Kind::Unmanaged.word())
         .set_message("live, but no desired file describes it (--unmanaged fail)")
         .set_description(format!("{}\n", unmanaged_text(n)));
     let mut case = TestCase::new(n.label(), status);
@@ -142,7 +142,7 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
         Status::Modified | Status::Missing if !report.result_fails(r) => TestCaseStatus::success(),
         Status::Modified => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_type("MODIFIED")
+            s.set_type(Status::Modified.word())
                 .set_message(changed_paths(&r.differences))
                 .set_description(failure_text(r));
             s
