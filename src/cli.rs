@@ -115,6 +115,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
+    pub secrets: SecretArgs,
+    #[command(flatten)]
     pub inventory: InventoryArgs,
     #[command(flatten)]
     pub report: ReportArgs,
@@ -136,6 +138,17 @@ pub struct RuleArgs {
     pub fail_on_unhealthy: bool,
 }
 
+/// Which header values are secrets, beyond the built-in rule.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SecretArgs {
+    /// A header (webhook or SIP) whose value is a secret: masked in every report and
+    /// written as a ${VAR} by export; repeatable, case-insensitive. Built in: names
+    /// containing auth, key, token, secret, pass, signature, cookie, credential,
+    /// session or jwt (also `secret_headers:` in the ignore file)
+    #[arg(long, value_name = "NAME")]
+    pub secret_header: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The number to explain: its id, its number, or its name in the desired files
@@ -148,6 +161,8 @@ pub struct ExplainArgs {
     /// Ignore rules (default: .vapi-drift-ignore.yaml in the working folder, when present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -198,6 +213,12 @@ pub struct ExportArgs {
     /// Overwrite files that exist already (without it, export writes nothing when one does)
     #[arg(long)]
     pub force: bool,
+    /// The ignore file whose `secret_headers:` apply (default: .vapi-drift-ignore.yaml
+    /// in the working folder, when present)
+    #[arg(long, value_name = "PATH")]
+    pub ignore_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
     #[command(flatten)]
     pub api: ApiArgs,
 }

@@ -580,7 +580,7 @@ fn check_unique_ids(numbers: &[DesiredNumber], errors: &mut Vec<ConfigError>) {
 }
 
 /// Every YAML file under the given files and folders: recursive, sorted, hidden entries skipped.
-fn find_files(paths: &[PathBuf], errors: &mut Vec<ConfigError>) -> Vec<PathBuf> {
+pub fn find_files(paths: &[PathBuf], errors: &mut Vec<ConfigError>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_file() {

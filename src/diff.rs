@@ -289,12 +289,16 @@ mod tests {
 
     #[test]
     fn a_removed_header_map_is_sensitive() {
-        let desired = json!({"server": {"url": "u", "headers": {"X": "v"}}});
+        let desired =
+            json!({"server": {"url": "u", "headers": {"X-Token": "v", "X-Tenant": "acme"}}});
         let live = json!({"server": {"url": "u"}});
         let d = differences(&desired, &live);
         assert_eq!(paths(&d), vec![("/server/headers".into(), Change::Remove)]);
         assert!(d[0].sensitive);
-        assert_eq!(d[0].expected_shown(), Some(json!({"X": secret::MASK})));
+        assert_eq!(
+            d[0].expected_shown(),
+            Some(json!({"X-Token": secret::MASK, "X-Tenant": "acme"}))
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use crate::cli::{
     ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs, Output,
-    ReportArgs, ValidateArgs,
+    ReportArgs, SecretArgs, ValidateArgs,
 };
 use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
 use crate::exit::{ExitCode, Policy, RunError};
@@ -229,6 +229,7 @@ async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
     let numbers = load_desired(&args.paths, &process_env, UnsetVars::Error)?;
     let key = api_key()?;
     let ignore = load_rules(args.rules.ignore_file.as_deref(), &numbers)?;
+    declare_secrets(&args.secrets, &ignore);
     let mut opts = InventoryOptions {
         deadline: args.deadline.map(|d| started + d),
         ..inventory_options(&args.inventory, &args.api, plan.selectors, ignore)?
@@ -341,6 +342,7 @@ fn find_target<'a>(
 async fn explain(args: ExplainArgs) -> Result<ExitCode, RunError> {
     let numbers = load_desired(&args.paths, &process_env, UnsetVars::Error)?;
     let ignore = load_rules(args.ignore_file.as_deref(), &numbers)?;
+    declare_secrets(&args.secrets, &ignore);
     let desired = find_target(&numbers, &args.target)?;
     let client = client(&args.api, api_key()?)?;
     let fetched = match &desired.id {
@@ -396,11 +398,19 @@ async fn explain(args: ExplainArgs) -> Result<ExitCode, RunError> {
     Ok(code)
 }
 
+/// Declares the header names a team calls secret (`--secret-header`, the ignore
+/// file's `secret_headers:`), before anything is masked or exported.
+fn declare_secrets(flags: &SecretArgs, ignore: &IgnoreSet) {
+    crate::secret::declare_secret_headers(flags.secret_header.iter().chain(&ignore.secret_headers));
+}
+
 /// `vapi-drift export`: reads the org through the list, then writes one desired
 /// file per selected live number, or nothing at all.
 async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
     let selectors =
         Selectors::new(&args.only, &args.exclude).map_err(|e| RunError::Usage(e.to_string()))?;
+    let ignore = load_rules(args.ignore_file.as_deref(), &[])?;
+    declare_secrets(&args.secrets, &ignore);
     let client = client(&args.api, api_key()?)?;
     let listing = client
         .list_all(args.api.fetch.concurrency as usize)
@@ -416,8 +426,11 @@ async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
         .into_iter()
         .filter(|n| selectors.selects_live(n))
         .collect();
-    let files = export::plan(&selected, &args.out).map_err(|e| anyhow!(e))?;
-    let existing = export::existing(&files);
+    let existing_files = export::scan(&args.out);
+    let plan = export::plan(&selected, &args.out, existing_files, &process_env)
+        .map_err(|e| anyhow!("{e}; nothing was written"))?;
+    let files = &plan.files;
+    let existing = export::existing(files);
     if !existing.is_empty() && !args.force {
         for path in &existing {
             eprintln!("error: {} exists already", path.display());
@@ -430,10 +443,29 @@ async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
         )
         .into());
     }
+    if !plan.kept.is_empty() {
+        let numbers: usize = plan.kept.iter().map(export::ExistingFile::numbers).sum();
+        eprintln!(
+            "note: {} already holds {} other desired file{} ({} phone number{}) that this export does not write; `vapi-drift check {}` reads them too",
+            args.out.display(),
+            plan.kept.len(),
+            plural(plan.kept.len()),
+            numbers,
+            plural(numbers),
+            args.out.display()
+        );
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let errors = export::write(&files);
-    for f in &files {
+    let mut errors = export::write(files);
+    let secrets_path = args.out.join(export::SECRETS_FILE);
+    if let Err(e) = crate::atomic_file::write_atomically(
+        &secrets_path,
+        export::secrets_file(&plan, &args.out).as_bytes(),
+    ) {
+        errors.push(format!("cannot write {}: {e}", secrets_path.display()));
+    }
+    for f in files {
         for w in &f.warnings {
             eprintln!("warning: {}: {w}", f.path.display());
         }
@@ -450,16 +482,22 @@ async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
         plural(listing.numbers.len()),
         selected.len()
     );
-    let variables: Vec<(&export::Variable, &export::ExportFile)> = files
-        .iter()
-        .flat_map(|f| f.variables.iter().map(move |v| (v, f)))
-        .collect();
-    if !variables.is_empty() {
+    if !plan.variables.is_empty() {
         say!(
-            "Secrets were not written. Set these variables to the live values before `vapi-drift check`:"
+            "Secrets were not written: {} variable{} to set before `vapi-drift check` (one per distinct secret value; {} lists them, with the files that read each):",
+            plan.variables.len(),
+            plural(plan.variables.len()),
+            secrets_path.display()
         );
-        for (v, f) in variables {
-            say!("  {}  {} {}", v.name, f.path.display(), v.path);
+        for v in &plan.variables {
+            let files = v.files().len();
+            say!(
+                "  {}  {} ({} file{})",
+                v.name,
+                v.what(),
+                files,
+                plural(files)
+            );
         }
     }
     if let Some(why) = listing.incomplete() {
