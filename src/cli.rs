@@ -39,6 +39,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Show everything behind one number's verdict: desired, live, normalization, ignore rules
     Explain(ExplainArgs),
+    /// Print the JSON Schema of a desired document (for editors: completion and checks as you type)
+    Schema,
     /// Run `check` on desired/ against a built-in stand-in of the Vapi API (no key, no network)
     #[cfg(feature = "demo")]
     Demo(DemoArgs),

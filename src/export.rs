@@ -39,11 +39,6 @@ const KEY_ORDER: [&str; 10] = [
 /// The longest file stem, in characters.
 const MAX_STEM: usize = 60;
 
-/// Where editors find the JSON Schema of a desired document (`vapi-drift schema`
-/// prints the same text; `schema/desired.schema.json` in the repository is it).
-pub const SCHEMA_URL: &str =
-    "https://raw.githubusercontent.com/vapi-drift/vapi-drift/main/schema/desired.schema.json";
-
 /// The file, beside the exported files, that lists every variable (never a value).
 pub const SECRETS_FILE: &str = "vapi-drift.secrets.md";
 
@@ -315,7 +310,8 @@ pub fn plan(
             )
         })?;
         let mut header = format!(
-            "# yaml-language-server: $schema={SCHEMA_URL}\n# {} ({}), exported from Vapi by `vapi-drift export`.\n",
+            "# yaml-language-server: $schema={}\n# {} ({}), exported from Vapi by `vapi-drift export`.\n",
+            schema::SCHEMA_URL,
             one_line(&label(n)),
             text(n, "provider").unwrap_or_default()
         );

@@ -35,6 +35,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, RunError> {
         Command::Validate(args) => validate(args),
         Command::Explain(args) => explain(args).await,
         Command::Export(args) => export(args).await,
+        Command::Schema => schema(),
         #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(args).await,
     }
@@ -106,6 +107,14 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, RunError> {
         files.len(),
         plural(files.len()),
     );
+    Ok(ExitCode::InSync)
+}
+
+/// `vapi-drift schema`: the JSON Schema of a desired document, on stdout.
+fn schema() -> Result<ExitCode, RunError> {
+    let text = serde_json::to_string_pretty(&crate::schema::json_schema())
+        .context("rendering the schema")?;
+    say!("{text}");
     Ok(ExitCode::InSync)
 }
 
