@@ -32,7 +32,7 @@ pub enum Command {
     /// Compare the desired phone numbers with the live ones (read-only)
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
-    /// Validate desired YAML offline: syntax, schema, ${VAR} interpolation (no API key needed)
+    /// Validate desired YAML and the ignore file offline: syntax, schema, ${VAR} interpolation (no API key needed)
     Validate(ValidateArgs),
     /// Write one desired YAML file per live number (the way in for an org that has numbers already)
     #[command(after_help = EXPORT_EXIT_CODES)]
@@ -55,6 +55,10 @@ pub struct ValidateArgs {
     /// is checked): for pull requests, which have no secrets
     #[arg(long)]
     pub allow_unset_env: bool,
+    /// Ignore rules to check too (default: .vapi-drift-ignore.yaml in the working
+    /// folder, when present), as `check` reads them
+    #[arg(long, value_name = "PATH")]
+    pub ignore_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -176,9 +180,11 @@ pub struct InventoryArgs {
     #[arg(long, value_enum, default_value_t = FetchMode::Auto)]
     pub fetch: FetchMode,
     /// Live numbers that no desired document describes: report lists them, fail also
-    /// counts them as drift (exit 2), ignore does not look for them
-    #[arg(long, value_enum, default_value_t = UnmanagedMode::Report)]
-    pub unmanaged: UnmanagedMode,
+    /// counts them as drift (exit 2), ignore does not look for them. Default: report
+    /// when the paths are folders (the whole desired set); when a path is a file,
+    /// they are not looked for unless this flag says so
+    #[arg(long, value_enum)]
+    pub unmanaged: Option<UnmanagedMode>,
     /// A live number that may be unmanaged: GLOB over its number, name or id; repeatable
     #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
     pub allow_unmanaged: Vec<String>,

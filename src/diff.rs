@@ -208,7 +208,10 @@ pub fn split(d: &Difference) -> Vec<Difference> {
 }
 
 /// The unified diff of the two canonical renderings (sorted keys, YAML), secrets
-/// masked. Empty when the documents are equal.
+/// masked. Empty when the documents are equal. Hunk headers are a bare `@@`: the
+/// canonical rendering's line numbers are not the desired file's, and a number
+/// that looks like a file line but is not would mislead (the differences carry
+/// the file's lines).
 pub fn unified(desired: &Value, live: &Value) -> String {
     let root = Pointer::root();
     let d = yaml::render(&sorted(&secret::mask(desired, &root)));
@@ -216,11 +219,20 @@ pub fn unified(desired: &Value, live: &Value) -> String {
     if d == l {
         return String::new();
     }
-    similar::TextDiff::from_lines(&d, &l)
+    let text = similar::TextDiff::from_lines(&d, &l)
         .unified_diff()
         .context_radius(3)
         .header("desired", "live")
-        .to_string()
+        .to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("@@ ") {
+            out.push_str("@@\n");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -307,5 +319,9 @@ mod tests {
         assert!(text.contains("--- desired"), "{text}");
         assert!(text.contains("-name: a"), "{text}");
         assert!(text.contains("+name: b"), "{text}");
+        // Regression (issue 12): hunk headers carried the canonical rendering's
+        // line numbers, which read as the desired file's.
+        assert!(text.lines().any(|l| l == "@@"), "{text}");
+        assert!(!text.contains("@@ -"), "{text}");
     }
 }

@@ -93,12 +93,14 @@ pub fn flag_conflict(fetch: FetchMode, unmanaged: UnmanagedMode) -> Option<&'sta
 /// requests, and a number can move between pages meanwhile).
 ///
 /// Errors are config errors found once the list is read: an `id`-less document
-/// that matches two live numbers, or a live number two documents describe.
+/// that matches two live numbers, or a live number two documents describe. They
+/// come back with the desired numbers in scope, so that every report still lists
+/// each of them.
 pub async fn run(
     desired: Vec<DesiredNumber>,
     client: &Client,
     opts: &InventoryOptions,
-) -> Result<Audit, ConfigErrors> {
+) -> Result<Audit, Refused> {
     let (scope, others): (Vec<DesiredNumber>, Vec<DesiredNumber>) = desired
         .into_iter()
         .partition(|d| opts.selectors.selects_desired(d));
@@ -124,7 +126,10 @@ pub async fn run(
             })
             .collect();
         if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+            return Err(Refused {
+                errors: ConfigErrors(errors),
+                numbers: scope,
+            });
         }
     }
 
@@ -143,7 +148,7 @@ pub async fn run(
     };
     let (listing, list_error) = match read {
         Ok(listing) => (listing, None),
-        Err(e @ FetchError::Unauthorized { .. }) => {
+        Err(e) if audit::stops_the_run(&e, client) => {
             return Ok(stopped(scope, e.to_string(), client, &audit_opts).await);
         }
         Err(e) => (None, Some(e.to_string())),
@@ -224,7 +229,7 @@ pub async fn run(
                                 ids.join(", ")
                             ),
                         ));
-                        continue;
+                        Source::NotChecked(Reason::NotRun)
                     }
                 }
             }
@@ -232,7 +237,10 @@ pub async fn run(
         planned.push((d, source));
     }
     if !errors.is_empty() {
-        return Err(ConfigErrors(errors));
+        return Err(Refused {
+            errors: ConfigErrors(errors),
+            numbers: planned.into_iter().map(|(d, _)| d).collect(),
+        });
     }
 
     // What the listing says of the numbers no document claims, worked out now:
@@ -309,6 +317,14 @@ pub async fn run(
     Ok(audit)
 }
 
+/// Config errors found once the live numbers were read, and the desired numbers
+/// in scope, none of them checked.
+#[derive(Debug)]
+pub struct Refused {
+    pub errors: ConfigErrors,
+    pub numbers: Vec<DesiredNumber>,
+}
+
 fn claim_error(d: &DesiredNumber, message: String) -> ConfigError {
     ConfigError {
         file: d.file.clone(),
@@ -365,7 +381,7 @@ async fn stopped(
 ) -> Audit {
     let planned = scope
         .into_iter()
-        .map(|d| (d, Source::NotChecked(Reason::Stopped(reason.clone()))))
+        .map(|d| (d, Source::NotChecked(Reason::Stopped)))
         .collect();
     let mut audit = audit::run_planned(planned, client, opts).await;
     audit.fatal = Some(reason);
@@ -380,7 +396,7 @@ fn stop_all(audit: &mut Audit, reason: String) {
         r.diff.clear();
         r.unverifiable.clear();
         r.health = None;
-        r.reason = Some(Reason::Stopped(reason.clone()));
+        r.reason = Some(Reason::Stopped);
     }
     audit.fatal = Some(reason);
 }

@@ -440,6 +440,7 @@ proptest! {
         let audit = Audit {
             results: vec![result],
             fatal: None,
+            errors: Vec::new(),
             unused_rules: Vec::new(),
             expired_rules: Vec::new(),
             unmanaged: Unmanaged::default(),

@@ -49,8 +49,14 @@ pub fn render(report: &Report, color: bool) -> String {
         "vapi-drift: {verdict}: {} desired, {} checked: {} in sync, {} modified, {} missing, {} not checked{unmanaged} (exit {})",
         s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked, report.exit_code
     );
-    if let Some(reason) = &report.audit.fatal {
-        let _ = writeln!(out, "{} {reason}", p.paint(RED.bold(), "error:"));
+    for e in report.run_errors() {
+        let _ = writeln!(out, "{} {e}", p.paint(RED.bold(), "error:"));
+    }
+    if report.nothing_loaded() {
+        let _ = writeln!(
+            out,
+            "no desired number was loaded: the desired config has the errors above"
+        );
     }
     for rule in &report.audit.expired_rules {
         let _ = writeln!(
@@ -68,6 +74,8 @@ pub fn render(report: &Report, color: bool) -> String {
             rule.unused_warning()
         );
     }
+    // Each number once; one the run's error kept from being checked says only
+    // that (the error itself is said once, above).
     for r in &report.audit.results {
         number(&mut out, &p, r);
     }
