@@ -9,7 +9,7 @@
 //! Owns: the mapping from results to test cases. quick-junit owns the XML (escaping,
 //! counts) and this report sets no timestamps or durations, so it is deterministic.
 
-use super::{Report, one_line};
+use super::{Report, one_line, tags};
 use crate::diff::Difference;
 use crate::model::{NumberResult, RunProblem, Status};
 use crate::model::{UnmanagedCheck, UnmanagedMode, UnmanagedNumber};
@@ -165,6 +165,8 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
             s
         }
         Status::InSync => TestCaseStatus::success(),
+        // --deployed-ref: only PENDING findings, which the deploy applies: no failure.
+        Status::Modified | Status::Missing if !report.result_fails(r) => TestCaseStatus::success(),
         Status::Modified => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_type("MODIFIED")
@@ -175,12 +177,16 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
         Status::Missing => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_type(Status::Missing.word())
-                .set_message("the phone number does not exist in Vapi (404)")
+                .set_message(format!(
+                    "the phone number does not exist in Vapi (404){}",
+                    tags(r.cause, r.seen.as_ref())
+                ))
                 .set_description(format!(
-                    "{}:{}: the phone number with id {} does not exist in Vapi (404)\n",
+                    "{}:{}: the phone number with id {} does not exist in Vapi (404){}\n",
                     d.file,
                     d.line,
-                    d.id.as_deref().unwrap_or("-")
+                    d.id.as_deref().unwrap_or("-"),
+                    tags(r.cause, r.seen.as_ref())
                 ));
             s
         }
@@ -199,7 +205,20 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
     let line = r.differences.first().map_or(d.line, |x| r.line_of(x));
     case.extra.insert("file".into(), d.file.as_str().into());
     case.extra.insert("line".into(), line.to_string().into());
-    let warnings = warnings(r);
+    let mut warnings = warnings(r);
+    if !report.result_fails(r) && matches!(r.status, Status::Modified | Status::Missing) {
+        // What the deploy will change, as the failure text would say it.
+        let _ = write!(warnings, "{}", failure_text(r));
+        if r.status == Status::Missing {
+            let _ = writeln!(
+                warnings,
+                "{}:{}: does not exist in Vapi (404){}",
+                d.file,
+                d.line,
+                tags(r.cause, r.seen.as_ref())
+            );
+        }
+    }
     if !warnings.is_empty() {
         case.set_system_out(warnings);
     }
@@ -233,7 +252,12 @@ fn failure_text(r: &NumberResult) -> String {
             &actual.unwrap_or_else(absent),
             "->",
         );
-        let _ = writeln!(out, "{}:{line}: {change}", d.file);
+        let _ = writeln!(
+            out,
+            "{}:{line}: {change}{}",
+            d.file,
+            tags(x.cause, x.seen.as_ref())
+        );
     }
     if !r.diff.is_empty() {
         out.push('\n');
