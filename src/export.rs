@@ -11,6 +11,10 @@
 //!
 //! Does not own: reading the org (see `vapi::list`), YAML (see `yaml`), which
 //! fields are secret (see `secret`), what counts as absent (see `normalize`).
+//!
+//! Long file: naming files, naming variables and reading the folder's existing
+//! files are one plan (a target, a name and a variable each depend on the others);
+//! more than half of the file is its tests.
 
 use crate::atomic_file::write_atomically;
 use crate::normalize::without_absent;

@@ -4,6 +4,10 @@
 //! A check runs in named steps: resolve the flags into a plan ([`CheckPlan`]),
 //! load the desired numbers and the ignore rules, read and compare
 //! (`inventory::run`), write every report ([`write_reports`]).
+//!
+//! Long file: one function per command, each a short sequence of steps that call
+//! into the modules that own the work; splitting them would scatter the flags'
+//! resolution from the steps that use them.
 
 use crate::baseline::{self, Baseline};
 use crate::cli::{

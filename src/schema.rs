@@ -8,6 +8,10 @@
 //!
 //! Does not own: positions in files (issues carry JSON paths; `desired` maps them to
 //! lines), or anything about live objects, which are never validated (the API grows).
+//!
+//! Long file: the patches, the validator and the JSON Schema export read the same
+//! patched schemas; kept together so that what editors check and what `validate`
+//! checks cannot drift apart.
 
 use crate::pointer::{Pointer, Seg, Trail};
 use serde_json::{Map, Value, json};

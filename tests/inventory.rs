@@ -708,7 +708,11 @@ fn a_document_that_matches_two_live_numbers_or_one_already_claimed_is_an_error()
     w.desired("twice.yaml", &desired_without_id(&first));
     let run = w.check(&["-o", "json"], &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+    // The report is written all the same: the error, and the number not checked.
+    let report = run.json();
+    assert_eq!(report["status"], "error");
+    assert_eq!(report["errors"][0]["file"], "desired/twice.yaml");
+    assert_eq!(report["numbers"][0]["status"], "NOT_CHECKED");
     assert!(
         run.stderr.contains(&format!(
             "desired/twice.yaml:1:1: number \"+447700900123\" matches 2 live numbers ({}, {})",
