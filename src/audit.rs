@@ -134,8 +134,8 @@ pub async fn run_planned(
                 Source::Missing => return (i, missing(d, deployed.as_deref())),
                 Source::NotChecked(reason) => return (i, NumberResult::not_checked(d, reason)),
             }
-            if let Some(reason) = stop.borrow().clone() {
-                return (i, NumberResult::not_checked(d, Reason::Stopped(reason)));
+            if stop.borrow().is_some() {
+                return (i, NumberResult::not_checked(d, Reason::Stopped));
             }
             if deadline_passed(deadline) {
                 return (i, NumberResult::not_checked(d, Reason::Deadline));
@@ -143,9 +143,8 @@ pub async fn run_planned(
             let id = d.id.clone().unwrap_or_default();
             let fetched = tokio::select! {
                 r = client.get_phone_number(&id) => r,
-                reason = stop.wait_for(Option::is_some) => {
-                    let reason = reason.map(|r| r.clone().unwrap_or_default()).unwrap_or_default();
-                    return (i, NumberResult::not_checked(d, Reason::Stopped(reason)));
+                _ = stop.wait_for(Option::is_some) => {
+                    return (i, NumberResult::not_checked(d, Reason::Stopped));
                 }
                 () = sleep_until_deadline(deadline) => {
                     return (i, NumberResult::not_checked(d, Reason::Deadline));
@@ -158,16 +157,20 @@ pub async fn run_planned(
                     .and_then(|org| foreign_org([&live], org))
                 {
                     Some(reason) => {
-                        stop_tx.send_replace(Some(reason.clone()));
-                        NumberResult::not_checked(d, Reason::Stopping(reason))
+                        stop_tx.send_replace(Some(reason));
+                        NumberResult::not_checked(d, Reason::Stopping)
                     }
                     None => compare_apart(d, move || live, ignore, deployed, org).await,
                 },
                 Err(FetchError::NotFound) => missing(d, deployed.as_deref()),
-                Err(e @ FetchError::Unauthorized { .. }) => {
-                    let reason = e.to_string();
-                    stop_tx.send_replace(Some(reason.clone()));
-                    NumberResult::not_checked(d, Reason::Stopping(reason))
+                Err(e) if stops_the_run(&e, client) => {
+                    // The first answer that stops the run says why; later ones
+                    // (the other requests in flight) only stop.
+                    stop_tx.send_if_modified(|fatal| {
+                        fatal.get_or_insert_with(|| e.to_string());
+                        true
+                    });
+                    NumberResult::not_checked(d, Reason::Stopping)
                 }
                 Err(e) => NumberResult::not_checked(d, Reason::Fetch(e.to_string())),
             };
@@ -206,6 +209,7 @@ pub async fn run_planned(
     Audit {
         results,
         fatal,
+        errors: Vec::new(),
         unused_rules,
         expired_rules: expired_rules.into_iter().cloned().collect(),
         unmanaged: Unmanaged::default(),
@@ -225,6 +229,18 @@ fn missing(d: DesiredNumber, deployed: Option<&Deployed>) -> NumberResult {
     NumberResult {
         cause,
         ..NumberResult::missing(d)
+    }
+}
+
+/// Whether a failed read stops the whole run: a rejected key, or an API that has
+/// not answered one request of this run (it cannot be reached at all: a wrong
+/// base URL, DNS, a firewall), which would otherwise make every number "not
+/// checked" one by one, each after its retries.
+pub fn stops_the_run(e: &FetchError, client: &Client) -> bool {
+    match e {
+        FetchError::Unauthorized { .. } => true,
+        FetchError::Unreachable { .. } => client.responses_received() == 0,
+        _ => false,
     }
 }
 
@@ -248,9 +264,20 @@ async fn compare_apart(
         if let Some(o) = live.get("orgId").and_then(Value::as_str) {
             org.get_or_init(|| o.to_string());
         }
+        // A number the deployed files do not have is compared with an empty deployed
+        // document, by the same rule: what live has that desired does not was set
+        // behind git's back. (Only a number missing live is a pending creation.)
+        let undeployed = Value::Object(serde_json::Map::new());
+        let same = deployed
+            .as_ref()
+            .map(|dep| dep.same_declarations(&desired))
+            .unwrap_or_default();
         let base = match &deployed {
             None => Base::TwoWay,
-            Some(dep) => dep.find(&desired).map_or(Base::New, |n| Base::Doc(&n.doc)),
+            Some(dep) => Base::Doc {
+                doc: dep.find(&desired).map_or(&undeployed, |n| &n.doc),
+                same_declarations: &same,
+            },
         };
         compare_three(desired, &live, &ignore, base)
     };
@@ -268,10 +295,13 @@ async fn compare_apart(
 pub enum Base<'a> {
     /// Nothing: no `--deployed-ref`, no causes.
     TwoWay,
-    /// The deployed files do not declare the number: every difference is `PENDING`.
-    New,
-    /// Its document as last deployed.
-    Doc(&'a Value),
+    Doc {
+        /// Its document as last deployed (`{}` when the deployed files do not declare it).
+        doc: &'a Value,
+        /// Paths (as written) that deployed and desired both declare through `${VAR}`
+        /// with the same text (`Deployed::same_declarations`).
+        same_declarations: &'a [Pointer],
+    },
 }
 
 /// Compares one desired number with its live object; differences an ignore rule
@@ -308,7 +338,7 @@ pub fn compare_three(
                 && !p
                     .segments()
                     .iter()
-                    .any(|s| secret::looks_like_credential(s)))
+                    .any(|s| secret::name_looks_like_credential(s)))
             .then(|| live.pointer(&p.to_string()).map(|v| secret::mask(v, p)))
             .flatten(),
         })
@@ -333,31 +363,48 @@ pub fn compare_three(
     // deployed value equals the other side's when neither it, an ancestor nor a
     // descendant differs (the same comparison as desired with live, sets included).
     // What could not be verified is out of all three.
-    let three_way = match base {
-        Base::Doc(doc) => {
+    let (three_way, same_declarations) = match base {
+        Base::Doc {
+            doc,
+            same_declarations,
+        } => {
             let mut doc = normalize_pinned(doc, &pinned).0;
             for p in &unverifiable_at {
                 set_at(&mut doc, p.segments(), None);
             }
-            Some((
-                diff::differences(&doc, &have),
-                diff::differences(&want, &doc),
-            ))
+            // Deployed against live by the rule desired meets live by: a secret live
+            // shows masked, whose visible part agrees with the deployed value, is the
+            // deployed value (so a pending change of it is not a conflict).
+            let mut live_vs_deployed = have.clone();
+            let mut deployed_vs_live = doc.clone();
+            secret::split_unverifiable(&mut deployed_vs_live, &mut live_vs_deployed);
+            (
+                Some((
+                    diff::differences(&deployed_vs_live, &live_vs_deployed),
+                    diff::differences(&want, &doc),
+                )),
+                same_declarations,
+            )
         }
-        _ => None,
+        Base::TwoWay => (None, &[][..]),
     };
-    let cause_at = |d: &Difference| match (&three_way, base) {
-        (Some((from_live, from_desired)), _) => Some(
-            Cause::of(
+    let cause_at = |d: &Difference, written: &Pointer| {
+        three_way.as_ref().map(|(from_live, from_desired)| {
+            let cause = Cause::of(
                 !touches(from_desired, &d.path),
                 !touches(from_live, &d.path),
             )
             // Desired and live differ here, so deployed cannot equal both; were the
             // comparisons ever to say so, the cause that fails the gate is the safe one.
-            .unwrap_or(Cause::Conflict),
-        ),
-        (None, Base::New) => Some(Cause::Pending),
-        (None, _) => None,
+            .unwrap_or(Cause::Conflict);
+            // The same `${VAR}` declaration deployed and desired: git did not change it,
+            // the variable's value did (or live did: git cannot tell which). The deploy
+            // applies the variable's value: pending, not out of band (README).
+            let rotated = cause == Cause::OutOfBand
+                && d.change == diff::Change::NotEqual
+                && same_declarations.contains(written);
+            if rotated { Cause::Pending } else { cause }
+        })
     };
     let mut differences = Vec::new();
     let mut ignored = Vec::new();
@@ -386,7 +433,7 @@ pub fn compare_three(
             set_at(&mut want, d.path.segments(), live_value);
             continue;
         }
-        d.cause = cause_at(&d);
+        d.cause = cause_at(&d, &original);
         d.path = original;
         differences.push(d);
     }

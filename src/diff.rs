@@ -9,7 +9,7 @@
 //!
 //! Does not own: what counts as equal (see `normalize`), which fields are secret (see `secret`).
 
-use crate::finding::{Cause, Seen};
+use crate::finding::{Cause, Kind, Seen};
 use crate::normalize::{is_set_path, same_value, sorted};
 use crate::pointer::{Pointer, Seg, Trail};
 use crate::secret;
@@ -18,8 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Change {
     /// Only the live number has it (added outside git).
     Add,
@@ -31,10 +30,15 @@ pub enum Change {
 impl Change {
     /// The word every format prints: `ADD`, `REMOVE`, `NOT_EQUAL`.
     pub fn word(self) -> &'static str {
+        self.kind().word()
+    }
+
+    /// The finding kind it is (whose word it prints).
+    pub fn kind(self) -> Kind {
         match self {
-            Change::Add => "ADD",
-            Change::Remove => "REMOVE",
-            Change::NotEqual => "NOT_EQUAL",
+            Change::Add => Kind::Add,
+            Change::Remove => Kind::Remove,
+            Change::NotEqual => Kind::NotEqual,
         }
     }
 
@@ -45,6 +49,13 @@ impl Change {
             Change::Remove => "missing live",
             Change::NotEqual => "differs",
         }
+    }
+}
+
+/// Serialized as its word: the one wording of a kind is [`Kind::word`].
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.word())
     }
 }
 
@@ -80,6 +91,12 @@ impl Difference {
     /// differ; invisible differences escaped as for [`Difference::expected_shown`]).
     pub fn actual_shown(&self) -> Option<Value> {
         self.shown().1
+    }
+
+    /// The fingerprint of its values, as compared (`finding::fingerprint`): what
+    /// `--baseline` tells a value that changed again by. Never the values themselves.
+    pub fn fingerprint(&self) -> String {
+        crate::finding::fingerprint(self.expected.as_ref(), self.actual.as_ref())
     }
 
     fn shown(&self) -> (Option<Value>, Option<Value>) {
@@ -342,7 +359,10 @@ pub fn split(d: &Difference) -> Vec<Difference> {
 }
 
 /// The unified diff of the two canonical renderings (sorted keys, YAML), secrets
-/// masked. Empty when the documents are equal.
+/// masked. Empty when the documents are equal. Hunk headers are a bare `@@`: the
+/// canonical rendering's line numbers are not the desired file's, and a number
+/// that looks like a file line but is not would mislead (the differences carry
+/// the file's lines).
 pub fn unified(desired: &Value, live: &Value) -> String {
     let root = Pointer::root();
     let mut d = secret::mask(desired, &root);
@@ -354,11 +374,20 @@ pub fn unified(desired: &Value, live: &Value) -> String {
     if d == l {
         return String::new();
     }
-    similar::TextDiff::from_lines(&d, &l)
+    let text = similar::TextDiff::from_lines(&d, &l)
         .unified_diff()
         .context_radius(3)
         .header("desired", "live")
-        .to_string()
+        .to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("@@ ") {
+            out.push_str("@@\n");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -427,12 +456,16 @@ mod tests {
 
     #[test]
     fn a_removed_header_map_is_sensitive() {
-        let desired = json!({"server": {"url": "u", "headers": {"X": "v"}}});
+        let desired =
+            json!({"server": {"url": "u", "headers": {"X-Token": "v", "X-Tenant": "acme"}}});
         let live = json!({"server": {"url": "u"}});
         let d = differences(&desired, &live);
         assert_eq!(paths(&d), vec![("/server/headers".into(), Change::Remove)]);
         assert!(d[0].sensitive);
-        assert_eq!(d[0].expected_shown(), Some(json!({"X": secret::MASK})));
+        assert_eq!(
+            d[0].expected_shown(),
+            Some(json!({"X-Token": secret::MASK, "X-Tenant": "acme"}))
+        );
     }
 
     #[test]
@@ -505,5 +538,9 @@ mod tests {
         assert!(text.contains("--- desired"), "{text}");
         assert!(text.contains("-name: a"), "{text}");
         assert!(text.contains("+name: b"), "{text}");
+        // Regression (issue 12): hunk headers carried the canonical rendering's
+        // line numbers, which read as the desired file's.
+        assert!(text.lines().any(|l| l == "@@"), "{text}");
+        assert!(!text.contains("@@ -"), "{text}");
     }
 }

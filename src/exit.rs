@@ -105,6 +105,7 @@ impl ExitCode {
     pub fn for_audit(audit: &Audit, policy: &Policy) -> ExitCode {
         let unmanaged = &audit.unmanaged;
         if audit.fatal.is_some()
+            || !audit.errors.is_empty()
             || (policy.fail_on_expired_ignore && !audit.expired_rules.is_empty())
         {
             ExitCode::Error
@@ -126,6 +127,29 @@ impl ExitCode {
         match self {
             ExitCode::InSync => "in_sync",
             ExitCode::Drift => "drifted",
+            ExitCode::Incomplete => "incomplete",
+            ExitCode::Error | ExitCode::Usage => "error",
+        }
+    }
+
+    /// The outcome a JSON report's `status` word names (`Error` for `error`).
+    pub fn from_status_word(word: &str) -> Option<ExitCode> {
+        [
+            ExitCode::InSync,
+            ExitCode::Drift,
+            ExitCode::Incomplete,
+            ExitCode::Error,
+        ]
+        .into_iter()
+        .find(|c| c.status_word() == word)
+    }
+
+    /// The outcome in words, as the text, Markdown and GitHub reports title it:
+    /// `in sync`, `drift`, `incomplete`, `error`.
+    pub fn verdict(self) -> &'static str {
+        match self {
+            ExitCode::InSync => "in sync",
+            ExitCode::Drift => "drift",
             ExitCode::Incomplete => "incomplete",
             ExitCode::Error | ExitCode::Usage => "error",
         }
@@ -185,6 +209,25 @@ impl RunError {
             }
             RunError::Usage(_) => eprintln!("error: {self}"),
             RunError::Setup(e) => eprintln!("error: {e:#}"),
+        }
+    }
+
+    /// The error as every report lists it: each config error with its place, or one message.
+    pub fn problems(&self) -> Vec<crate::model::RunProblem> {
+        use crate::model::RunProblem;
+        match self {
+            RunError::Config { errors, .. } => errors
+                .0
+                .iter()
+                .map(|e| RunProblem {
+                    file: Some(e.file.clone()),
+                    line: e.pos.map(|p| p.line),
+                    column: e.pos.map(|p| p.column),
+                    message: e.message.clone(),
+                })
+                .collect(),
+            RunError::Usage(m) => vec![RunProblem::message(m.clone())],
+            RunError::Setup(e) => vec![RunProblem::message(format!("{e:#}"))],
         }
     }
 

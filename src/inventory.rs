@@ -96,12 +96,14 @@ pub fn flag_conflict(fetch: FetchMode, unmanaged: UnmanagedMode) -> Option<&'sta
 /// requests, and a number can move between pages meanwhile).
 ///
 /// Errors are config errors found once the list is read: an `id`-less document
-/// that matches two live numbers, or a live number two documents describe.
+/// that matches two live numbers, or a live number two documents describe. They
+/// come back with the desired numbers in scope, so that every report still lists
+/// each of them.
 pub async fn run(
     desired: Vec<DesiredNumber>,
     client: &Client,
     opts: &InventoryOptions,
-) -> Result<Audit, ConfigErrors> {
+) -> Result<Audit, Refused> {
     let (scope, others): (Vec<DesiredNumber>, Vec<DesiredNumber>) = desired
         .into_iter()
         .partition(|d| opts.selectors.selects_desired(d));
@@ -128,7 +130,10 @@ pub async fn run(
             })
             .collect();
         if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+            return Err(Refused {
+                errors: ConfigErrors(errors),
+                numbers: scope,
+            });
         }
     }
 
@@ -147,7 +152,7 @@ pub async fn run(
     };
     let (listing, list_error) = match read {
         Ok(listing) => (listing, None),
-        Err(e @ FetchError::Unauthorized { .. }) => {
+        Err(e) if audit::stops_the_run(&e, client) => {
             return Ok(stopped(scope, e.to_string(), client, &audit_opts).await);
         }
         Err(e) => (None, Some(e.to_string())),
@@ -228,7 +233,7 @@ pub async fn run(
                                 ids.join(", ")
                             ),
                         ));
-                        continue;
+                        Source::NotChecked(Reason::NotRun)
                     }
                 }
             }
@@ -236,7 +241,10 @@ pub async fn run(
         planned.push((d, source));
     }
     if !errors.is_empty() {
-        return Err(ConfigErrors(errors));
+        return Err(Refused {
+            errors: ConfigErrors(errors),
+            numbers: planned.into_iter().map(|(d, _)| d).collect(),
+        });
     }
 
     // What the listing says of the numbers no document claims, worked out now:
@@ -313,6 +321,14 @@ pub async fn run(
     Ok(audit)
 }
 
+/// Config errors found once the live numbers were read, and the desired numbers
+/// in scope, none of them checked.
+#[derive(Debug)]
+pub struct Refused {
+    pub errors: ConfigErrors,
+    pub numbers: Vec<DesiredNumber>,
+}
+
 fn claim_error(d: &DesiredNumber, message: String) -> ConfigError {
     ConfigError {
         file: d.file.clone(),
@@ -369,7 +385,7 @@ async fn stopped(
 ) -> Audit {
     let planned = scope
         .into_iter()
-        .map(|d| (d, Source::NotChecked(Reason::Stopped(reason.clone()))))
+        .map(|d| (d, Source::NotChecked(Reason::Stopped)))
         .collect();
     let mut audit = audit::run_planned(planned, client, opts).await;
     audit.fatal = Some(reason);
@@ -384,7 +400,7 @@ fn stop_all(audit: &mut Audit, reason: String) {
         r.diff.clear();
         r.unverifiable.clear();
         r.health = None;
-        r.reason = Some(Reason::Stopped(reason.clone()));
+        r.reason = Some(Reason::Stopped);
     }
     audit.fatal = Some(reason);
 }

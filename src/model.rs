@@ -31,7 +31,7 @@ impl Status {
         match self {
             Status::InSync => "IN_SYNC",
             Status::Modified => "MODIFIED",
-            Status::Missing => "MISSING",
+            Status::Missing => crate::finding::Kind::Missing.word(),
             Status::NotChecked => "NOT_CHECKED",
         }
     }
@@ -48,10 +48,13 @@ impl fmt::Display for Status {
 pub enum Reason {
     /// The run's `--deadline` passed before the number was read.
     Deadline,
-    /// The run stopped (the key was rejected, another org) before the number was read.
-    Stopped(String),
-    /// The answer for this number is what stopped the run.
-    Stopping(String),
+    /// The run stopped (the key was rejected, another org, the API unreachable)
+    /// before the number was read; why is the audit's `fatal`, said once.
+    Stopped,
+    /// The answer for this number is what stopped the run (the audit's `fatal`).
+    Stopping,
+    /// The run failed before the number was read (the audit's `errors`).
+    NotRun,
     /// Reading it failed (after the retries): the fetch error.
     Fetch(String),
     /// The list it was to be found in could not be read.
@@ -68,8 +71,14 @@ impl fmt::Display for Reason {
             Reason::Deadline => {
                 f.write_str("deadline: the run's --deadline passed before this number was read")
             }
-            Reason::Stopped(why) => write!(f, "run stopped: {why}"),
-            Reason::Stopping(why) | Reason::Fetch(why) => f.write_str(why),
+            Reason::Stopped => {
+                f.write_str("run stopped before this number was read (see the run's error)")
+            }
+            Reason::Stopping => f.write_str("its answer stopped the run (see the run's error)"),
+            Reason::NotRun => {
+                f.write_str("the run failed before this number was read (see the run's errors)")
+            }
+            Reason::Fetch(why) => f.write_str(why),
             Reason::ListUnread(why) => {
                 write!(f, "the list of live numbers could not be read: {why}")
             }
@@ -192,6 +201,51 @@ impl NumberResult {
     pub fn missed_deadline(&self) -> bool {
         self.reason == Some(Reason::Deadline)
     }
+
+    /// Whether it was not checked for a reason of the whole run (stopped, or
+    /// failed): reports say that reason once, not once per number.
+    pub fn stopped_with_run(&self) -> bool {
+        matches!(
+            self.reason,
+            Some(Reason::Stopped | Reason::Stopping | Reason::NotRun)
+        )
+    }
+}
+
+/// An error of the run rather than of one number: a config error (with its file,
+/// line and column), a missing or rejected key, an API that cannot be reached, a
+/// report that cannot be written. Every report lists each once.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunProblem {
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+impl RunProblem {
+    /// An error with no place in a file.
+    pub fn message(message: impl Into<String>) -> RunProblem {
+        RunProblem {
+            file: None,
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RunProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line, self.column) {
+            (Some(file), Some(line), Some(col)) => {
+                write!(f, "{file}:{line}:{col}: {}", self.message)
+            }
+            (Some(file), Some(line), None) => write!(f, "{file}:{line}: {}", self.message),
+            (Some(file), None, _) => write!(f, "{file}: {}", self.message),
+            (None, _, _) => f.write_str(&self.message),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -199,6 +253,10 @@ pub struct Audit {
     pub results: Vec<NumberResult>,
     /// Set when the run was stopped (the key was rejected): the reason.
     pub fatal: Option<String>,
+    /// Errors that kept the run from checking (config errors, no key): when
+    /// there are some, the results are every desired number loaded, not checked
+    /// ([`Reason::NotRun`]); none when the desired config did not load.
+    pub errors: Vec<RunProblem>,
     /// Ignore rules that suppressed nothing in this run.
     pub unused_rules: Vec<Rule>,
     /// Ignore rules past their expiry date (they suppressed nothing).
@@ -274,13 +332,17 @@ pub struct BaselineOutcome {
 }
 
 /// One finding as a baseline keeps it: the number (its id, else its number, else
-/// where it is declared), the path and the type are its key.
+/// its lookup key), the path, the type and the fingerprint are its key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct BaselineFinding {
     pub number: String,
     pub path: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// A difference's fingerprint (`finding::fingerprint`); none for a missing or
+    /// unmanaged number, or in a baseline written before fingerprints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     pub first_seen: Option<String>,
 }
 
@@ -303,6 +365,10 @@ pub struct UnmanagedNumber {
     pub name: Option<String>,
     pub provider: String,
     pub created_at: Option<String>,
+    /// What a desired document without an id would find it by (`lookup::live_keys`):
+    /// how `--deployed-ref` tells whether the deployed files declared it.
+    #[serde(skip)]
+    pub keys: Vec<crate::lookup::LookupKey>,
     /// With `--deployed-ref`: `PENDING` when the deployed files declare it (the deploy
     /// deletes it), `OUT_OF_BAND` when they do not (created by hand).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -321,6 +387,7 @@ impl UnmanagedNumber {
             name: text("name"),
             provider: text("provider").unwrap_or_default(),
             created_at: text("createdAt"),
+            keys: crate::lookup::live_keys(live),
             cause: None,
             seen: None,
         }

@@ -14,27 +14,23 @@ use vapi_drift::desired::{IdRule, load_text};
 use vapi_drift::export;
 use vapi_drift::ignore::IgnoreSet;
 
-/// The value a placeholder variable must hold: the live value at its path, as
-/// text (a header value that is a number is `5` in the environment).
-pub fn variable_value(live: &Value, path: &str) -> String {
-    match live.pointer(path) {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => panic!("no live value at {path}"),
-    }
-}
-
 /// Why one live number does not round-trip, or `None` when it does.
 fn round_trip(live: &Value) -> Option<String> {
-    let (doc, variables, _warnings) = export::document(live, "VAPI_DRIFT_N");
+    let mut env: HashMap<String, String> = HashMap::new();
+    let mut name = |value: &Value, _at: &vapi_drift::pointer::Pointer| {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let name = format!("VAPI_DRIFT_N_{}", env.len() + 1);
+        env.insert(name.clone(), text);
+        name
+    };
+    let (doc, _variables, _warnings) = export::document(live, &mut name);
     let text = match vapi_drift::yaml::render_document(&doc) {
         Ok(t) => t,
         Err(e) => return Some(format!("export cannot render: {e}")),
     };
-    let env: HashMap<String, String> = variables
-        .iter()
-        .map(|v| (v.name.clone(), variable_value(live, &v.path.to_string())))
-        .collect();
     let lookup = |k: &str| env.get(k).cloned();
     let (mut numbers, mut errors) = (Vec::new(), Vec::new());
     load_text(

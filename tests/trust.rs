@@ -10,8 +10,29 @@ use common::generated::{Gen, PROVIDERS};
 use common::{KEY, Run, World, desired_from, example};
 use serde_json::{Value, json};
 
+/// Every `${NAME}` string leaf of a document, with its JSON Pointer.
+fn placeholders_in(v: &Value, at: String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(o) => o.iter().for_each(|(k, v)| {
+            let k = k.replace('~', "~0").replace('/', "~1");
+            placeholders_in(v, format!("{at}/{k}"), out)
+        }),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| placeholders_in(v, format!("{at}/{i}"), out)),
+        Value::String(s) => {
+            if let Some(name) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                out.push((name.to_string(), at));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `export` into `exported/`, then the environment its placeholders need: each
-/// variable set to the live value at its path (a non-string value as its text).
+/// variable set to the live value at its path (a non-string value as its text),
+/// read back from the files export wrote.
 fn export(w: &World, lives: &[Value]) -> Vec<(String, String)> {
     let base = w.standin.base_url();
     let run = Run::from(
@@ -22,28 +43,33 @@ fn export(w: &World, lives: &[Value]) -> Vec<(String, String)> {
             .expect("export runs"),
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let mut env = Vec::new();
-    for line in run.stdout.lines().filter(|l| l.starts_with("  ")) {
-        let mut parts = line.split_whitespace();
-        let (Some(name), Some(file), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
-            panic!("not a variable line: {line}")
-        };
-        let text = std::fs::read_to_string(w.dir.path().join(file)).expect("exported file");
-        let id = text
-            .lines()
-            .find_map(|l| l.strip_prefix("id: "))
-            .expect("an exported file has its id")
-            .trim_matches(['"', '\'']);
-        let live = lives
-            .iter()
-            .find(|l| l["id"] == id)
-            .unwrap_or_else(|| panic!("no live number {id}"));
-        let value = match live.pointer(path).expect("the variable's path is live") {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        env.push((name.to_string(), value));
+    let mut env: Vec<(String, String)> = Vec::new();
+    let dir = w.path("exported");
+    for entry in std::fs::read_dir(&dir).expect("exported") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("exported file");
+        for doc in vapi_drift::yaml::parse_documents(&text).expect("yaml") {
+            let doc = doc.to_json();
+            let live = lives
+                .iter()
+                .find(|l| l["id"] == doc["id"])
+                .unwrap_or_else(|| panic!("no live number {}", doc["id"]));
+            let mut found = Vec::new();
+            placeholders_in(&doc, String::new(), &mut found);
+            for (name, pointer) in found {
+                let value = match live.pointer(&pointer).expect("the variable's path is live") {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                match env.iter().find(|(n, _)| *n == name) {
+                    Some((_, v)) => assert_eq!(*v, value, "{name} stands for two values"),
+                    None => env.push((name, value)),
+                }
+            }
+        }
     }
     env
 }

@@ -11,7 +11,7 @@
 
 use super::{Report, one_line, tags};
 use crate::diff::Difference;
-use crate::model::{NumberResult, Status};
+use crate::model::{NumberResult, RunProblem, Status};
 use crate::model::{UnmanagedCheck, UnmanagedMode, UnmanagedNumber};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
@@ -25,6 +25,8 @@ const VALUE_MAX: usize = 200;
 
 pub fn render(report: &Report) -> String {
     let mut suite = TestSuite::new(NAME);
+    // The run's errors first, each a test case in error of its own (classname `run`).
+    suite.add_test_cases(report.run_errors().iter().map(error_case));
     suite.add_test_cases(report.audit.results.iter().map(|r| test_case(report, r)));
     // Under `--unmanaged fail` an unmanaged number is drift: a failing test case of its own.
     let unmanaged = &report.audit.unmanaged;
@@ -58,9 +60,6 @@ fn xml_char(c: char) -> bool {
 fn suite_output(report: &Report) -> (String, String) {
     let mut out = String::new();
     let mut err = String::new();
-    if let Some(reason) = &report.audit.fatal {
-        let _ = writeln!(err, "run stopped: {reason}");
-    }
     for rule in &report.audit.expired_rules {
         let target = if report.policy.fail_on_expired_ignore {
             &mut err
@@ -118,10 +117,38 @@ fn unmanaged_text(n: &UnmanagedNumber) -> String {
     )
 }
 
+/// One error of the run: `file:line` (or `vapi-drift`), in error.
+fn error_case(e: &RunProblem) -> TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status.set_type("ERROR").set_message(e.message.as_str());
+    // The message once: the text adds only where it is.
+    if let Some(file) = &e.file {
+        let at = match (e.line, e.column) {
+            (Some(l), Some(c)) => format!("{file}:{l}:{c}\n"),
+            (Some(l), None) => format!("{file}:{l}\n"),
+            _ => format!("{file}\n"),
+        };
+        status.set_description(at);
+    }
+    let name = match (&e.file, e.line) {
+        (Some(file), Some(line)) => format!("{file}:{line}"),
+        (Some(file), None) => file.clone(),
+        (None, _) => NAME.to_string(),
+    };
+    let mut case = TestCase::new(name, status);
+    case.set_classname("run");
+    if let Some(file) = &e.file {
+        case.extra.insert("file".into(), file.as_str().into());
+        case.extra
+            .insert("line".into(), e.line.unwrap_or(1).to_string().into());
+    }
+    case
+}
+
 fn unmanaged_case(n: &UnmanagedNumber) -> TestCase {
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
     status
-        .set_type("UNMANAGED")
+        .set_type(crate::finding::Kind::Unmanaged.word())
         .set_message("live, but no desired file describes it (--unmanaged fail)")
         .set_description(format!("{}\n", unmanaged_text(n)));
     let mut case = TestCase::new(n.label(), status);
@@ -167,7 +194,7 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
         Status::Modified | Status::Missing if !report.result_fails(r) => TestCaseStatus::success(),
         Status::Modified => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_type("MODIFIED")
+            s.set_type(Status::Modified.word())
                 .set_message(changed_paths(&r.differences))
                 .set_description(failure_text(r));
             s
