@@ -531,8 +531,7 @@ fn redact_difference(d: &mut Difference, inter: &crate::desired::Interpolated) {
         .map(|v| secret::redact(v, &d.path, &inter.paths, &inter.values, d.expected.as_ref()));
     if related || expected != d.expected || actual != d.actual {
         d.sensitive = true;
-        d.expected = expected;
-        d.actual = actual;
+        d.masked = Some(Box::new((expected, actual)));
     }
 }
 

@@ -78,6 +78,10 @@ pub struct Difference {
     pub cause: Option<Cause>,
     /// When it was first seen, with `--baseline` (set after the audit).
     pub seen: Option<Seen>,
+    /// The values as they may be printed, when the audit masked more than the
+    /// path rules do (what `${VAR}` put in: see `secret::redact`); the raw values
+    /// stay for comparing and fingerprinting.
+    pub masked: Option<Box<(Option<Value>, Option<Value>)>>,
 }
 
 impl Difference {
@@ -100,11 +104,12 @@ impl Difference {
     }
 
     fn shown(&self) -> (Option<Value>, Option<Value>) {
-        let mut expected = self.expected.as_ref().map(|v| secret::mask(v, &self.path));
-        let mut actual = self
-            .actual
-            .as_ref()
-            .map(|v| secret::mask_against(v, &self.path, self.expected.as_ref()));
+        let (raw_expected, raw_actual) = match &self.masked {
+            Some(m) => (m.0.as_ref(), m.1.as_ref()),
+            None => (self.expected.as_ref(), self.actual.as_ref()),
+        };
+        let mut expected = raw_expected.map(|v| secret::mask(v, &self.path));
+        let mut actual = raw_actual.map(|v| secret::mask_against(v, &self.path, raw_expected));
         // Masked first: a secret is never escaped into view.
         if let (Some(e), Some(a)) = (&mut expected, &mut actual) {
             reveal(e, a);
@@ -295,6 +300,7 @@ fn walk<'a>(desired: &'a Value, live: &'a Value, at: &mut Trail<'a>, out: &mut V
                 actual: Some(l.clone()),
                 cause: None,
                 seen: None,
+                masked: None,
             })
         }
     }
@@ -329,6 +335,7 @@ fn one_sided(
         actual: actual.cloned(),
         cause: None,
         seen: None,
+        masked: None,
     }
 }
 
