@@ -417,40 +417,25 @@ fn fold_header_names(pointer: &str) -> String {
     out.join("/")
 }
 
+/// `YYYY-MM-DD`, and a day the calendar has (jiff: `2026-02-31` is not one).
 fn valid_date(t: &str) -> bool {
-    let parts: Vec<&str> = t.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return false;
-    };
-    let digits = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit());
-    if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
-        return false;
-    }
-    let (m, d): (u32, u32) = (m.parse().unwrap_or(0), d.parse().unwrap_or(0));
-    (1..=12).contains(&m) && (1..=31).contains(&d)
+    let shape = t.len() == 10
+        && t.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    shape && t.parse::<jiff::civil::Date>().is_ok()
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`.
 pub fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    civil_date((secs / 86_400) as i64)
-}
-
-/// Days since 1970-01-01 -> `YYYY-MM-DD` (Howard Hinnant's `civil_from_days`).
-fn civil_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -482,11 +467,19 @@ mod tests {
     }
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(20_419), "2025-11-27");
-        assert_eq!(civil_date(11_016), "2000-02-29");
-        assert_eq!(today().len(), 10);
+    fn dates() {
+        assert!(valid_date("2024-02-29") && valid_date("2026-11-27"));
+        for bad in [
+            "2026-02-31",
+            "2025-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "20261127",
+            "+002026-11-27",
+        ] {
+            assert!(!valid_date(bad), "{bad}");
+        }
+        assert!(valid_date(&today()), "{}", today());
     }
 
     #[test]

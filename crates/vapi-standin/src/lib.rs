@@ -1240,104 +1240,17 @@ fn parse_number(text: &str) -> Option<f64> {
 }
 
 /// Milliseconds since the Unix epoch of an ISO 8601 date (`2026-03-26`) or
-/// date-time (`2026-03-26T15:43:16.145Z`, `...+02:00`; no offset means UTC).
+/// date-time (`2026-03-26T15:43:16.145Z`, `...+02:00`; no offset means UTC), as
+/// jiff reads them.
 fn parse_iso8601_millis(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    let digits = |from: usize, len: usize| -> Option<i64> {
-        let part = b.get(from..from + len)?;
-        part.iter().try_fold(0_i64, |acc, &d| {
-            d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
-        })
-    };
-    let literal = |at: usize, what: u8| (b.get(at) == Some(&what)).then_some(());
-    let year = digits(0, 4)?;
-    literal(4, b'-')?;
-    let month = digits(5, 2)?;
-    literal(7, b'-')?;
-    let day = digits(8, 2)?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
+    if let Ok(at) = text.parse::<jiff::Timestamp>() {
+        return Some(at.as_millisecond());
     }
-    let mut millis = days_from_civil(year, month, day) * 86_400_000;
-    if b.len() == 10 {
-        return Some(millis);
-    }
-    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
-        return None;
-    }
-    let hour = digits(11, 2)?;
-    literal(13, b':')?;
-    let minute = digits(14, 2)?;
-    let mut at = 16;
-    let mut second = 0;
-    if b.get(at) == Some(&b':') {
-        second = digits(at + 1, 2)?;
-        at += 3;
-        if matches!(b.get(at), Some(b'.' | b',')) {
-            at += 1;
-            let start = at;
-            let mut fraction = 0;
-            while let Some(d) = b.get(at).filter(|d| d.is_ascii_digit()) {
-                if at - start < 3 {
-                    fraction = fraction * 10 + i64::from(d - b'0');
-                }
-                at += 1;
-            }
-            let count = at - start;
-            if count == 0 {
-                return None;
-            }
-            for _ in count..3 {
-                fraction *= 10;
-            }
-            millis += fraction;
-        }
-    }
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    millis += ((hour * 60 + minute) * 60 + second) * 1000;
-    let offset_minutes = match b.get(at) {
-        None => 0,
-        Some(b'Z' | b'z') if at + 1 == b.len() => 0,
-        Some(&sign @ (b'+' | b'-')) => {
-            let hours = digits(at + 1, 2)?;
-            let rest = b.get(at + 3..)?;
-            let minutes = match rest {
-                [] => 0,
-                [b':', ..] if rest.len() == 3 => digits(at + 4, 2)?,
-                _ if rest.len() == 2 => digits(at + 3, 2)?,
-                _ => return None,
-            };
-            if hours > 23 || minutes > 59 {
-                return None;
-            }
-            let offset = hours * 60 + minutes;
-            if sign == b'+' { offset } else { -offset }
-        }
-        Some(_) => return None,
-    };
-    Some(millis - offset_minutes * 60_000)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let civil = text.parse::<jiff::civil::DateTime>().ok()?;
+    civil
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().as_millisecond())
 }
 
 // ---------------------------------------------------------------------------
