@@ -232,7 +232,8 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
         .filter(|s| *s != "active")
         .map(str::to_string);
     // Copied only if an unverifiable secret has to be taken out of them.
-    let mut want = Cow::Borrowed(&desired.doc);
+    let doc = desired.doc.value();
+    let mut want = Cow::Borrowed(&doc);
     let mut have = Cow::Borrowed(live);
     let unverifiable = split_unverifiable(&mut want, &mut have);
     let (mut want, want_paths) = normalize_mapped(&want);

@@ -35,7 +35,10 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
     );
     let root = Pointer::root();
     section(&mut out, "desired, as loaded (secrets masked)");
-    block(&mut out, &yaml::render(&secret::mask(&d.doc, &root)));
+    block(
+        &mut out,
+        &yaml::render(&secret::mask(&d.doc.value(), &root)),
+    );
     let live = match live {
         Live::Found(v) => v,
         Live::Missing => {
@@ -60,7 +63,7 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
     section(&mut out, "live, as fetched (secrets masked)");
     block(&mut out, &yaml::render(&secret::mask(live, &root)));
 
-    let (want, _, want_notes) = normalize_explained(&d.doc);
+    let (want, _, want_notes) = normalize_explained(&d.doc.value());
     let (have, _, have_notes) = normalize_explained(live);
     section(&mut out, "normalization of the desired document");
     notes(&mut out, &want_notes);

@@ -64,12 +64,32 @@ pub struct ExportFile {
 /// number, else its id) gives the file name; numbers that would share one are
 /// told apart by `-2`, `-3`… in order of creation, so names stay stable.
 pub fn plan(live: &[Value], out: &Path) -> Result<Vec<ExportFile>, String> {
-    let mut order: Vec<&Value> = live.iter().collect();
-    order.sort_by_key(|n| (text(n, "createdAt"), text(n, "id")));
+    plan_with(live, Value::clone, out)
+}
+
+/// [`plan`] for numbers held in another form (the list's compact text): `parse`
+/// gives each one's value, and is called twice per number (once to order and
+/// name the files, once to write each), so that no more than one number is held
+/// parsed at a time.
+pub fn plan_with<T>(
+    live: &[T],
+    parse: impl Fn(&T) -> Value,
+    out: &Path,
+) -> Result<Vec<ExportFile>, String> {
+    let mut order: Vec<(Option<String>, Option<String>, String, usize)> = live
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let n = parse(n);
+            (text(&n, "createdAt"), text(&n, "id"), base_stem(&n), i)
+        })
+        .collect();
+    order.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     let mut used = HashSet::new();
     let mut files = Vec::with_capacity(order.len());
-    for n in order {
-        let stem = unique(&base_stem(n), &mut used);
+    for (_, _, base, i) in order {
+        let n = &parse(&live[i]);
+        let stem = unique(&base, &mut used);
         let prefix = format!("VAPI_DRIFT_{}", upper_snake(&stem));
         let (doc, variables, warnings) = document(n, &prefix);
         let body = yaml::render_document(&doc).map_err(|e| {
@@ -523,6 +543,6 @@ mod tests {
             .as_object_mut()
             .expect("obj")
             .shift_remove("futureField");
-        assert_eq!(normalize(&numbers[0].doc), normalize(&expected));
+        assert_eq!(normalize(&numbers[0].doc.value()), normalize(&expected));
     }
 }

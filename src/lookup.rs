@@ -40,11 +40,12 @@ pub fn lookup_key(d: &DesiredNumber) -> Option<LookupKey> {
     if d.id.is_some() {
         return None;
     }
+    let doc = d.doc.value();
     if let Some(n) = &d.number {
-        return Some(LookupKey::Number(comparable_number(n, e164_check(&d.doc))));
+        return Some(LookupKey::Number(comparable_number(n, e164_check(&doc))));
     }
     if d.provider == "vapi"
-        && let Some(uri) = d.doc.get("sipUri").and_then(Value::as_str)
+        && let Some(uri) = doc.get("sipUri").and_then(Value::as_str)
     {
         return Some(LookupKey::SipUri(uri.to_lowercase()));
     }
