@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: desired -> live -> normalized pair -> differences -> report.
 //!
-//! - `desired`, `yaml`, `schema`: load and validate the desired YAML;
+//! - `desired`, `yaml`, `schema`, `source_map`: load and validate the desired YAML;
 //! - `select`, `lookup`: which numbers a glob picks; finding a number without an id;
 //! - `vapi`: the read-only client, the list routes, the org guard;
 //! - `normalize`, `diff`, `secret`: one canonical form for both sides, the differences;
@@ -31,5 +31,6 @@ pub mod run;
 pub mod schema;
 pub mod secret;
 pub mod select;
+pub mod source_map;
 pub mod vapi;
 pub mod yaml;
