@@ -1,7 +1,8 @@
 //! End-to-end benchmark: the real release binary against the API stand-in on
 //! loopback with injected latency. For each N (numbers) and C (concurrency): wall
 //! time (median of the runs, min–max beside it), the ideal N·L/C, their ratio,
-//! requests the stand-in received, and the child's peak RSS (wait4's ru_maxrss).
+//! requests the stand-in received, the child's peak RSS (wait4's ru_maxrss) and its
+//! CPU time (user + system, wait4's rusage) per number.
 //!
 //! ```sh
 //! cargo build --release
@@ -103,6 +104,8 @@ fn write_desired(dir: &Path, lives: &[Value]) {
 
 struct Sample {
     wall: Duration,
+    /// The child's CPU time, user + system (wait4's rusage).
+    cpu: Duration,
     rss_kib: i64,
     requests: usize,
 }
@@ -159,8 +162,10 @@ fn run_once(
         report["summary"]["in_sync"], report["summary"]["desired"],
         "all in sync"
     );
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Sample {
         wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
         rss_kib: usage.ru_maxrss,
         requests: standin.stats().requests.len(),
     }
@@ -181,9 +186,9 @@ fn main() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let latency = Duration::from_millis(o.latency_ms);
     println!(
-        "| route | N | C | wall (median) | min–max | runs | ideal N·L/C | ratio | requests | peak RSS |"
+        "| route | N | C | wall (median) | min–max | runs | ideal N·L/C | ratio | requests | peak RSS | CPU per number (median) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &n in &o.ns {
         let lives = synthetic_numbers(n);
         let desired = o
@@ -212,9 +217,10 @@ fn main() {
                         let out = tmp.path().join(format!("r-{n}-{c}-{i}.json"));
                         let s = run_once(&o, &standin, &desired, &out, c, fetch);
                         eprintln!(
-                            "{fetch} N={n} C={c} run {}: {:.3} s, {} requests, {} MiB",
+                            "{fetch} N={n} C={c} run {}: {:.3} s, {:.3} s CPU, {} requests, {} MiB",
                             i + 1,
                             s.wall.as_secs_f64(),
+                            s.cpu.as_secs_f64(),
                             s.requests,
                             s.rss_kib / 1024
                         );
@@ -229,9 +235,12 @@ fn main() {
                     f64::NAN
                 };
                 let rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+                let mut cpus: Vec<Duration> = samples.iter().map(|s| s.cpu).collect();
+                cpus.sort();
+                let cpu_per_number = cpus[cpus.len() / 2].as_secs_f64() * 1e6 / n as f64;
                 let requests = samples[samples.len() / 2].requests;
                 println!(
-                    "| {fetch} | {n} | {c} | {median:.3} s | {:.3}–{:.3} s | {} | {} | {} | {requests} | {:.1} MiB |",
+                    "| {fetch} | {n} | {c} | {median:.3} s | {:.3}–{:.3} s | {} | {} | {} | {requests} | {:.1} MiB | {cpu_per_number:.0} µs |",
                     samples[0].wall.as_secs_f64(),
                     samples[samples.len() - 1].wall.as_secs_f64(),
                     samples.len(),
