@@ -12,11 +12,13 @@
 //! Which numbers are read and how (one GET each, or the list) is decided upstream,
 //! in `inventory`: it hands each desired number over with its [`Source`].
 
+use crate::deployed::Deployed;
 use crate::desired::DesiredNumber;
 use crate::diff::{self, Difference};
+use crate::finding::Cause;
 use crate::ignore::{IgnoreSet, Ignored, Rule};
 use crate::model::{Audit, NumberResult, Reason, Status, Unmanaged};
-use crate::normalize::{PathMap, normalize_mapped};
+use crate::normalize::{PathMap, normalize, normalize_mapped};
 use crate::pointer::Pointer;
 use crate::secret;
 use crate::vapi::client::{Client, FetchError};
@@ -24,9 +26,8 @@ use crate::vapi::list::Listed;
 use crate::vapi::org::foreign_org;
 use futures::StreamExt;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
@@ -39,6 +40,9 @@ pub struct AuditOptions {
     pub deadline: Option<tokio::time::Instant>,
     /// Told of each result as soon as it is known (the progress bar).
     pub observer: Observer,
+    /// `--deployed-ref`: the desired files as last deployed, for the cause of each
+    /// difference. `None`: a two-way comparison, no causes.
+    pub deployed: Option<Arc<Deployed>>,
 }
 
 /// Whether the deadline, if any, has passed.
@@ -111,18 +115,22 @@ pub async fn run_planned(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<String>);
     let deadline = opts.deadline;
     let ignore = Arc::new(opts.ignore.clone());
+    let org = Arc::new(OnceLock::new());
     let count = desired.len();
     let fetches = desired.into_iter().enumerate().map(|(i, (d, source))| {
         let mut stop = stop_rx.clone();
         let stop_tx = &stop_tx;
         let ignore = &ignore;
+        let deployed = &opts.deployed;
+        let org = &org;
         async move {
             match source {
                 Source::Get => {}
                 Source::Live(live) => {
-                    return (i, compare_apart(d, move || live.value(), ignore).await);
+                    let r = compare_apart(d, move || live.value(), ignore, deployed, org).await;
+                    return (i, r);
                 }
-                Source::Missing => return (i, NumberResult::missing(d)),
+                Source::Missing => return (i, missing(d, deployed.as_deref())),
                 Source::NotChecked(reason) => return (i, NumberResult::not_checked(d, reason)),
             }
             if let Some(reason) = stop.borrow().clone() {
@@ -152,9 +160,9 @@ pub async fn run_planned(
                         stop_tx.send_replace(Some(reason.clone()));
                         NumberResult::not_checked(d, Reason::Stopping(reason))
                     }
-                    None => compare_apart(d, move || live, ignore).await,
+                    None => compare_apart(d, move || live, ignore, deployed, org).await,
                 },
-                Err(FetchError::NotFound) => NumberResult::missing(d),
+                Err(FetchError::NotFound) => missing(d, deployed.as_deref()),
                 Err(e @ FetchError::Unauthorized { .. }) => {
                     let reason = e.to_string();
                     stop_tx.send_replace(Some(reason.clone()));
@@ -200,6 +208,22 @@ pub async fn run_planned(
         unused_rules,
         expired_rules: expired_rules.into_iter().cloned().collect(),
         unmanaged: Unmanaged::default(),
+        org: org.get().cloned(),
+        deployed: None,
+        baseline: None,
+    }
+}
+
+/// A number that does not exist live; with `--deployed-ref`, deleted live since the
+/// deploy (`OUT_OF_BAND`) or not deployed yet (`PENDING`: the deploy creates it).
+fn missing(d: DesiredNumber, deployed: Option<&Deployed>) -> NumberResult {
+    let cause = deployed.map(|dep| match dep.find(&d) {
+        Some(_) => Cause::OutOfBand,
+        None => Cause::Pending,
+    });
+    NumberResult {
+        cause,
+        ..NumberResult::missing(d)
     }
 }
 
@@ -212,9 +236,27 @@ async fn compare_apart(
     desired: DesiredNumber,
     live: impl FnOnce() -> Value + Send + 'static,
     ignore: &Arc<IgnoreSet>,
+    deployed: &Option<Arc<Deployed>>,
+    org: &Arc<OnceLock<String>>,
 ) -> NumberResult {
     let ignore = Arc::clone(ignore);
-    match tokio::spawn(async move { compare(desired, &live(), &ignore) }).await {
+    let deployed = deployed.clone();
+    let org = Arc::clone(org);
+    let task = async move {
+        let live = live();
+        if let Some(o) = live.get("orgId").and_then(Value::as_str) {
+            org.get_or_init(|| o.to_string());
+        }
+        let deployed_doc = deployed
+            .as_ref()
+            .map(|dep| dep.find(&desired).map(|n| n.doc.value()));
+        let base = match &deployed_doc {
+            None => Base::TwoWay,
+            Some(doc) => doc.as_ref().map_or(Base::New, Base::Doc),
+        };
+        compare_three(desired, &live, &ignore, base)
+    };
+    match tokio::spawn(task).await {
         Ok(result) => result,
         Err(e) => match e.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
@@ -223,21 +265,77 @@ async fn compare_apart(
     }
 }
 
+/// What the desired document is compared with besides live.
+#[derive(Debug, Clone, Copy)]
+pub enum Base<'a> {
+    /// Nothing: no `--deployed-ref`, no causes.
+    TwoWay,
+    /// The deployed files do not declare the number: every difference is `PENDING`.
+    New,
+    /// Its document as last deployed.
+    Doc(&'a Value),
+}
+
 /// Compares one desired number with its live object; differences an ignore rule
 /// matches are set aside (and left out of the unified diff).
 pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> NumberResult {
+    compare_three(desired, live, ignore, Base::TwoWay)
+}
+
+/// [`compare`], and the cause of each difference from the deployed document: the
+/// deployed value at the difference's path is compared with the desired one and
+/// the live one, all three normalized alike (see [`Cause::of`]).
+pub fn compare_three(
+    desired: DesiredNumber,
+    live: &Value,
+    ignore: &IgnoreSet,
+    base: Base,
+) -> NumberResult {
     let health = live
         .get("status")
         .and_then(Value::as_str)
         .filter(|s| *s != "active")
         .map(str::to_string);
-    // Copied only if an unverifiable secret has to be taken out of them.
     let doc = desired.doc.value();
-    let mut want = Cow::Borrowed(&doc);
-    let mut have = Cow::Borrowed(live);
-    let unverifiable = split_unverifiable(&mut want, &mut have);
-    let (mut want, want_paths) = normalize_mapped(&want);
-    let (have, have_paths) = normalize_mapped(&have);
+    let (mut want, want_paths) = normalize_mapped(&doc);
+    let (mut have, have_paths) = normalize_mapped(live);
+    // On the normalized documents: header names folded and hooks matched, one path
+    // finds a secret on both sides. Listed as the desired document spells them.
+    let unverifiable_at = secret::split_unverifiable(&mut want, &mut have);
+    let unverifiable = unverifiable_at
+        .iter()
+        .map(|p| want_paths.original(p))
+        .collect();
+    // Where the deployed document differs from live, and from desired: a path's
+    // deployed value equals the other side's when neither it, an ancestor nor a
+    // descendant differs (the same comparison as desired with live, sets included).
+    // What could not be verified is out of all three.
+    let three_way = match base {
+        Base::Doc(doc) => {
+            let mut doc = normalize(doc);
+            for p in &unverifiable_at {
+                set_at(&mut doc, p.segments(), None);
+            }
+            Some((
+                diff::differences(&doc, &have),
+                diff::differences(&want, &doc),
+            ))
+        }
+        _ => None,
+    };
+    let cause_at = |d: &Difference| match (&three_way, base) {
+        (Some((from_live, from_desired)), _) => Some(
+            Cause::of(
+                !touches(from_desired, &d.path),
+                !touches(from_live, &d.path),
+            )
+            // Desired and live differ here, so deployed cannot equal both; were the
+            // comparisons ever to say so, the cause that fails the gate is the safe one.
+            .unwrap_or(Cause::Conflict),
+        ),
+        (None, Base::New) => Some(Cause::Pending),
+        (None, _) => None,
+    };
     let mut differences = Vec::new();
     let mut ignored = Vec::new();
     let mut work = diff::differences(&want, &have);
@@ -265,6 +363,7 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
             set_at(&mut want, d.path.segments(), live_value);
             continue;
         }
+        d.cause = cause_at(&d);
         d.path = original;
         differences.push(d);
     }
@@ -287,6 +386,16 @@ pub fn compare(desired: DesiredNumber, live: &Value, ignore: &IgnoreSet) -> Numb
         ignored,
         ..NumberResult::empty(desired)
     }
+}
+
+/// Whether a difference in `diffs` lies at `path`, above it or below it.
+fn touches(diffs: &[Difference], path: &Pointer) -> bool {
+    let p = path.segments();
+    diffs.iter().any(|x| {
+        let q = x.path.segments();
+        let n = p.len().min(q.len());
+        p[..n] == q[..n]
+    })
 }
 
 /// A path of the normalized documents as the user wrote it: the part the desired
@@ -394,86 +503,6 @@ fn set_at(doc: &mut Value, path: &[String], value: Option<Value>) {
             _ => {}
         },
         _ => {}
-    }
-}
-
-/// A secret the desired document sets but the API does not return (or returns
-/// masked) cannot be compared: it is neither drift nor silently passed, it is
-/// listed as unverifiable and taken out of both sides (which are copied then, and
-/// only then: most numbers have nothing to take out).
-fn split_unverifiable(want: &mut Cow<'_, Value>, have: &mut Cow<'_, Value>) -> Vec<Pointer> {
-    let mut out = Vec::new();
-    for field in secret::WRITE_ONLY_CANDIDATES {
-        let Some(desired_value) = field_in(want, field) else {
-            continue;
-        };
-        if desired_value.is_null() {
-            continue;
-        }
-        let live_value = field_in(have, field);
-        if live_value.is_none_or(|v| v.is_null() || secret::looks_masked(v)) {
-            remove_at(want.to_mut(), field);
-            remove_at(have.to_mut(), field);
-            out.push(Pointer::from_segments(
-                field.iter().map(|s| s.to_string()).collect(),
-            ));
-        }
-    }
-    // Any other secret (a webhook or SIP header value) that the API returns masked.
-    let mut leaves = Vec::new();
-    secret_leaves(want, &mut Pointer::root(), &mut leaves);
-    for path in leaves {
-        if have
-            .pointer(&path.to_string())
-            .is_some_and(secret::looks_masked)
-        {
-            set_at(want.to_mut(), path.segments(), None);
-            set_at(have.to_mut(), path.segments(), None);
-            out.push(path);
-        }
-    }
-    out
-}
-
-/// The paths of every secret value in a document (`at`: where `v` is; the walk
-/// goes down and back up in it).
-fn secret_leaves(v: &Value, at: &mut Pointer, out: &mut Vec<Pointer>) {
-    match v {
-        Value::Object(o) => o.iter().for_each(|(k, v)| {
-            at.push(k.as_str());
-            secret_leaves(v, at, out);
-            at.pop();
-        }),
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| {
-            at.push(i.to_string());
-            secret_leaves(v, at, out);
-            at.pop();
-        }),
-        Value::Null => {}
-        _ if secret::is_secret(at) => out.push(at.clone()),
-        _ => {}
-    }
-}
-
-/// The value of a field given by its keys (mapping keys with nothing to escape:
-/// what `Value::pointer` finds, without writing the pointer out).
-fn field_in<'v>(doc: &'v Value, field: &[&str]) -> Option<&'v Value> {
-    field.iter().try_fold(doc, |v, seg| v.get(*seg))
-}
-
-fn remove_at(doc: &mut Value, field: &[&str]) {
-    let Some((last, parents)) = field.split_last() else {
-        return;
-    };
-    let mut target = doc;
-    for seg in parents {
-        match target.get_mut(*seg) {
-            Some(t) => target = t,
-            None => return,
-        }
-    }
-    if let Some(obj) = target.as_object_mut() {
-        obj.remove(*last);
     }
 }
 

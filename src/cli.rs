@@ -1,19 +1,20 @@
 //! The command line. Doc comments here are the `--help` text.
 
+use crate::exit::FailOn;
 use crate::inventory::FetchMode;
 use crate::model::UnmanagedMode;
-use crate::report::Format;
+use crate::report::{Format, Output};
 use crate::select::parse_glob;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0   every desired number is in sync
   1   error: invalid desired config, rejected API key, a report that cannot be written
-  2   drift: at least one number is modified or missing
+  2   drift: at least one number is modified or missing (with --deployed-ref: out of
+      band or in conflict; with --fail-on new: not in the baseline)
   3   incomplete: some numbers could not be checked, the rest are in sync
   64  usage error: unknown flag or bad flag value
 
@@ -39,6 +40,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Show everything behind one number's verdict: desired, live, normalization, ignore rules
     Explain(ExplainArgs),
+    /// Decide what the nightly workflow does with its GitHub issue (open, update, comment,
+    /// close, nothing) from a check's reports; writes the body and comment for `gh`
+    Alert(AlertArgs),
     /// Run `check` on desired/ against a built-in stand-in of the Vapi API (no key, no network)
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
@@ -59,7 +63,7 @@ pub struct ValidateArgs {
 pub struct ReportArgs {
     /// Report format and destination, FORMAT[=PATH]; repeatable. Formats: text, json, markdown, junit, github.
     /// PATH "-" or none is stdout (at most one report to stdout). Default: text to stdout
-    #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]")]
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]", value_parser = parse_output)]
     pub outputs: Vec<Output>,
     /// Write the reports but exit 0 whatever they say (errors still exit 1)
     #[arg(long)]
@@ -117,10 +121,33 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub inventory: InventoryArgs,
     #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
     /// No progress on stderr (it only shows on a terminal anyway); warnings and errors still print
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// The deploy gate and known drift: what a difference is compared with besides live.
+#[derive(Debug, Args, Clone)]
+pub struct GateArgs {
+    /// The git revision (a tag such as vapi-deployed, a branch, a commit) that holds the
+    /// desired files as last deployed: each difference gets a cause, OUT_OF_BAND (changed
+    /// live since the deploy), PENDING (changed in git, waiting for the deploy) or
+    /// CONFLICT (both), and only OUT_OF_BAND and CONFLICT exit 2
+    #[arg(long, value_name = "REF")]
+    pub deployed_ref: Option<String>,
+    /// With --deployed-ref: PENDING differences exit 2 too (for "fully deployed")
+    #[arg(long, requires = "deployed_ref")]
+    pub fail_on_pending: bool,
+    /// An earlier JSON report: each finding is marked new or known, with when it was
+    /// first seen, and the findings it had that are gone are listed as resolved
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub baseline: Option<PathBuf>,
+    /// Which findings exit 2: any, or only those the baseline (--baseline) did not have
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -134,6 +161,29 @@ pub struct RuleArgs {
     /// Exit 2 when a live number's status is not "active" (activating, blocked)
     #[arg(long)]
     pub fail_on_unhealthy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertArgs {
+    /// The check's JSON report (-o json=PATH)
+    #[arg(long, value_name = "PATH")]
+    pub report: PathBuf,
+    /// The check's Markdown report (-o markdown=PATH): the issue's body
+    #[arg(long, value_name = "PATH")]
+    pub markdown: PathBuf,
+    /// The open issues, as `gh issue list --state open --label vapi-drift --json
+    /// number,title` prints them
+    #[arg(long, value_name = "PATH")]
+    pub issues: PathBuf,
+    /// The issue's title; stable, as the issue is found by it
+    #[arg(long, default_value = "vapi-drift: configuration drift")]
+    pub title: String,
+    /// A link to the run, added to the body and the comments
+    #[arg(long, value_name = "URL")]
+    pub run_url: Option<String>,
+    /// Folder to write the decision into: action, issue, title, body.md, comment.md
+    #[arg(long, value_name = "DIR", default_value = "alert")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -251,39 +301,29 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
-/// One `-o FORMAT[=PATH]`: `PATH` absent or `-` is stdout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
-    pub format: Format,
-    pub path: Option<PathBuf>,
-}
-
-impl FromStr for Output {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, path) = match s.split_once('=') {
-            Some((n, p)) => (n, Some(p)),
-            None => (s, None),
-        };
-        let format = Format::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, f)| *f)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
-                format!(
-                    "unknown format \"{name}\" (expected one of: {})",
-                    names.join(", ")
-                )
-            })?;
-        let path = match path {
-            None | Some("-") => None,
-            Some("") => return Err(format!("empty path after \"{name}=\"")),
-            Some(p) => Some(PathBuf::from(p)),
-        };
-        Ok(Output { format, path })
-    }
+/// For clap: one `-o FORMAT[=PATH]`; `PATH` absent or `-` is stdout.
+fn parse_output(s: &str) -> Result<Output, String> {
+    let (name, path) = match s.split_once('=') {
+        Some((n, p)) => (n, Some(p)),
+        None => (s, None),
+    };
+    let format = Format::ALL
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| *f)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+            format!(
+                "unknown format \"{name}\" (expected one of: {})",
+                names.join(", ")
+            )
+        })?;
+    let path = match path {
+        None | Some("-") => None,
+        Some("") => return Err(format!("empty path after \"{name}=\"")),
+        Some(p) => Some(PathBuf::from(p)),
+    };
+    Ok(Output { format, path })
 }
 
 #[cfg(test)]
@@ -314,32 +354,27 @@ mod tests {
     #[test]
     fn output_spec_parses_format_and_path() {
         assert_eq!(
-            "json=out/r.json".parse::<Output>(),
+            parse_output("json=out/r.json"),
             Ok(Output {
                 format: Format::Json,
                 path: Some(PathBuf::from("out/r.json"))
             })
         );
         assert_eq!(
-            "text".parse::<Output>(),
+            parse_output("text"),
             Ok(Output {
                 format: Format::Text,
                 path: None
             })
         );
         assert_eq!(
-            "json=-".parse::<Output>(),
+            parse_output("json=-"),
             Ok(Output {
                 format: Format::Json,
                 path: None
             })
         );
-        assert!(
-            "yaml"
-                .parse::<Output>()
-                .unwrap_err()
-                .contains("unknown format")
-        );
-        assert!("json=".parse::<Output>().is_err());
+        assert!(parse_output("yaml").unwrap_err().contains("unknown format"));
+        assert!(parse_output("json=").is_err());
     }
 }

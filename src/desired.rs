@@ -292,6 +292,36 @@ pub fn load_text(
     doc.load(text, numbers, errors);
 }
 
+/// [`load_with`] over files already read, as (name, text): the desired files at a
+/// git revision (`--deployed-ref`). The same checks, ids unique across the files;
+/// no files is no numbers (the revision may predate the desired files).
+pub fn load_texts(
+    files: &[(String, String)],
+    env: &dyn Fn(&str) -> Option<String>,
+    id_rule: IdRule,
+    unset_vars: UnsetVars,
+) -> Result<Vec<DesiredNumber>, ConfigErrors> {
+    let (mut numbers, mut errors) = (Vec::new(), Vec::new());
+    let mut paths = PathTable::default();
+    for (file, text) in files {
+        let mut doc = Doc {
+            file,
+            env,
+            id_rule,
+            unset_vars,
+            paths: &mut paths,
+        };
+        doc.load(text, &mut numbers, &mut errors);
+    }
+    check_unique_ids(&numbers, &mut errors);
+    errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+    if errors.is_empty() {
+        Ok(numbers)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
 /// How one file's documents are read.
 struct Doc<'a> {
     file: &'a str,
@@ -368,7 +398,15 @@ impl Doc<'_> {
                 ),
             });
             }
-            let id = doc.get("id").and_then(Value::as_str).map(str::to_string);
+            // A UUID's text is case-insensitive (RFC 9562 §4): the id is held in the
+            // lower case the API answers with, so it is found in the list and by GET.
+            let id = doc.get("id").and_then(Value::as_str).map(|i| {
+                if crate::uri::is_uuid(i) {
+                    i.to_ascii_lowercase()
+                } else {
+                    i.to_string()
+                }
+            });
             if let Some(bad) = id
                 .as_deref()
                 .filter(|i| i.trim().is_empty() || *i == "." || *i == "..")

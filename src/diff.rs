@@ -3,10 +3,13 @@
 //! Owns: the structural comparison of two normalized documents into JSON Pointer
 //! paths typed `ADD` (only live has it), `REMOVE` (only desired has it) or
 //! `NOT_EQUAL`, and the unified diff (made with `similar`) of their canonical
-//! renderings, secrets masked.
+//! renderings, secrets masked; and [`visible_pair`], the one place that makes two
+//! values which differ only in characters nobody can see (NFC vs NFD, a
+//! non-breaking space, a zero-width space) show the difference, for every report.
 //!
 //! Does not own: what counts as equal (see `normalize`), which fields are secret (see `secret`).
 
+use crate::finding::{Cause, Seen};
 use crate::normalize::{is_set_path, same_value, sorted};
 use crate::pointer::{Pointer, Seg, Trail};
 use crate::secret;
@@ -60,19 +63,146 @@ pub struct Difference {
     pub expected: Option<Value>,
     pub actual: Option<Value>,
     pub sensitive: bool,
+    /// Why it differs, with `--deployed-ref` (set by the audit).
+    pub cause: Option<Cause>,
+    /// When it was first seen, with `--baseline` (set after the audit).
+    pub seen: Option<Seen>,
 }
 
 impl Difference {
-    /// The desired value as it may be printed (secrets masked).
+    /// The desired value as it may be printed (secrets masked; characters nobody can
+    /// see escaped when that is all that tells it from the live value).
     pub fn expected_shown(&self) -> Option<Value> {
-        self.expected.as_ref().map(|v| secret::mask(v, &self.path))
+        self.shown().0
     }
 
-    /// The live value as it may be printed (secrets masked, "changed" when they differ).
+    /// The live value as it may be printed (secrets masked, "changed" when they
+    /// differ; invisible differences escaped as for [`Difference::expected_shown`]).
     pub fn actual_shown(&self) -> Option<Value> {
-        self.actual
+        self.shown().1
+    }
+
+    fn shown(&self) -> (Option<Value>, Option<Value>) {
+        let mut expected = self.expected.as_ref().map(|v| secret::mask(v, &self.path));
+        let mut actual = self
+            .actual
             .as_ref()
-            .map(|v| secret::mask_against(v, &self.path, self.expected.as_ref()))
+            .map(|v| secret::mask_against(v, &self.path, self.expected.as_ref()));
+        // Masked first: a secret is never escaped into view.
+        if let (Some(e), Some(a)) = (&mut expected, &mut actual) {
+            reveal(e, a);
+        }
+        (expected, actual)
+    }
+}
+
+/// Characters that print as nothing, as a plain space, or as part of the character
+/// before them: C0/C1 controls, format characters (zero-width space and joiners,
+/// U+FEFF, bidi controls, soft hyphen, variation selectors), spaces other than
+/// U+0020 (U+00A0 and the typographic ones) and combining marks (the blocks that
+/// NFD uses: U+0300-036F and the supplements, kana voicing marks).
+fn hidden(c: char) -> bool {
+    matches!(c as u32,
+        0x00..=0x1F | 0x7F..=0x9F | 0xA0 | 0xAD | 0x034F | 0x061C | 0x115F | 0x1160
+        | 0x1680 | 0x17B4 | 0x17B5 | 0x180B..=0x180F | 0x2000..=0x200F | 0x2028..=0x202F
+        | 0x205F..=0x206F | 0x3000 | 0x3164 | 0xFE00..=0xFE0F | 0xFEFF | 0xFFA0
+        | 0xE0000..=0xE007F)
+        || combining(c)
+}
+
+/// A combining mark of any script (General_Category=Mark): it prints on the
+/// character before it, so `e` + U+0301 looks like `é`.
+fn combining(c: char) -> bool {
+    unicode_normalization::char::is_combining_mark(c)
+}
+
+/// What a string looks like: spaces of every kind are one space, what prints as
+/// nothing is dropped, and any other non-ASCII character (or a character carrying a
+/// combining mark) is one placeholder, so `é` and `e` + U+0301 look alike.
+fn looks(s: &str) -> Vec<char> {
+    const OTHER: char = '\u{FFFD}';
+    let mut out: Vec<char> = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_whitespace() {
+            out.push(' ');
+        } else if combining(c) {
+            if let Some(last) = out.last_mut() {
+                *last = OTHER;
+            }
+        } else if hidden(c) {
+        } else if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push(OTHER);
+        }
+    }
+    out
+}
+
+/// `s` with every [`hidden`] character written as `\u{XXXX}`.
+fn escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:04X}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Two different strings that would print alike (they differ only in what prints
+/// as nothing, as a space, or as an accent composed another way: `Café` in NFC and
+/// in NFD), written so the difference shows: characters nobody can see escaped as
+/// `\u{0301}`, `\u{00A0}`, `\u{200B}`. `None` when the strings are equal or
+/// already look different. Used for every rendering of a difference.
+pub fn visible_pair(a: &str, b: &str) -> Option<(String, String)> {
+    (a != b && (a.chars().any(hidden) || b.chars().any(hidden)) && looks(a) == looks(b))
+        .then(|| (escaped(a), escaped(b)))
+}
+
+/// Applies [`visible_pair`] to every pair of strings at the same place in two
+/// (masked) values, and to pairs of keys found on one side each that look alike.
+fn reveal(a: &mut Value, b: &mut Value) {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => {
+            if let Some((x2, y2)) = visible_pair(x, y) {
+                *x = x2;
+                *y = y2;
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (x, y) in x.iter_mut().zip(y.iter_mut()) {
+                reveal(x, y);
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let renames: Vec<(String, String, String, String)> = x
+                .keys()
+                .filter(|k| !y.contains_key(*k))
+                .filter_map(|kx| {
+                    y.keys()
+                        .filter(|ky| !x.contains_key(*ky))
+                        .find_map(|ky| visible_pair(kx, ky).map(|(ex, ey)| (ex, ey, ky.clone())))
+                        .map(|(ex, ey, ky)| (kx.clone(), ex, ky, ey))
+                })
+                .collect();
+            for (kx, ex, ky, ey) in renames {
+                if let Some(v) = x.shift_remove(&kx) {
+                    x.insert(ex, v);
+                }
+                if let Some(v) = y.shift_remove(&ky) {
+                    y.insert(ey, v);
+                }
+            }
+            for (k, vx) in x.iter_mut() {
+                if let Some(vy) = y.get_mut(k) {
+                    reveal(vx, vy);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -146,6 +276,8 @@ fn walk<'a>(desired: &'a Value, live: &'a Value, at: &mut Trail<'a>, out: &mut V
                 change: Change::NotEqual,
                 expected: Some(d.clone()),
                 actual: Some(l.clone()),
+                cause: None,
+                seen: None,
             })
         }
     }
@@ -178,6 +310,8 @@ fn one_sided(
         change,
         expected: expected.cloned(),
         actual: actual.cloned(),
+        cause: None,
+        seen: None,
     }
 }
 
@@ -211,8 +345,12 @@ pub fn split(d: &Difference) -> Vec<Difference> {
 /// masked. Empty when the documents are equal.
 pub fn unified(desired: &Value, live: &Value) -> String {
     let root = Pointer::root();
-    let d = yaml::render(&sorted(&secret::mask(desired, &root)));
-    let l = yaml::render(&sorted(&secret::mask_against(live, &root, Some(desired))));
+    let mut d = secret::mask(desired, &root);
+    let mut l = secret::mask_against(live, &root, Some(desired));
+    // Masked first: a secret is never escaped into view.
+    reveal(&mut d, &mut l);
+    let d = yaml::render(&sorted(&d));
+    let l = yaml::render(&sorted(&l));
     if d == l {
         return String::new();
     }
@@ -295,6 +433,70 @@ mod tests {
         assert_eq!(paths(&d), vec![("/server/headers".into(), Change::Remove)]);
         assert!(d[0].sensitive);
         assert_eq!(d[0].expected_shown(), Some(json!({"X": secret::MASK})));
+    }
+
+    #[test]
+    fn strings_that_differ_only_invisibly_are_shown_escaped() {
+        let nfc = "Caf\u{e9}";
+        let nfd = "Cafe\u{301}";
+        assert_eq!(
+            visible_pair(nfc, nfd),
+            Some((nfc.to_string(), "Cafe\\u{0301}".to_string()))
+        );
+        assert_eq!(
+            visible_pair("Support line", "Support\u{a0}line"),
+            Some(("Support line".into(), "Support\\u{00A0}line".into()))
+        );
+        assert_eq!(
+            visible_pair("acme", "ac\u{200b}me"),
+            Some(("acme".into(), "ac\\u{200B}me".into()))
+        );
+        assert_eq!(
+            visible_pair("a\u{feff}", "a\u{200d}"),
+            Some(("a\\u{FEFF}".into(), "a\\u{200D}".into()))
+        );
+        // Equal, or visibly different: left alone.
+        assert_eq!(visible_pair(nfc, nfc), None);
+        assert_eq!(visible_pair("Café", "Cafe"), None);
+        assert_eq!(visible_pair("a b", "a\u{a0}c"), None);
+        assert_eq!(visible_pair("東京", "大阪"), None);
+        // Marks of every script, not only Latin accents: a Hebrew point, a
+        // Devanagari sign, composed one way on one side only.
+        assert_eq!(
+            visible_pair("\u{5e9}\u{5c1}", "\u{5e9}"),
+            Some(("\u{5e9}\\u{05C1}".to_string(), "\u{5e9}".to_string()))
+        );
+        assert!(visible_pair("\u{915}\u{93c}", "\u{958}").is_some());
+    }
+
+    #[test]
+    fn every_rendering_of_an_invisible_difference_shows_it() {
+        let desired =
+            json!({"name": "Caf\u{e9}", "fallbackDestination": {"description": "front desk"}});
+        let live = json!({"name": "Cafe\u{301}", "fallbackDestination": {"description": "front\u{a0}desk"}});
+        let d = differences(&desired, &live);
+        assert_eq!(d.len(), 2);
+        let shown: Vec<_> = d
+            .iter()
+            .map(|x| (x.expected_shown(), x.actual_shown()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                (Some(json!("front desk")), Some(json!("front\\u{00A0}desk"))),
+                (Some(json!("Caf\u{e9}")), Some(json!("Cafe\\u{0301}"))),
+            ]
+        );
+        let text = unified(&desired, &live);
+        assert!(text.contains("Cafe\\u{0301}"), "{text}");
+        assert!(text.contains("front\\u{00A0}desk"), "{text}");
+        // A key that differs only invisibly (a header name), and a secret: never escaped into view.
+        let desired = json!({"server": {"headers": {"X-Key": "s\u{e9}cret"}}});
+        let live = json!({"server": {"headers": {"X-Key\u{200b}": "se\u{301}cret"}}});
+        let text = unified(&desired, &live);
+        // (YAML quotes this key, and writes its backslash as `\\`.)
+        assert!(text.contains("u{200B}"), "{text}");
+        assert!(!text.contains("cret"), "{text}");
     }
 
     #[test]

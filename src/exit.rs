@@ -5,7 +5,9 @@
 //! once ([`RunError::print`]) and exits with [`RunError::exit_code`].
 
 use crate::desired::ConfigErrors;
-use crate::model::{Audit, Status};
+use crate::diff::Difference;
+use crate::finding::{self, Cause, Seen};
+use crate::model::{Audit, NumberResult, Status, UnmanagedNumber};
 
 /// What turns a warning into a failing exit code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -14,6 +16,60 @@ pub struct Policy {
     pub fail_on_unhealthy: bool,
     /// An expired ignore rule is an error (exit 1).
     pub fail_on_expired_ignore: bool,
+    /// With `--deployed-ref`, a `PENDING` difference is drift too (exit 2): for a job
+    /// that wants "fully deployed", not "safe to deploy".
+    pub fail_on_pending: bool,
+    /// `--fail-on new`: only findings the baseline did not have are drift.
+    pub fail_on: FailOn,
+}
+
+/// Which findings fail the run (`--fail-on`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Every finding (drift is drift, known or not)
+    #[default]
+    Any,
+    /// Only findings the baseline (--baseline) did not have; known ones are reported
+    New,
+}
+
+impl Policy {
+    /// Whether a finding with this cause and this history is drift (exit 2).
+    fn finding_fails(&self, cause: Option<Cause>, seen: Option<&Seen>) -> bool {
+        Cause::fails(cause, self.fail_on_pending)
+            && (self.fail_on == FailOn::Any || finding::is_new(seen))
+    }
+
+    /// Whether this difference is drift (a `PENDING` one is not, unless
+    /// `--fail-on-pending`; a known one is not under `--fail-on new`).
+    pub fn difference_fails(&self, x: &Difference) -> bool {
+        self.finding_fails(x.cause, x.seen.as_ref())
+    }
+
+    /// Whether this number's result is drift: `MODIFIED` with a difference that is,
+    /// `MISSING` (unless pending or known, as for a difference), or unhealthy under
+    /// `--fail-on-unhealthy`.
+    pub fn result_fails(&self, r: &NumberResult) -> bool {
+        match r.status {
+            Status::Modified if r.differences.iter().any(|x| self.difference_fails(x)) => true,
+            Status::Missing if self.finding_fails(r.cause, r.seen.as_ref()) => true,
+            _ => self.fail_on_unhealthy && r.health.is_some(),
+        }
+    }
+
+    /// Whether this unmanaged number is drift (under `--unmanaged fail`).
+    pub fn unmanaged_fails(&self, n: &UnmanagedNumber) -> bool {
+        self.finding_fails(n.cause, n.seen.as_ref())
+    }
+
+    /// The policy reports judge findings by: the same, but every finding counts,
+    /// known or new (`--fail-on new` changes the exit code, not what was found).
+    pub fn as_found(&self) -> Policy {
+        Policy {
+            fail_on: FailOn::Any,
+            ..*self
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,16 +94,17 @@ impl ExitCode {
     /// The exit code an audit earns: a stopped run is an error; drift wins over
     /// numbers that could not be checked. Ignored differences never count. Under
     /// `--unmanaged fail`, unmanaged numbers are drift, and an org that could not
-    /// be read whole is incomplete.
+    /// be read whole is incomplete. With `--deployed-ref`, `PENDING` findings are
+    /// not drift (unless `--fail-on-pending`); under `--fail-on new`, findings the
+    /// baseline had are not.
     pub fn for_audit(audit: &Audit, policy: &Policy) -> ExitCode {
+        let unmanaged = &audit.unmanaged;
         if audit.fatal.is_some()
             || (policy.fail_on_expired_ignore && !audit.expired_rules.is_empty())
         {
             ExitCode::Error
-        } else if audit.results.iter().any(|r| {
-            matches!(r.status, Status::Modified | Status::Missing)
-                || (policy.fail_on_unhealthy && r.health.is_some())
-        }) || audit.unmanaged.is_drift()
+        } else if audit.results.iter().any(|r| policy.result_fails(r))
+            || (unmanaged.is_drift() && unmanaged.numbers.iter().any(|n| policy.unmanaged_fails(n)))
         {
             ExitCode::Drift
         } else if audit.results.iter().any(|r| r.status == Status::NotChecked)

@@ -51,6 +51,8 @@ pub struct InventoryOptions {
     pub deadline: Option<tokio::time::Instant>,
     /// Told of each result (the progress bar); handed to the audit.
     pub observer: Observer,
+    /// `--deployed-ref`: handed to the audit.
+    pub deployed: Option<std::sync::Arc<crate::deployed::Deployed>>,
 }
 
 impl Default for InventoryOptions {
@@ -65,6 +67,7 @@ impl Default for InventoryOptions {
             ignore: IgnoreSet::default(),
             deadline: None,
             observer: Observer::default(),
+            deployed: None,
         }
     }
 }
@@ -108,6 +111,7 @@ pub async fn run(
         expect_org: opts.expect_org.clone(),
         deadline: opts.deadline,
         observer: opts.observer.clone(),
+        deployed: opts.deployed.clone(),
     };
     if opts.fetch == FetchMode::Get {
         let errors: Vec<ConfigError> = scope

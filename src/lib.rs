@@ -5,20 +5,29 @@
 //! - `desired`, `yaml`, `schema`, `source_map`: load and validate the desired YAML;
 //! - `select`, `lookup`: which numbers a glob picks; finding a number without an id;
 //! - `vapi`: the read-only client, the list routes, the org guard;
-//! - `normalize`, `diff`, `secret`: one canonical form for both sides, the differences;
+//! - `normalize` (with `uri`, the canonical forms of SIP URIs and URLs), `diff`,
+//!   `secret`: one canonical form for both sides, the differences;
+//! - `deployed`: the desired files at the last deploy (`--deployed-ref`), for the
+//!   cause of each difference (`finding`);
+//! - `baseline`: findings matched to an earlier report (`--baseline`), new or known;
 //! - `inventory` (which live numbers are read, and how) and `audit` (fetch + compare)
 //!   produce the `model`;
 //! - `report`, `explain`, `export` read the model; `exit` maps it to an exit code;
+//! - `alert`: what the nightly workflow does with its GitHub issue, from a report;
 //! - `cli` and `run`: the command line, and the commands `main` runs.
 
+pub mod alert;
 pub mod atomic_file;
 pub mod audit;
+pub mod baseline;
 pub mod cli;
+pub mod deployed;
 pub mod desired;
 pub mod diff;
 pub mod exit;
 pub mod explain;
 pub mod export;
+pub mod finding;
 pub mod ignore;
 pub mod inventory;
 pub mod lookup;
@@ -32,5 +41,6 @@ pub mod schema;
 pub mod secret;
 pub mod select;
 pub mod source_map;
+pub mod uri;
 pub mod vapi;
 pub mod yaml;

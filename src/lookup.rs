@@ -17,7 +17,7 @@ use std::fmt;
 pub enum LookupKey {
     /// The number as normalization compares it (E.164 unless the check is off).
     Number(String),
-    /// Lower case.
+    /// In the form `normalize` compares a vapi number's own sipUri in (`uri::vapi_sip_uri`).
     SipUri(String),
 }
 
@@ -40,6 +40,12 @@ pub fn lookup_key(d: &DesiredNumber) -> Option<LookupKey> {
     if d.id.is_some() {
         return None;
     }
+    key(d)
+}
+
+/// A desired number's number (or sipUri) as a lookup key, whether it has an `id` or
+/// not (`--deployed-ref` matches documents whose `id` came or went by it).
+pub fn key(d: &DesiredNumber) -> Option<LookupKey> {
     let doc = d.doc.value();
     if let Some(n) = &d.number {
         return Some(LookupKey::Number(comparable_number(n, e164_check(&doc))));
@@ -47,7 +53,7 @@ pub fn lookup_key(d: &DesiredNumber) -> Option<LookupKey> {
     if d.provider == "vapi"
         && let Some(uri) = doc.get("sipUri").and_then(Value::as_str)
     {
-        return Some(LookupKey::SipUri(uri.to_lowercase()));
+        return Some(LookupKey::SipUri(crate::uri::vapi_sip_uri(uri)));
     }
     None
 }
@@ -59,7 +65,7 @@ pub fn live_keys(live: &Value) -> Vec<LookupKey> {
         keys.push(LookupKey::Number(comparable_number(n, e164_check(live))));
     }
     if let Some(uri) = live.get("sipUri").and_then(Value::as_str) {
-        keys.push(LookupKey::SipUri(uri.to_lowercase()));
+        keys.push(LookupKey::SipUri(crate::uri::vapi_sip_uri(uri)));
     }
     keys
 }

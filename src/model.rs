@@ -9,6 +9,7 @@
 
 use crate::desired::DesiredNumber;
 use crate::diff::Difference;
+use crate::finding::{Cause, Seen};
 use crate::ignore::{Ignored, Rule};
 use crate::pointer::Pointer;
 use serde_json::Value;
@@ -98,6 +99,11 @@ pub struct NumberResult {
     pub health: Option<String>,
     /// Differences an ignore rule suppressed (they never change the status or exit code).
     pub ignored: Vec<Ignored>,
+    /// `MISSING` with `--deployed-ref`: `OUT_OF_BAND` when the deployed files had the
+    /// number (it was deleted live), `PENDING` when they did not (the deploy creates it).
+    pub cause: Option<Cause>,
+    /// `MISSING` with `--baseline`: when it was first seen.
+    pub seen: Option<Seen>,
 }
 
 impl NumberResult {
@@ -112,6 +118,8 @@ impl NumberResult {
             unverifiable: Vec::new(),
             health: None,
             ignored: Vec::new(),
+            cause: None,
+            seen: None,
         }
     }
 
@@ -143,7 +151,7 @@ impl NumberResult {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Audit {
     pub results: Vec<NumberResult>,
     /// Set when the run was stopped (the key was rejected): the reason.
@@ -154,6 +162,83 @@ pub struct Audit {
     pub expired_rules: Vec<Rule>,
     /// Live numbers no desired document describes (see `inventory`).
     pub unmanaged: Unmanaged,
+    /// The org the live numbers read belong to (their `orgId`), when one was read.
+    pub org: Option<String>,
+    /// The three-way comparison (`--deployed-ref`), when asked for.
+    pub deployed: Option<DeployedRef>,
+    /// The comparison with an earlier report (`--baseline`), when asked for.
+    pub baseline: Option<BaselineOutcome>,
+}
+
+impl Audit {
+    /// Every difference of every number, with its number.
+    pub fn differences(&self) -> impl Iterator<Item = (&NumberResult, &Difference)> {
+        self.results
+            .iter()
+            .flat_map(|r| r.differences.iter().map(move |x| (r, x)))
+    }
+}
+
+/// The desired files as last deployed (`--deployed-ref`), as the audit used them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployedRef {
+    /// The revision as the user named it (`vapi-deployed`).
+    pub reference: String,
+    /// The commit it names.
+    pub commit: String,
+    /// Numbers the deployed files declare that the desired files no longer do (in
+    /// the selection): the deploy will delete them. Sorted by file and line.
+    pub removed: Vec<RemovedNumber>,
+}
+
+/// A number the deployed files declare and the desired files no longer do.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RemovedNumber {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub number: Option<String>,
+    /// `REF:path` of the file that declared it, and the document's first line.
+    pub file: String,
+    pub line: u32,
+}
+
+impl RemovedNumber {
+    /// How reports name it: its name, else its number, else its id, else where it was.
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.number.clone())
+            .or_else(|| self.id.clone())
+            .unwrap_or_else(|| format!("{}:{}", self.file, self.line))
+    }
+}
+
+/// What this run found compared with the baseline (`--baseline`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaselineOutcome {
+    /// The baseline file as named on the command line.
+    pub file: String,
+    /// Findings of this run the baseline did not have.
+    pub new: usize,
+    /// Findings of this run the baseline had.
+    pub known: usize,
+    /// Findings of the baseline this run looked for and did not find.
+    pub resolved: Vec<BaselineFinding>,
+    /// Findings of the baseline this run could not look for (the number was not
+    /// checked, or the unmanaged list could not be read whole): neither resolved nor
+    /// confirmed, and carried over so that a later run keeps their `first_seen`.
+    pub unconfirmed: Vec<BaselineFinding>,
+}
+
+/// One finding as a baseline keeps it: the number (its id, else its number, else
+/// where it is declared), the path and the type are its key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct BaselineFinding {
+    pub number: String,
+    pub path: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub first_seen: Option<String>,
 }
 
 /// What unmanaged numbers do to the outcome.
@@ -175,6 +260,13 @@ pub struct UnmanagedNumber {
     pub name: Option<String>,
     pub provider: String,
     pub created_at: Option<String>,
+    /// With `--deployed-ref`: `PENDING` when the deployed files declare it (the deploy
+    /// deletes it), `OUT_OF_BAND` when they do not (created by hand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    /// With `--baseline`: when it was first seen.
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    pub seen: Option<Seen>,
 }
 
 impl UnmanagedNumber {
@@ -186,6 +278,8 @@ impl UnmanagedNumber {
             name: text("name"),
             provider: text("provider").unwrap_or_default(),
             created_at: text("createdAt"),
+            cause: None,
+            seen: None,
         }
     }
 

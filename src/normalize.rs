@@ -7,25 +7,37 @@
 //! - `null`, and an empty list or mapping, are the same as absent;
 //! - a value equal to its documented default is the same as absent (REFERENCE.md §0.6);
 //! - integral numbers are integers (`20.0` is `20`);
-//! - `sipUri` compares case-insensitively, and so do HTTP header names in
-//!   `server.headers` and `sipHeaders` (their values stay exact, and secret);
-//! - lists that are sets are sorted: `filters[].startsWith`, `filters[].oneOf`,
-//!   `server.encryptedPaths`, `server.backoffPlan.excludedStatusCodes`;
+//! - a `sipUri` at any depth takes its RFC 3261 §19.1.4 canonical form (user part,
+//!   password and header values keep their case); the top-level `sipUri` of a
+//!   provider `vapi` number, which Vapi documents as case-insensitive, is then
+//!   lower-cased whole (see [`crate::uri`]);
+//! - HTTP header names in `server.headers` and `sipHeaders` compare
+//!   case-insensitively (their values stay exact, and secret);
+//! - UUID-valued ids (`assistantId`, `squadId`, `workflowId`, `credentialId`) compare
+//!   case-insensitively; a value that is not a UUID is compared as written;
+//! - lists that are sets are sorted: a hook's `filters`, `filters[].startsWith`,
+//!   `filters[].oneOf`, `server.encryptedPaths`, `server.backoffPlan.excludedStatusCodes`;
 //! - `hooks` are ordered by their `on` event (hooks of one event keep their order;
 //!   the actions inside a ringing hook's `do` keep theirs: only the first runs);
 //! - E.164 numbers are compared without formatting (`+1 (415) 555-0100` is
 //!   `+14155550100`) unless `numberE164CheckEnabled` is false; a value that is not
 //!   E.164 is compared literally;
-//! - URLs (`server.url`, hold and transfer-complete audio) compare with scheme and
-//!   host case-insensitive and the default port dropped; path and query stay exact.
+//! - URLs (`server.url`, hold and transfer-complete audio) take their RFC 3986
+//!   §6.2.2-6.2.3 canonical form (see [`crate::uri`]): scheme and host case,
+//!   percent-encoding, the default port and an empty path; path and query otherwise exact.
 //!
 //! Because hooks move and header names change case, [`normalize_mapped`] also returns
 //! a [`PathMap`] that turns a path in the normalized document back into the path
 //! the user wrote, so reports point at the right hook and header.
 //!
 //! Pure functions, no I/O. Unknown fields are kept as they are (the API grows).
+//!
+//! Long file: every equivalence rule lives here on purpose, so that the whole
+//! definition of "the same" reads in one place (and its unit tests beside it); only
+//! the parsing of SIP URIs and URLs into their canonical text is in [`crate::uri`].
 
 use crate::pointer::{Pointer, Seg, Trail};
+use crate::uri;
 use serde_json::{Map, Number, Value, json};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -128,6 +140,7 @@ fn is_set(parent: Ctx, key: &str) -> bool {
     matches!(
         (parent, key),
         (Ctx::Filter, "startsWith" | "oneOf")
+            | (Ctx::Hook, "filters")
             | (Ctx::Server, "encryptedPaths")
             | (Ctx::BackoffPlan, "excludedStatusCodes")
     )
@@ -141,7 +154,11 @@ pub fn is_set_path(path: &[Seg]) -> bool {
         // /server/encryptedPaths
         2 => is(0, "server") && is(1, "encryptedPaths"),
         // /server/backoffPlan/excludedStatusCodes
-        3 => is(0, "server") && is(1, "backoffPlan") && is(2, "excludedStatusCodes"),
+        // /hooks/*/filters: the conditions of one hook, which must all hold
+        3 => {
+            (is(0, "server") && is(1, "backoffPlan") && is(2, "excludedStatusCodes"))
+                || (is(0, "hooks") && is(2, "filters"))
+        }
         // /hooks/*/filters/*/startsWith and .../oneOf
         5 => is(0, "hooks") && is(2, "filters") && (is(4, "startsWith") || is(4, "oneOf")),
         _ => false,
@@ -390,16 +407,43 @@ impl<'a> Walk<'a> {
         let e164 = || obj.get("numberE164CheckEnabled") != Some(&Value::Bool(false));
         let (v, rule) = match (ctx, k) {
             _ if !self.canonicalize => (v, ""),
-            (Ctx::Root | Ctx::Destination, "sipUri") => {
-                (lower(v), "sipUri compares case-insensitively")
+            (Ctx::Root, "sipUri")
+                if obj.get("provider").and_then(Value::as_str) == Some("vapi") =>
+            {
+                (
+                    map_str(v, uri::vapi_sip_uri),
+                    "the vapi number's sipUri compares case-insensitively (Vapi docs)",
+                )
+            }
+            (_, "sipUri") if ctx != Ctx::Headers => (
+                map_str(v, |s| {
+                    uri::sip_canonical(s).unwrap_or_else(|| s.to_string())
+                }),
+                "SIP URI: RFC 3261 §19.1.4 canonical form",
+            ),
+            (_, "assistantId" | "squadId" | "workflowId" | "credentialId")
+                if ctx != Ctx::Headers =>
+            {
+                (
+                    map_str(v, |s| {
+                        if uri::is_uuid(s) {
+                            s.to_ascii_lowercase()
+                        } else {
+                            s.to_string()
+                        }
+                    }),
+                    "UUID compares case-insensitively (RFC 9562 §4)",
+                )
             }
             (Ctx::Root | Ctx::Destination, "number") if e164() => {
                 (e164_number(v), "E.164 number: formatting removed")
             }
             (Ctx::Server, "url")
             | (Ctx::TransferPlan, "holdAudioUrl" | "transferCompleteAudioUrl") => (
-                canonical_url(v),
-                "URL: scheme and host case and the default port folded",
+                map_str(v, |s| {
+                    uri::url_canonical(s).unwrap_or_else(|| s.to_string())
+                }),
+                "URL: RFC 3986 §6.2.2-6.2.3 canonical form",
             ),
             _ if is_set(ctx, k) => (as_set(v), "compared as a set (order and repeats ignored)"),
             _ => (v, ""),
@@ -423,9 +467,10 @@ impl<'a> Walk<'a> {
     }
 }
 
-fn lower(v: Value) -> Value {
+/// A string value mapped through `f`; anything else unchanged.
+fn map_str(v: Value, f: impl FnOnce(&str) -> String) -> Value {
     match v {
-        Value::String(s) => Value::String(s.to_lowercase()),
+        Value::String(s) => Value::String(f(&s)),
         other => other,
     }
 }
@@ -468,42 +513,6 @@ pub fn comparable_number(s: &str, e164_check: bool) -> String {
         e164(s).unwrap_or_else(|| s.to_string())
     } else {
         s.to_string()
-    }
-}
-
-/// Scheme and host lower case, default port dropped; path and query untouched.
-fn canonical_url(v: Value) -> Value {
-    let Value::String(s) = &v else { return v };
-    let Some(scheme_end) = s.find("://") else {
-        return v;
-    };
-    let after_scheme = &s[scheme_end + 3..];
-    let authority_end = after_scheme
-        .find(['/', '?', '#'])
-        .unwrap_or(after_scheme.len());
-    let (authority, rest) = after_scheme.split_at(authority_end);
-    // Only a plain host[:port] is folded. Credentials, backslashes (which parsers
-    // read as a path separator) or anything odd: compared exactly as written.
-    let plain = !authority.is_empty()
-        && authority
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        && !rest.contains('\\');
-    if !plain {
-        return v;
-    }
-    match url::Url::parse(s) {
-        Ok(u) if matches!(u.scheme(), "http" | "https" | "wss" | "ws") && u.host().is_some() => {
-            let mut out = format!("{}://", u.scheme());
-            out.push_str(&u.host_str().unwrap_or_default().to_ascii_lowercase());
-            if let Some(port) = u.port() {
-                out.push_str(&format!(":{port}"));
-            }
-            // The path and query exactly as written after the authority.
-            out.push_str(rest);
-            Value::String(out)
-        }
-        _ => v,
     }
 }
 
@@ -605,7 +614,7 @@ mod tests {
         assert_eq!(
             normalize(&live),
             json!({"provider": "twilio",
-                "server": {"url": "https://x", "backoffPlan": {"baseDelaySeconds": 1}},
+                "server": {"url": "https://x/", "backoffPlan": {"baseDelaySeconds": 1}},
                 "fallbackDestination": {"type": "number", "number": "+1",
                     "transferPlan": {"fallbackPlan": {"message": "m"}}}})
         );
@@ -709,18 +718,85 @@ mod tests {
     }
 
     #[test]
-    fn sip_uri_is_case_insensitive_everywhere() {
+    fn sip_uris_fold_what_rfc_3261_folds_and_the_vapi_number_uri_folds_whole() {
+        // The vapi number's own sipUri: case-insensitive as a whole (Vapi docs).
         assert!(equal(
             json!({"provider": "vapi", "sipUri": "sip:Acme@SIP.vapi.ai"}),
             json!({"provider": "vapi", "sipUri": "sip:acme@sip.vapi.ai"})
         ));
-        assert!(equal(
-            json!({"fallbackDestination": {"type": "sip", "sipUri": "SIP:Desk@PBX.example.com"}}),
-            json!({"fallbackDestination": {"type": "sip", "sipUri": "sip:desk@pbx.example.com"}})
-        ));
         assert!(!equal(
             json!({"provider": "vapi", "sipUri": "sip:acme@sip.vapi.ai"}),
             json!({"provider": "vapi", "sipUri": "sip:acme2@sip.vapi.ai"})
+        ));
+        // Any other sipUri: scheme, host and parameter names fold; the user part does not.
+        let dest = |uri: &str| json!({"fallbackDestination": {"type": "sip", "sipUri": uri}});
+        assert!(equal(
+            dest("SIP:desk@PBX.example.com;Transport=TCP;lr"),
+            dest("sip:desk@pbx.example.com;lr;transport=tcp")
+        ));
+        assert!(!equal(
+            dest("sip:Support@pbx.example.com"),
+            dest("sip:support@pbx.example.com")
+        ));
+        assert!(!equal(
+            dest("sip:x@pbx.example.com?X-Auth=AbCd"),
+            dest("sip:x@pbx.example.com?X-Auth=abcd")
+        ));
+        assert!(equal(dest("sip:%64esk@pbx"), dest("sip:desk@pbx")));
+        // At any depth: a hook's transfer destination, and a non-vapi number's sipUri.
+        let hook = |uri: &str| {
+            json!({"hooks": [{"on": "call.ending", "do": {"type": "transfer",
+                "destination": {"type": "sip", "sipUri": uri}}}]})
+        };
+        assert!(!equal(hook("sip:Desk@pbx"), hook("sip:desk@pbx")));
+        assert!(equal(hook("sip:Desk@PBX"), hook("sip:Desk@pbx")));
+        assert!(!equal(
+            json!({"provider": "byo-phone-number", "sipUri": "sip:A@h"}),
+            json!({"provider": "byo-phone-number", "sipUri": "sip:a@h"})
+        ));
+    }
+
+    #[test]
+    fn the_filters_of_a_hook_compare_without_order() {
+        let f1 = json!({"type": "startsWith", "key": "number", "startsWith": ["44"]});
+        let f2 = json!({"type": "startsWith", "key": "number", "startsWith": ["353", "1"]});
+        let hook = |filters: Value| json!({"hooks": [{"on": "call.ringing", "filters": filters, "do": [{"type": "say", "exact": "x"}]}]});
+        assert!(equal(
+            hook(json!([f1.clone(), f2.clone()])),
+            hook(json!([f2.clone(), f1.clone()]))
+        ));
+        assert!(!equal(hook(json!([f1.clone(), f2])), hook(json!([f1]))));
+        assert!(is_set_path(&[
+            Seg::Key("hooks"),
+            Seg::Index(0),
+            Seg::Key("filters")
+        ]));
+    }
+
+    #[test]
+    fn uuid_ids_compare_case_insensitively_other_values_exactly() {
+        let upper = "3E4F5A6B-7C8D-4E9F-A0B1-C2D3E4F5A6B7";
+        let lower = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7";
+        for key in ["assistantId", "squadId", "workflowId", "credentialId"] {
+            assert!(equal(json!({ key: upper }), json!({ key: lower })), "{key}");
+        }
+        assert!(equal(
+            json!({"server": {"credentialId": upper}}),
+            json!({"server": {"credentialId": lower}})
+        ));
+        assert!(equal(
+            json!({"hooks": [{"on": "call.ending", "do": {"type": "transfer", "destination": {"type": "assistant", "assistantId": upper}}}]}),
+            json!({"hooks": [{"on": "call.ending", "do": {"type": "transfer", "destination": {"type": "assistant", "assistantId": lower}}}]})
+        ));
+        // Not a UUID: exact. Not an id field: exact. A header value: exact (and secret).
+        assert!(!equal(
+            json!({"assistantId": "Support-Bot"}),
+            json!({"assistantId": "support-bot"})
+        ));
+        assert!(!equal(json!({"name": upper}), json!({"name": lower})));
+        assert!(!equal(
+            json!({"server": {"headers": {"credentialId": upper}}}),
+            json!({"server": {"headers": {"credentialId": lower}}})
         ));
     }
 
@@ -818,6 +894,35 @@ mod tests {
             normalize(&json!({"number": "555-0100"}))["number"],
             "555-0100"
         );
+    }
+
+    #[test]
+    fn urls_fold_what_rfc_3986_folds_and_nothing_more() {
+        let url = |u: &str| json!({"server": {"url": u}});
+        assert!(equal(
+            url("https://h.example.com"),
+            url("https://h.example.com/")
+        ));
+        assert!(equal(
+            url("https://h.example.com/%7Eops"),
+            url("https://h.example.com/~ops")
+        ));
+        assert!(equal(
+            url("https://h.example.com/a%2fb"),
+            url("https://h.example.com/a%2Fb")
+        ));
+        assert!(!equal(
+            url("https://h.example.com/a/"),
+            url("https://h.example.com/a")
+        ));
+        assert!(!equal(
+            url("https://h.example.com/?a=1&b=2"),
+            url("https://h.example.com/?b=2&a=1")
+        ));
+        // Regression (review): the WHATWG parser read `0x7f.1` as 127.0.0.1 and
+        // `[0:0::1]` as `[::1]`; RFC 3986 does not.
+        assert!(!equal(url("https://0x7f.1/"), url("https://127.0.0.1/")));
+        assert!(!equal(url("https://[0:0::1]/"), url("https://[::1]/")));
     }
 
     #[test]

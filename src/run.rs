@@ -5,18 +5,20 @@
 //! load the desired numbers and the ignore rules, read and compare
 //! (`inventory::run`), write every report ([`write_reports`]).
 
+use crate::baseline::{self, Baseline};
 use crate::cli::{
-    ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs, Output,
+    AlertArgs, ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
     ReportArgs, ValidateArgs,
 };
+use crate::deployed::{self, Deployed};
 use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
-use crate::exit::{ExitCode, Policy, RunError};
+use crate::exit::{ExitCode, FailOn, Policy, RunError};
 use crate::ignore::{self, IgnoreSet};
 use crate::inventory::{self, InventoryOptions};
 use crate::lookup;
 use crate::model::{Audit, UnmanagedMode};
 use crate::progress::Progress;
-use crate::report::{self, Format, Report};
+use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
 use crate::select::{Selectors, UnmanagedAllow};
 use crate::vapi::client::{Client, ClientConfig, FetchError};
@@ -36,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, RunError> {
         Command::Validate(args) => validate(args),
         Command::Explain(args) => explain(args).await,
         Command::Export(args) => export(args).await,
+        Command::Alert(args) => alert(args),
         #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(args).await,
     }
@@ -187,6 +190,11 @@ struct CheckPlan {
 impl CheckPlan {
     fn new(args: &CheckArgs) -> Result<CheckPlan, RunError> {
         let outputs = outputs(&args.report)?;
+        if args.gate.fail_on == FailOn::New && args.gate.baseline.is_none() {
+            return Err(RunError::Usage(
+                "--fail-on new needs --baseline: without one every finding is new".into(),
+            ));
+        }
         if let Some(why) = inventory::flag_conflict(args.inventory.fetch, args.inventory.unmanaged)
         {
             return Err(RunError::Usage(why.into()));
@@ -198,6 +206,8 @@ impl CheckPlan {
             policy: Policy {
                 fail_on_unhealthy: args.rules.fail_on_unhealthy,
                 fail_on_expired_ignore: args.rules.fail_on_expired_ignore,
+                fail_on_pending: args.gate.fail_on_pending,
+                fail_on: args.gate.fail_on,
             },
         })
     }
@@ -228,12 +238,32 @@ async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
     let started = tokio::time::Instant::now();
     let plan = CheckPlan::new(&args)?;
     let numbers = load_desired(&args.paths, &process_env, UnsetVars::Error)?;
+    let deployed = match &args.gate.deployed_ref {
+        Some(reference) => Some(Arc::new(load_deployed(reference, &args.paths)?)),
+        None => None,
+    };
+    let baseline = match &args.gate.baseline {
+        Some(path) => Some((
+            Baseline::read(path).map_err(|e| anyhow!(e))?,
+            baseline::now().map_err(|e| anyhow!(e))?,
+        )),
+        None => None,
+    };
+    if let (Some((b, _)), Some(org)) = (&baseline, expected_org(&args.api))
+        && let Some(why) = b.org_mismatch(Some(&org))
+    {
+        return Err(anyhow!("--baseline: {why} (--expect-org)").into());
+    }
     let key = api_key()?;
     let ignore = load_rules(args.rules.ignore_file.as_deref(), &numbers)?;
     let mut opts = InventoryOptions {
         deadline: args.deadline.map(|d| started + d),
+        deployed: deployed.clone(),
         ..inventory_options(&args.inventory, &args.api, plan.selectors, ignore)?
     };
+    let removed = deployed
+        .as_ref()
+        .map(|d| d.removed(&numbers, &opts.selectors));
     let selected = numbers
         .iter()
         .filter(|d| opts.selectors.selects_desired(d))
@@ -252,11 +282,23 @@ async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
     let client = client(&args.api, key)?;
     let audit = inventory::run(numbers, &client, &opts).await;
     progress.finish();
-    let audit = audit.map_err(|errors| RunError::Config {
+    let mut audit = audit.map_err(|errors| RunError::Config {
         errors,
         what: "the desired config",
         outcome: "no report was written",
     })?;
+    if let (Some(d), Some(removed)) = (&deployed, removed) {
+        d.annotate(&mut audit, removed);
+    }
+    if let Some((b, now)) = &baseline {
+        match b.org_mismatch(audit.org.as_deref()) {
+            // Every report is still written, and says why the run failed.
+            Some(why) => {
+                audit.fatal.get_or_insert(format!("--baseline: {why}"));
+            }
+            None => b.annotate(&mut audit, now),
+        }
+    }
     warn_missed_deadline(&audit, args.deadline);
     let (code, _) = write_reports(&audit, &plan.policy, &args.report, &plan.outputs);
     Ok(code)
@@ -267,6 +309,20 @@ fn progress_observer(progress: &Arc<Progress>) -> audit::Observer {
     audit::Observer::new(move |r| progress.record(r))
 }
 
+/// The desired files at `--deployed-ref`, read from git: exit 1 before any request
+/// when the working folder is not in a repository, the revision does not exist, or
+/// the files are invalid there.
+fn load_deployed(reference: &str, paths: &[PathBuf]) -> Result<Deployed, RunError> {
+    deployed::load(reference, paths, &process_env).map_err(|e| match e {
+        deployed::LoadError::Git(why) => RunError::Setup(anyhow!(why)),
+        deployed::LoadError::Invalid(errors) => RunError::Config {
+            errors,
+            what: "the desired files at --deployed-ref",
+            outcome: "nothing was checked",
+        },
+    })
+}
+
 /// Writes every report; returns the exit code and what the audit earned.
 fn write_reports(
     audit: &Audit,
@@ -274,16 +330,19 @@ fn write_reports(
     report_args: &ReportArgs,
     outputs: &[Output],
 ) -> (ExitCode, ExitCode) {
-    let outcome = ExitCode::for_audit(audit, policy);
+    // What was found (every finding, known or new); the exit code may count only
+    // the new ones (`--fail-on new`).
+    let outcome = ExitCode::for_audit(audit, &policy.as_found());
+    let earned = ExitCode::for_audit(audit, policy);
     // A report path that cannot be written makes the run exit 1: the reports that
     // are written say so too.
     let unwritable = report::unwritable(outputs);
     let exit_code = if !unwritable.is_empty() {
         ExitCode::Error
-    } else if report_args.exit_zero && outcome != ExitCode::Error {
+    } else if report_args.exit_zero && earned != ExitCode::Error {
         ExitCode::InSync
     } else {
-        outcome
+        earned
     };
     let report = Report {
         audit,
@@ -303,6 +362,69 @@ fn write_reports(
     } else {
         (ExitCode::Error, outcome)
     }
+}
+
+/// `vapi-drift alert`: reads the reports and the open issues, writes the decision
+/// into `--out` (`action`, `issue`, `title`, `body.md`, `comment.md`) and prints
+/// `action=…` and `issue=…` for `$GITHUB_OUTPUT`.
+fn alert(args: AlertArgs) -> Result<ExitCode, RunError> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let report: serde_json::Value = serde_json::from_str(&read(&args.report)?)
+        .with_context(|| format!("{} is not a JSON report", args.report.display()))?;
+    let markdown = read(&args.markdown)?;
+    let issues: Vec<crate::alert::Issue> = serde_json::from_str(&read(&args.issues)?)
+        .with_context(|| {
+            format!(
+                "{} is not a list of issues as `gh issue list --json number,title` prints it",
+                args.issues.display()
+            )
+        })?;
+    let decision = crate::alert::decide(
+        &report,
+        &markdown,
+        &issues,
+        &args.title,
+        args.run_url.as_deref(),
+    )
+    .map_err(|e| anyhow!("{}: {e}", args.report.display()))?;
+    let out = &args.out;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let issue = decision.issue.map(|n| n.to_string()).unwrap_or_default();
+    let files: [(&str, Option<&str>); 5] = [
+        ("action", Some(decision.action.word())),
+        ("issue", Some(&issue)),
+        ("title", Some(&args.title)),
+        ("body.md", decision.body.as_deref()),
+        ("comment.md", decision.comment.as_deref()),
+    ];
+    for (name, text) in files {
+        let path = out.join(name);
+        match text {
+            Some(text) => crate::atomic_file::write_atomically(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?,
+            // Nothing from an earlier decision may linger.
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(anyhow!("cannot remove {}: {e}", path.display()).into());
+                }
+                _ => {}
+            },
+        }
+    }
+    eprintln!(
+        "vapi-drift alert: {}{}: {}",
+        decision.action.word(),
+        decision
+            .issue
+            .map(|n| format!(" issue #{n}"))
+            .unwrap_or_default(),
+        decision.why
+    );
+    say!("action={}", decision.action.word());
+    say!("issue={issue}");
+    Ok(ExitCode::InSync)
 }
 
 /// The one desired number `target` names: by id, name, or number (compared as

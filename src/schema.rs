@@ -34,8 +34,9 @@ static SCHEMAS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
     schemas.clone()
 });
 
-/// REFERENCE.md §5: four type errors in the published spec, and the `name` field
-/// the official SDKs already have on transfer destinations.
+/// REFERENCE.md §5: four type errors in the published spec (1-3), two constraints
+/// the spec generator repeated at the array level that are per item (4-5), and the
+/// `name` field the official SDKs already have on transfer destinations.
 fn patch_spec_defects(schemas: &mut Map<String, Value>) {
     fn set(schemas: &mut Map<String, Value>, pointer: &str, value: Value) {
         let mut target = schemas
@@ -76,11 +77,14 @@ fn patch_spec_defects(schemas: &mut Map<String, Value>) {
         "PhoneNumberCallEndingHookFilter/properties/oneOf",
         json!({"type": "array", "items": ending_items}),
     );
-    // 5. startsWith: an array-level maxLength means at most 20 items.
+    // 5. startsWith: the array-level `maxLength: 20` is, like the array-level enum of
+    // patch 4, the per-item constraint repeated at the array by the spec generator
+    // (the items already say `maxLength: 20`). It is not a limit on the number of
+    // prefixes: reading it as `maxItems` refused valid desired files.
     set(
         schemas,
         "PhoneNumberCallRingingHookFilter/properties/startsWith",
-        json!({"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 20}}),
+        json!({"type": "array", "items": {"type": "string", "maxLength": 20}}),
     );
     // SDK 2.0.1 / 3.0.0: destinations carry a display-only `name`.
     for dest in ["TransferDestinationNumber", "TransferDestinationSip"] {
@@ -712,6 +716,22 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[0].0, "/server/backoffPlan/type");
         assert_eq!(found[1].0, "/server/backoffPlan/excludedStatusCodes/1");
+    }
+
+    #[test]
+    fn starts_with_limits_each_prefix_to_20_characters_not_the_list_to_20_items() {
+        let prefixes: Vec<String> = (0..25).map(|i| format!("4{i}")).collect();
+        let mut doc = example("twilio.json");
+        doc["hooks"][0]["filters"][0]["startsWith"] = json!(prefixes);
+        assert_eq!(issues(doc.clone()), vec![]);
+        doc["hooks"][0]["filters"][0]["startsWith"][3] = json!("1".repeat(21));
+        assert_eq!(
+            issues(doc),
+            vec![(
+                "/hooks/0/filters/0/startsWith/3".into(),
+                "must be at most 20 characters long".into()
+            )]
+        );
     }
 
     #[test]

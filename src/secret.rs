@@ -2,7 +2,8 @@
 //!
 //! Owns: the list of secret fields (REFERENCE.md §8: Twilio credentials, the SIP
 //! password, webhook header values, SIP header values at any depth, legacy server
-//! secrets), the `<sensitive>` marker, and the API key's wrapper type.
+//! secrets), the `<sensitive>` marker, what a masked live value shows and whether it
+//! agrees with the desired one, and the API key's wrapper type.
 //! Values are compared by value elsewhere; they are only ever printed through here.
 
 use crate::pointer::Pointer;
@@ -87,12 +88,180 @@ pub fn mask_against(value: &Value, path: &Pointer, other: Option<&Value>) -> Val
     }
 }
 
-/// Whether a live value looks like the API masked it (`****`, `sk_****abcd`):
-/// such a value cannot be compared with the desired one.
+/// A character an API masks secrets with.
+fn mask_char(c: char) -> bool {
+    c == '*' || c == '•'
+}
+
+/// The parts of a masked value that it shows, in order: the text between its masked
+/// runs (four or more mask characters, or the whole value when it is nothing but mask
+/// characters). `None` when the value does not look masked.
+fn shown_parts(s: &str) -> Option<Vec<&str>> {
+    if !s.is_empty() && s.chars().all(mask_char) {
+        return Some(vec!["", ""]);
+    }
+    let mut parts = Vec::new();
+    let mut start = 0; // where the current shown part began
+    let mut run_start = None; // where the current run of mask characters began
+    let mut run_len = 0;
+    for (i, c) in s.char_indices().chain([(s.len(), ' ')]) {
+        if mask_char(c) && i < s.len() {
+            if run_len == 0 {
+                run_start = Some(i);
+            }
+            run_len += 1;
+            continue;
+        }
+        if run_len >= 4
+            && let Some(r) = run_start
+        {
+            parts.push(&s[start..r]);
+            start = i;
+        }
+        run_len = 0;
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    parts.push(&s[start..]);
+    Some(parts)
+}
+
+/// Whether a live value looks like the API masked it (`****`, `sk_****abcd`,
+/// `Bearer ****wxyz`): such a value cannot be compared with the desired one whole.
 pub fn looks_masked(value: &Value) -> bool {
-    value.as_str().is_some_and(|s| {
-        s.contains("****") || (!s.is_empty() && s.chars().all(|c| c == '*' || c == '•'))
-    })
+    value.as_str().is_some_and(|s| shown_parts(s).is_some())
+}
+
+/// Whether a masked live value could be `desired`: each part it shows is where the
+/// desired value has it (the first at the start, the last at the end, the others in
+/// between, in order), a masked run standing for any number of characters. `false`
+/// when `masked` is not masked at all.
+pub fn mask_agrees(masked: &str, desired: &str) -> bool {
+    let Some(parts) = shown_parts(masked) else {
+        return false;
+    };
+    let (first, rest) = parts
+        .split_first()
+        .expect("a masked value has two parts or more");
+    let (last, middle) = rest
+        .split_last()
+        .expect("a masked value has two parts or more");
+    let Some(mut left) = desired.strip_prefix(first) else {
+        return false;
+    };
+    for part in middle {
+        match left.find(part) {
+            Some(at) => left = &left[at + part.len()..],
+            None => return false,
+        }
+    }
+    left.ends_with(last)
+}
+
+/// Secrets that cannot be compared, taken out of both normalized documents (whose
+/// header names are folded and hooks matched, so one path finds a secret on both
+/// sides): a write-only candidate the API does not return, and a secret the API
+/// returns masked where the part it shows agrees with the desired value. Their paths
+/// (normalized) are returned, to be listed as unverifiable. A masked value whose
+/// shown part contradicts the desired value stays in: it is drift (and sensitive).
+pub fn split_unverifiable(want: &mut Value, have: &mut Value) -> Vec<Pointer> {
+    let mut out = Vec::new();
+    for field in WRITE_ONLY_CANDIDATES {
+        let Some(desired_value) = field_in(want, field) else {
+            continue;
+        };
+        let unverifiable = match field_in(have, field) {
+            None => true,
+            Some(live) => masked_and_agrees(live, desired_value),
+        };
+        if unverifiable {
+            remove_field(want, field);
+            remove_field(have, field);
+            out.push(Pointer::from_segments(
+                field.iter().map(|s| s.to_string()).collect(),
+            ));
+        }
+    }
+    // Any other secret (a webhook or SIP header value, a legacy server secret).
+    let mut leaves = Vec::new();
+    secret_leaves(want, &mut Pointer::root(), &mut leaves);
+    for path in leaves {
+        let text = path.to_string();
+        let agrees = match (want.pointer(&text), have.pointer(&text)) {
+            (Some(d), Some(l)) => masked_and_agrees(l, d),
+            _ => false,
+        };
+        if agrees && remove_entry(want, path.segments()) && remove_entry(have, path.segments()) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Whether `live` is masked and agrees with `desired` (a number as its JSON text).
+fn masked_and_agrees(live: &Value, desired: &Value) -> bool {
+    let Some(masked) = live.as_str() else {
+        return false;
+    };
+    match desired {
+        Value::String(d) => mask_agrees(masked, d),
+        Value::Number(n) => mask_agrees(masked, &n.to_string()),
+        Value::Bool(b) => mask_agrees(masked, &b.to_string()),
+        _ => false,
+    }
+}
+
+/// The paths of every secret value in a document (`at`: where `v` is).
+fn secret_leaves(v: &Value, at: &mut Pointer, out: &mut Vec<Pointer>) {
+    match v {
+        Value::Object(o) => o.iter().for_each(|(k, v)| {
+            at.push(k.as_str());
+            secret_leaves(v, at, out);
+            at.pop();
+        }),
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| {
+            at.push(i.to_string());
+            secret_leaves(v, at, out);
+            at.pop();
+        }),
+        Value::Null => {}
+        _ if is_secret(at) => out.push(at.clone()),
+        _ => {}
+    }
+}
+
+/// The value of a field given by its keys.
+fn field_in<'v>(doc: &'v Value, field: &[&str]) -> Option<&'v Value> {
+    field.iter().try_fold(doc, |v, seg| v.get(*seg))
+}
+
+fn remove_field(doc: &mut Value, field: &[&str]) {
+    let segs: Vec<String> = field.iter().map(|s| s.to_string()).collect();
+    remove_entry(doc, &segs);
+}
+
+/// Removes a mapping entry given by its path; `false` when there is none (a list
+/// item is never removed: that would move the items after it).
+fn remove_entry(doc: &mut Value, path: &[String]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut target = doc;
+    for seg in parents {
+        let next = match target {
+            Value::Object(o) => o.get_mut(seg),
+            Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+            _ => None,
+        };
+        match next {
+            Some(t) => target = t,
+            None => return false,
+        }
+    }
+    target
+        .as_object_mut()
+        .is_some_and(|o| o.remove(last).is_some())
 }
 
 /// The Vapi API key. Debug never shows it; only the HTTP client reads it.
@@ -187,8 +356,61 @@ mod tests {
     #[test]
     fn masked_looking_values() {
         assert!(looks_masked(&json!("****")));
+        assert!(looks_masked(&json!("**")));
         assert!(looks_masked(&json!("sk_****abcd")));
+        assert!(looks_masked(&json!("Bearer ****wxyz")));
+        assert!(looks_masked(&json!("••••1234")));
         assert!(!looks_masked(&json!("plain")));
+        assert!(!looks_masked(&json!("a**b")));
+        assert!(!looks_masked(&json!("")));
         assert!(!looks_masked(&json!(5)));
+    }
+
+    #[test]
+    fn a_mask_agrees_only_when_what_it_shows_is_where_the_desired_value_has_it() {
+        for (masked, desired) in [
+            ("****", "anything"),
+            ("****1234", "f0e1d2c31234"),
+            ("sk_****abcd", "sk_live_abcd"),
+            ("Bearer ****wxyz", "Bearer tok-wxyz"),
+            ("ab****ef****yz", "abcdefxyz"),
+            ("••••1234", "991234"),
+        ] {
+            assert!(mask_agrees(masked, desired), "{masked} {desired}");
+        }
+        for (masked, desired) in [
+            ("****1234", "f0e1d2c39999"),
+            ("sk_****abcd", "pk_live_abcd"),
+            ("Bearer ****wxyz", "Basic tok-wxyz"),
+            ("Bearer ****wxyz", "bearer tok-wxyz"),
+            ("ab****ef****yz", "abcdyz"),
+            ("plain", "plain"),
+        ] {
+            assert!(!mask_agrees(masked, desired), "{masked} {desired}");
+        }
+    }
+
+    #[test]
+    fn split_unverifiable_keeps_a_contradicting_mask_as_drift() {
+        let mut want = json!({"twilioAuthToken": "tok-1234", "server": {"headers": {"authorization": "Bearer x-wxyz"}}});
+        let mut have = json!({"twilioAuthToken": "****9999", "server": {"headers": {"authorization": "Bearer ****wxyz"}}});
+        let out = split_unverifiable(&mut want, &mut have);
+        assert_eq!(out, vec![p("/server/headers/authorization")]);
+        assert_eq!(
+            want,
+            json!({"twilioAuthToken": "tok-1234", "server": {"headers": {}}})
+        );
+        assert_eq!(
+            have,
+            json!({"twilioAuthToken": "****9999", "server": {"headers": {}}})
+        );
+        // Not returned at all: unverifiable.
+        let mut want = json!({"authentication": {"username": "u", "password": "pw"}});
+        let mut have = json!({"authentication": {"username": "u"}});
+        assert_eq!(
+            split_unverifiable(&mut want, &mut have),
+            vec![p("/authentication/password")]
+        );
+        assert_eq!(want, have);
     }
 }

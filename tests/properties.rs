@@ -23,6 +23,7 @@ use vapi_drift::model::Audit;
 use vapi_drift::model::Unmanaged;
 use vapi_drift::normalize::{PathMap, normalize, normalize_mapped};
 use vapi_drift::report::{Format, Report};
+use vapi_drift::uri;
 
 /// Every generated secret starts with this, and nothing else generated contains it.
 const SECRET_MARK: &str = "zsek";
@@ -113,11 +114,78 @@ fn destination() -> impl Strategy<Value = Value> {
                 }
                 d
             }),
-        ("[a-z]{1,6}", "[a-zA-Z]{1,8}", headers()).prop_map(|(user, host, sip_headers)| {
-            json!({"type": "sip", "sipUri": format!("sip:{user}@{host}.example.COM"),
-                   "sipHeaders": sip_headers})
+        (sip_uri(), headers()).prop_map(|(uri, sip_headers)| {
+            json!({"type": "sip", "sipUri": uri, "sipHeaders": sip_headers})
         }),
     ]
+}
+
+/// SIP URIs in the spellings RFC 3261 §19.1.4 folds (scheme, host, parameter names
+/// and order, escapes) and in ones it does not (user part, header values).
+fn sip_uri() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("sip"), Just("SIP"), Just("sips")],
+        "[a-zA-Z0-9]{1,6}(%6[1-9a-fA-F])?",
+        "[a-zA-Z]{1,8}\\.example\\.(com|COM)(:5060)?",
+        prop::sample::subsequence(
+            vec![
+                "transport=TCP",
+                "Transport=udp",
+                "lr",
+                "LR",
+                "user=phone",
+                "x-tok=AbC",
+                "maddr=H.example",
+            ],
+            0..4,
+        )
+        .prop_shuffle(),
+        prop::collection::vec(("[A-Za-z-]{1,6}", "[A-Za-z0-9]{0,3}(%2[0-9A-Fa-f])?"), 0..3),
+    )
+        .prop_map(|(scheme, user, host, params, headers)| {
+            let mut uri = format!("{scheme}:{user}@{host}");
+            for p in params {
+                uri.push(';');
+                uri.push_str(p);
+            }
+            if !headers.is_empty() {
+                let hs: Vec<String> = headers.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                uri.push('?');
+                uri.push_str(&hs.join("&"));
+            }
+            uri
+        })
+}
+
+/// URLs in the spellings RFC 3986 §6.2.2-6.2.3 folds and in ones it does not.
+fn url() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("https"), Just("HTTPS"), Just("http"), Just("wss")],
+        prop_oneof![
+            Just("hooks.example.com"),
+            Just("Hooks.Example.COM"),
+            Just("h%6Fst"),
+            Just("[::1]")
+        ],
+        prop_oneof![
+            Just(""),
+            Just(":"),
+            Just(":443"),
+            Just(":80"),
+            Just(":8443")
+        ],
+        prop_oneof![
+            Just(""),
+            Just("/"),
+            Just("/vapi"),
+            Just("/Vapi/"),
+            Just("/%7eops"),
+            Just("/a%2fb"),
+            Just("/a/../b")
+        ],
+        prop_oneof![Just(""), Just("?"), Just("?a=1&b=%41"), Just("#F%2a")],
+    )
+        .prop_map(|(scheme, host, port, path, tail)| format!("{scheme}://{host}{port}{path}{tail}"))
 }
 
 fn hook() -> impl Strategy<Value = Value> {
@@ -150,11 +218,12 @@ fn hook() -> impl Strategy<Value = Value> {
 fn server() -> impl Strategy<Value = Value> {
     (
         prop_oneof![
-            Just("https://hooks.example.com/vapi"),
-            Just("HTTPS://Hooks.Example.COM:443/vapi"),
-            Just("https://hooks.example.com:8443/a?b=C"),
-            Just("http://localhost/x"),
-            Just("not a url"),
+            Just("https://hooks.example.com/vapi".to_string()),
+            Just("HTTPS://Hooks.Example.COM:443/vapi".to_string()),
+            Just("https://hooks.example.com:8443/a?b=C".to_string()),
+            Just("http://localhost/x".to_string()),
+            Just("not a url".to_string()),
+            url(),
         ],
         prop_oneof![Just(json!(20)), Just(json!(20.0)), (1u32..300).prop_map(|t| json!(t))],
         headers(),
@@ -352,6 +421,28 @@ proptest! {
     }
 
     #[test]
+    fn sip_and_url_canonical_forms_are_idempotent(
+        sip in sip_uri(),
+        url in url(),
+        text in "[ -~]{0,24}",
+    ) {
+        for s in [sip.as_str(), text.as_str()] {
+            if let Some(once) = uri::sip_canonical(s) {
+                prop_assert_eq!(uri::sip_canonical(&once), Some(once.clone()), "{}", s);
+            }
+            let v = uri::vapi_sip_uri(s);
+            prop_assert_eq!(uri::vapi_sip_uri(&v), v);
+        }
+        prop_assert!(uri::sip_canonical(&sip).is_some(), "{}", sip);
+        for s in [url.as_str(), text.as_str()] {
+            if let Some(once) = uri::url_canonical(s) {
+                prop_assert_eq!(uri::url_canonical(&once), Some(once.clone()), "{}", s);
+            }
+        }
+        prop_assert!(uri::url_canonical(&url).is_some(), "{}", url);
+    }
+
+    #[test]
     fn normalize_is_idempotent_on_any_json(doc in any_json()) {
         let once = normalize(&doc);
         prop_assert_eq!(normalize(&once), once);
@@ -429,6 +520,7 @@ proptest! {
             unused_rules: Vec::new(),
             expired_rules: Vec::new(),
             unmanaged: Unmanaged::default(),
+            ..Audit::default()
         };
         let policy = Policy::default();
         let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit, &policy), exit_code: ExitCode::Drift, policy };

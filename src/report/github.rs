@@ -9,7 +9,7 @@
 //! Does not own: which line a path is on (see `desired::SourceMap`), masking (values
 //! come from `Difference::expected_shown`/`actual_shown`).
 
-use super::{Report, one_line};
+use super::{Report, one_line, tags};
 use crate::diff::{Change, Difference};
 use crate::model::{NumberResult, Status};
 use crate::model::{Unmanaged, UnmanagedCheck, UnmanagedMode};
@@ -109,7 +109,11 @@ fn unmanaged(out: &mut String, u: &Unmanaged) {
             out,
             level,
             None,
-            &format!("vapi-drift: unmanaged {}", n.label()),
+            &format!(
+                "vapi-drift: unmanaged {}{}",
+                n.label(),
+                tags(n.cause, n.seen.as_ref())
+            ),
             &format!(
                 "{}{} is live, but no desired file describes it",
                 n.label(),
@@ -146,9 +150,13 @@ fn number(out: &mut String, report: &Report, r: &NumberResult) {
     match r.status {
         Status::Missing => command(
             out,
-            Level::Error,
+            if report.result_fails(r) {
+                Level::Error
+            } else {
+                Level::Notice
+            },
             Some(&doc),
-            &format!("{label}: missing in Vapi"),
+            &format!("{label}: missing in Vapi{}", tags(r.cause, r.seen.as_ref())),
             &format!("the phone number with id {id} does not exist in Vapi (404)"),
         ),
         Status::NotChecked => command(
@@ -166,7 +174,14 @@ fn number(out: &mut String, report: &Report, r: &NumberResult) {
             line: r.line_of(x),
         };
         let (title, message) = difference(&label, file, x);
-        command(out, Level::Error, Some(&at), &title, &message);
+        // --deployed-ref: a PENDING difference is what the deploy will apply.
+        let level = if report.difference_fails(x) {
+            Level::Error
+        } else {
+            Level::Notice
+        };
+        let title = format!("{title}{}", tags(x.cause, x.seen.as_ref()));
+        command(out, level, Some(&at), &title, &message);
     }
     if let Some(h) = &r.health {
         // --fail-on-unhealthy makes it drift: an error, as the exit code says.

@@ -3,6 +3,7 @@
 
 use super::Report;
 use crate::diff::Difference;
+use crate::finding::{Cause, Seen};
 use crate::ignore::Rule;
 use crate::model::NumberResult;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -18,7 +19,20 @@ pub fn render(report: &Report) -> String {
     if let Some(reason) = &report.audit.fatal {
         doc.insert("error".into(), json!(reason));
     }
+    doc.insert("org".into(), json!(report.audit.org));
     doc.insert("summary".into(), json!(report.summary()));
+    if let Some(d) = &report.audit.deployed {
+        doc.insert(
+            "deployed".into(),
+            json!({"ref": d.reference, "commit": d.commit, "pending_deletions": d.removed}),
+        );
+    }
+    if let Some(b) = &report.audit.baseline {
+        doc.insert(
+            "baseline".into(),
+            json!({"file": b.file, "resolved": b.resolved, "unconfirmed": b.unconfirmed}),
+        );
+    }
     let rules = |rules: &[Rule]| -> Value {
         Value::Array(
             rules
@@ -88,6 +102,7 @@ fn number(r: &NumberResult) -> Value {
     n.insert("provider".into(), json!(d.provider));
     n.insert("source".into(), json!({"file": d.file, "line": d.line}));
     n.insert("status".into(), json!(r.status));
+    finding(&mut n, r.cause, r.seen.as_ref());
     n.insert(
         "differences".into(),
         Value::Array(r.differences.iter().map(|x| difference(r, x)).collect()),
@@ -119,12 +134,27 @@ fn number(r: &NumberResult) -> Value {
 }
 
 fn difference(r: &NumberResult, x: &Difference) -> Value {
-    json!({
+    let mut d = json!({
         "path": x.path.to_string(),
         "type": x.change,
         "expected": x.expected_shown(),
         "actual": x.actual_shown(),
         "sensitive": x.sensitive,
         "line": r.line_of(x),
-    })
+    });
+    if let Value::Object(m) = &mut d {
+        finding(m, x.cause, x.seen.as_ref());
+    }
+    d
+}
+
+/// `cause` (with `--deployed-ref`), `first_seen` and `new` (with `--baseline`), when set.
+fn finding(m: &mut Map<String, Value>, cause: Option<Cause>, seen: Option<&Seen>) {
+    if let Some(c) = cause {
+        m.insert("cause".into(), json!(c));
+    }
+    if let Some(s) = seen {
+        m.insert("first_seen".into(), json!(s.first_seen));
+        m.insert("new".into(), json!(s.new));
+    }
 }

@@ -12,7 +12,7 @@
 //! characters XML 1.0 forbids are taken out of every string first. This report sets
 //! no timestamps or durations, so it is deterministic.
 
-use super::{Report, one_line};
+use super::{Report, one_line, tags};
 use crate::diff::Difference;
 use crate::model::{NumberResult, Status};
 use crate::model::{UnmanagedCheck, UnmanagedMode, UnmanagedNumber};
@@ -280,6 +280,8 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
             ))
         }
         Status::InSync => None,
+        // --deployed-ref: only PENDING findings, which the deploy applies: no failure.
+        Status::Modified | Status::Missing if !report.result_fails(r) => None,
         Status::Modified => Some(Outcome::failure(
             "MODIFIED",
             changed_paths(&r.differences),
@@ -287,12 +289,16 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
         )),
         Status::Missing => Some(Outcome::failure(
             Status::Missing.word(),
-            "the phone number does not exist in Vapi (404)".into(),
             format!(
-                "{}:{}: the phone number with id {} does not exist in Vapi (404)\n",
+                "the phone number does not exist in Vapi (404){}",
+                tags(r.cause, r.seen.as_ref())
+            ),
+            format!(
+                "{}:{}: the phone number with id {} does not exist in Vapi (404){}\n",
                 d.file,
                 d.line,
-                d.id.as_deref().unwrap_or("-")
+                d.id.as_deref().unwrap_or("-"),
+                tags(r.cause, r.seen.as_ref())
             ),
         )),
         Status::NotChecked => {
@@ -307,12 +313,26 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
     };
     // `file` and `line` let reporters that annotate (GitHub's JUnit actions) point at the YAML.
     let line = r.differences.first().map_or(d.line, |x| r.line_of(x));
+    let mut warnings = warnings(r);
+    if !report.result_fails(r) && matches!(r.status, Status::Modified | Status::Missing) {
+        // What the deploy will change, as the failure text would say it.
+        let _ = write!(warnings, "{}", failure_text(r));
+        if r.status == Status::Missing {
+            let _ = writeln!(
+                warnings,
+                "{}:{}: does not exist in Vapi (404){}",
+                d.file,
+                d.line,
+                tags(r.cause, r.seen.as_ref())
+            );
+        }
+    }
     TestCase {
         name: d.label(),
         classname: d.file.clone(),
         at: Some((d.file.clone(), line)),
         outcome,
-        system_out: warnings(r),
+        system_out: warnings,
     }
 }
 
@@ -343,7 +363,12 @@ fn failure_text(r: &NumberResult) -> String {
             &actual.unwrap_or_else(absent),
             "->",
         );
-        let _ = writeln!(out, "{}:{line}: {change}", d.file);
+        let _ = writeln!(
+            out,
+            "{}:{line}: {change}{}",
+            d.file,
+            tags(x.cause, x.seen.as_ref())
+        );
     }
     if !r.diff.is_empty() {
         out.push('\n');

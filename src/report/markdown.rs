@@ -16,6 +16,7 @@
 use super::{Report, one_line};
 use crate::diff::Difference;
 use crate::exit::ExitCode;
+use crate::finding::{Cause, Seen};
 use crate::model::{NumberResult, Status};
 use crate::model::{Unmanaged, UnmanagedCheck, UnmanagedMode};
 use std::fmt::Write;
@@ -73,6 +74,13 @@ fn head(report: &Report) -> String {
     let looked_for = !matches!(unmanaged.check, UnmanagedCheck::Skipped(_));
     let mut out = String::new();
     let (word, line) = match report.outcome {
+        ExitCode::InSync if s.pending.unwrap_or(0) > 0 => (
+            "safe to deploy",
+            format!(
+                "✅ **Safe to deploy:** nothing changed live since the deploy; {} wait for it (below).",
+                counted(s.pending.unwrap_or(0), "change", "changes")
+            ),
+        ),
         ExitCode::InSync => (
             "in sync",
             format!(
@@ -170,8 +178,81 @@ fn head(report: &Report) -> String {
         "| {} | {} | {} | {} | {} | {} |{count}\n",
         s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked
     );
+    out.push_str(&gate_section(report));
     out.push_str(&ignore_rules(report));
     out.push_str(&unmanaged_section(unmanaged));
+    out
+}
+
+/// What `--deployed-ref` and `--baseline` add under the summary: the causes and the
+/// numbers the deploy deletes; new, known and resolved findings.
+fn gate_section(report: &Report) -> String {
+    let s = report.summary();
+    let mut out = String::new();
+    if let Some(d) = &report.audit.deployed {
+        let _ = writeln!(
+            out,
+            "Compared with the desired files at <code>{}</code> (commit <code>{}</code>): **{} out of band**, **{} in conflict**, {} pending, {}.\n",
+            inline(&d.reference),
+            inline(&d.commit[..d.commit.len().min(12)]),
+            s.out_of_band.unwrap_or(0),
+            s.conflict.unwrap_or(0),
+            s.pending.unwrap_or(0),
+            counted(d.removed.len(), "pending deletion", "pending deletions"),
+        );
+        for n in d.removed.iter().take(UNMANAGED_MAX) {
+            let _ = writeln!(
+                out,
+                "- `PENDING` deletion: {} (<code>{}:{}</code>) is no longer desired: the deploy deletes it",
+                inline(&n.label()),
+                inline(&n.file),
+                n.line
+            );
+        }
+        if d.removed.len() > UNMANAGED_MAX {
+            let _ = writeln!(
+                out,
+                "- … and {} more: the JSON report has them all",
+                d.removed.len() - UNMANAGED_MAX
+            );
+        }
+        if !d.removed.is_empty() {
+            out.push('\n');
+        }
+    }
+    if let Some(b) = &report.audit.baseline {
+        let _ = writeln!(
+            out,
+            "Since the baseline <code>{}</code>: **{} new**, {} known, {} resolved.\n",
+            inline(&b.file),
+            b.new,
+            b.known,
+            b.resolved.len()
+        );
+        for f in b.resolved.iter().take(RULES_MAX) {
+            let _ = writeln!(
+                out,
+                "- Resolved: {} <code>{}</code> `{}`{}",
+                inline(&f.number),
+                inline(if f.path.is_empty() { "-" } else { &f.path }),
+                inline(&f.kind),
+                f.first_seen
+                    .as_deref()
+                    .map(|w| format!(" (first seen {})", inline(w)))
+                    .unwrap_or_default()
+            );
+        }
+        if b.resolved.len() > RULES_MAX {
+            let _ = writeln!(
+                out,
+                "- … and {} more resolved: the JSON report has them all",
+                b.resolved.len() - RULES_MAX
+            );
+        }
+        if !b.resolved.is_empty() {
+            out.push('\n');
+        }
+    }
     out
 }
 
@@ -295,7 +376,11 @@ fn number(report: &Report, r: &NumberResult) -> String {
     );
     match r.status {
         Status::Missing => {
-            let _ = writeln!(out, "The phone number does not exist in Vapi (404).\n");
+            let _ = writeln!(
+                out,
+                "The phone number does not exist in Vapi (404).{}\n",
+                tags(r.cause, r.seen.as_ref())
+            );
         }
         Status::NotChecked => {
             let _ = writeln!(out, "Not checked: {}\n", inline(&r.reason_text()));
@@ -373,13 +458,35 @@ fn row(r: &NumberResult, x: &Difference) -> String {
         None => "*(absent)*".to_string(),
     };
     let change = x.change.word();
+    let tags = tags(x.cause, x.seen.as_ref());
     format!(
-        "| <code>{}</code> | `{change}` | {} | {} | {} |\n",
+        "| <code>{}</code> | `{change}`{tags} | {} | {} | {} |\n",
         inline(&x.path.to_string()),
         cell(x.expected_shown()),
         cell(x.actual_shown()),
         r.line_of(x)
     )
+}
+
+/// A finding's cause as code (`` `OUT_OF_BAND` ``) and its history (**NEW**, known
+/// since …), each after a space; nothing without `--deployed-ref` or `--baseline`.
+fn tags(cause: Option<Cause>, seen: Option<&Seen>) -> String {
+    let mut out = String::new();
+    if let Some(c) = cause {
+        let _ = write!(out, " `{c}`");
+    }
+    match seen {
+        Some(Seen { new: true, .. }) => out.push_str(" **NEW**"),
+        Some(Seen {
+            first_seen: Some(when),
+            ..
+        }) => {
+            let _ = write!(out, " known since {}", inline(when));
+        }
+        Some(_) => out.push_str(" known"),
+        None => {}
+    }
+    out
 }
 
 /// A fenced `diff` block, cut at [`DIFF_MAX`]. The fence is longer than any run of
@@ -513,7 +620,7 @@ mod tests {
                     fatal: None,
                     unused_rules: vec![],
                     expired_rules: vec![],
-                    unmanaged: Default::default(),
+                    ..Default::default()
                 },
                 outcome: ExitCode::Drift,
                 exit_code: ExitCode::Drift,

@@ -11,9 +11,9 @@ pub mod markdown;
 pub mod text;
 
 use crate::atomic_file::write_atomically;
-use crate::cli::Output;
 use crate::diff::{Change, Difference};
 use crate::exit::{ExitCode, Policy};
+use crate::finding::{Cause, Seen};
 use crate::model::{Audit, NumberResult, Status};
 use serde::Serialize;
 use serde_json::Value;
@@ -61,6 +61,13 @@ impl Format {
     }
 }
 
+/// Where one report goes: `path` `None` is stdout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+}
+
 /// Everything a report format needs.
 pub struct Report<'a> {
     pub audit: &'a Audit,
@@ -83,6 +90,25 @@ pub struct Summary {
     pub not_checked: usize,
     /// Live numbers no desired document describes (0 when they were not looked for).
     pub unmanaged: usize,
+    /// With `--deployed-ref`: findings (differences, missing and unmanaged numbers)
+    /// by cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_of_band: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<usize>,
+    /// With `--deployed-ref`: numbers the deploy deletes (deployed, no longer desired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_deletions: Option<usize>,
+    /// With `--baseline`: findings the baseline did not have, findings it had, and
+    /// findings it had that this run looked for and did not find.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<usize>,
 }
 
 impl Report<'_> {
@@ -101,8 +127,62 @@ impl Report<'_> {
             }
         }
         s.checked = s.in_sync + s.modified + s.missing;
+        if let Some(d) = &self.audit.deployed {
+            let mut by_cause = [0usize; 3];
+            let causes = self
+                .audit
+                .differences()
+                .map(|(_, x)| x.cause)
+                .chain(self.audit.results.iter().map(|r| r.cause))
+                .chain(self.audit.unmanaged.numbers.iter().map(|n| n.cause));
+            for cause in causes.flatten() {
+                by_cause[cause as usize] += 1;
+            }
+            s.out_of_band = Some(by_cause[Cause::OutOfBand as usize]);
+            s.pending = Some(by_cause[Cause::Pending as usize]);
+            s.conflict = Some(by_cause[Cause::Conflict as usize]);
+            s.pending_deletions = Some(d.removed.len());
+        }
+        if let Some(b) = &self.audit.baseline {
+            s.new = Some(b.new);
+            s.known = Some(b.known);
+            s.resolved = Some(b.resolved.len());
+        }
         s
     }
+
+    /// Whether this difference is drift as found (`PENDING` is not, unless
+    /// `--fail-on-pending`; known or new alike).
+    pub fn difference_fails(&self, x: &Difference) -> bool {
+        self.policy.as_found().difference_fails(x)
+    }
+
+    /// Whether this number's result is drift as found (see [`Policy::result_fails`]).
+    pub fn result_fails(&self, r: &NumberResult) -> bool {
+        self.policy.as_found().result_fails(r)
+    }
+}
+
+/// What reports print after a finding: ` OUT_OF_BAND`, ` NEW`, ` known since …`, or
+/// nothing, from its cause and its history.
+pub fn tags(cause: Option<Cause>, seen: Option<&Seen>) -> String {
+    let mut out = String::new();
+    if let Some(c) = cause {
+        out.push_str(&format!(" [{c}]"));
+    }
+    match seen {
+        Some(Seen { new: true, .. }) => out.push_str(" [NEW]"),
+        Some(Seen {
+            new: false,
+            first_seen: Some(when),
+        }) => out.push_str(&format!(" [known since {when}]")),
+        Some(Seen {
+            new: false,
+            first_seen: None,
+        }) => out.push_str(" [known]"),
+        None => {}
+    }
+    out
 }
 
 impl NumberResult {

@@ -2,7 +2,7 @@
 //! that is not in sync with its source file and line, its field-level changes and
 //! its unified diff. Colour only when asked (the caller knows if stdout is a TTY).
 
-use super::Report;
+use super::{Report, Summary, tags};
 use crate::diff::Difference;
 use crate::model::{NumberResult, Status};
 use crate::model::{Unmanaged, UnmanagedCheck, UnmanagedMode};
@@ -35,6 +35,10 @@ pub fn render(report: &Report, color: bool) -> String {
     let s = report.summary();
     let mut out = String::new();
     let verdict = match report.outcome {
+        // --deployed-ref, and what differs waits for the deploy.
+        crate::exit::ExitCode::InSync if s.pending.unwrap_or(0) > 0 => {
+            p.paint(GREEN.bold(), "nothing out of band")
+        }
         crate::exit::ExitCode::InSync => p.paint(GREEN.bold(), "in sync"),
         crate::exit::ExitCode::Drift => p.paint(RED.bold(), "drift"),
         crate::exit::ExitCode::Incomplete => p.paint(YELLOW.bold(), "incomplete"),
@@ -46,9 +50,24 @@ pub fn render(report: &Report, color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "vapi-drift: {verdict}: {} desired, {} checked: {} in sync, {} modified, {} missing, {} not checked{unmanaged} (exit {})",
-        s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked, report.exit_code
+        "vapi-drift: {verdict}: {} desired, {} checked: {} in sync, {} modified, {} missing, {} not checked{unmanaged}{} (exit {})",
+        s.desired,
+        s.checked,
+        s.in_sync,
+        s.modified,
+        s.missing,
+        s.not_checked,
+        counts(&s),
+        report.exit_code
     );
+    if let Some(d) = &report.audit.deployed {
+        let _ = writeln!(
+            out,
+            "compared with the desired files at {} (commit {})",
+            d.reference,
+            &d.commit[..d.commit.len().min(12)]
+        );
+    }
     if let Some(reason) = &report.audit.fatal {
         let _ = writeln!(out, "{} {reason}", p.paint(RED.bold(), "error:"));
     }
@@ -72,6 +91,61 @@ pub fn render(report: &Report, color: bool) -> String {
         number(&mut out, &p, r);
     }
     unmanaged_section(&mut out, &p, &report.audit.unmanaged);
+    if let Some(d) = &report.audit.deployed {
+        for n in &d.removed {
+            let _ = writeln!(
+                out,
+                "\n{} {} {}\n  the desired files no longer declare it: the deploy deletes it",
+                p.paint(YELLOW.bold(), "PENDING_DELETION"),
+                p.paint(BOLD, &n.label()),
+                p.paint(CYAN, &format!("{}:{}", n.file, n.line))
+            );
+        }
+    }
+    if let Some(b) = &report.audit.baseline {
+        for f in &b.resolved {
+            let _ = writeln!(
+                out,
+                "\n{} {} {} {} (in the baseline {}{})",
+                p.paint(GREEN.bold(), "RESOLVED"),
+                f.number,
+                f.kind,
+                if f.path.is_empty() { "-" } else { &f.path },
+                b.file,
+                f.first_seen
+                    .as_deref()
+                    .map(|w| format!(", first seen {w}"))
+                    .unwrap_or_default()
+            );
+        }
+        if !b.unconfirmed.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} findings of the baseline could not be looked for in this run (their number was not checked): carried over",
+                b.unconfirmed.len()
+            );
+        }
+    }
+    out
+}
+
+/// `, 1 out of band, 2 pending, 0 conflicts, 1 pending deletion` with
+/// `--deployed-ref`; `, 1 new, 3 known, 2 resolved` with `--baseline`.
+fn counts(s: &Summary) -> String {
+    let mut out = String::new();
+    if let (Some(o), Some(p), Some(c), Some(d)) =
+        (s.out_of_band, s.pending, s.conflict, s.pending_deletions)
+    {
+        let _ = write!(
+            out,
+            "; {o} out of band, {p} pending, {c} conflict{}, {d} pending deletion{}",
+            if c == 1 { "" } else { "s" },
+            if d == 1 { "" } else { "s" }
+        );
+    }
+    if let (Some(n), Some(k), Some(r)) = (s.new, s.known, s.resolved) {
+        let _ = write!(out, "; {n} new, {k} known, {r} resolved");
+    }
     out
 }
 
@@ -85,9 +159,10 @@ fn unmanaged_section(out: &mut String, p: &Paint, u: &Unmanaged) {
     for n in &u.numbers {
         let _ = writeln!(
             out,
-            "\n{tag} {}{}\n  live, but no desired file describes it",
+            "\n{tag} {}{}{}\n  live, but no desired file describes it",
             p.paint(BOLD, &n.label()),
-            n.details()
+            n.details(),
+            tags(n.cause, n.seen.as_ref())
         );
     }
     match &u.check {
@@ -137,14 +212,17 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
         p.paint(CYAN, &format!("{}:{}", d.file, d.line))
     );
     match r.status {
-        Status::Missing => match crate::lookup::lookup_key(d) {
-            Some(key) => {
-                let _ = writeln!(out, "  no live number has {key}");
+        Status::Missing => {
+            let tags = tags(r.cause, r.seen.as_ref());
+            match crate::lookup::lookup_key(d) {
+                Some(key) => {
+                    let _ = writeln!(out, "  no live number has {key}{tags}");
+                }
+                None => {
+                    let _ = writeln!(out, "  the number does not exist in Vapi (404){tags}");
+                }
             }
-            None => {
-                let _ = writeln!(out, "  the number does not exist in Vapi (404)");
-            }
-        },
+        }
         Status::NotChecked => {
             let _ = writeln!(out, "  not checked: {}", r.reason_text());
         }
@@ -199,7 +277,7 @@ fn change_line(p: &Paint, r: &NumberResult, x: &Difference) -> String {
     let line = r.line_of(x);
     let at = p.paint(CYAN, &format!("(line {line})"));
     let line = x.line(&shown(x.expected_shown()), &shown(x.actual_shown()), "→");
-    format!("{line} {at}")
+    format!("{line} {at}{}", tags(x.cause, x.seen.as_ref()))
 }
 
 /// A value on one line, shortened when long.
