@@ -87,7 +87,7 @@ impl std::fmt::Debug for Observer {
 }
 
 /// Where the live state of one desired number comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Source {
     /// Read it now with `GET /phone-number/{id}`.
     Get,
@@ -99,31 +99,44 @@ pub enum Source {
     NotChecked(Reason),
 }
 
+/// One desired number of an audit's plan.
+#[derive(Debug)]
+pub enum Planned {
+    /// A desired number and where its live state comes from.
+    Number(DesiredNumber, Source),
+    /// Being compared already: read from the list and handed to
+    /// [`spawn_compare`] as its page arrived (see `inventory`).
+    Compared(tokio::task::JoinHandle<NumberResult>),
+}
+
 /// Fetches (one GET each) and compares every desired number.
 pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptions) -> Audit {
-    let planned = desired.into_iter().map(|d| (d, Source::Get)).collect();
+    let planned = desired
+        .into_iter()
+        .map(|d| Planned::Number(d, Source::Get))
+        .collect();
     run_planned(planned, client, opts).await
 }
 
 /// Compares every desired number with its live state, reading the ones whose
 /// source is [`Source::Get`] (at most `concurrency` at once).
-pub async fn run_planned(
-    desired: Vec<(DesiredNumber, Source)>,
-    client: &Client,
-    opts: &AuditOptions,
-) -> Audit {
+pub async fn run_planned(desired: Vec<Planned>, client: &Client, opts: &AuditOptions) -> Audit {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<String>);
     let deadline = opts.deadline;
     let ignore = Arc::new(opts.ignore.clone());
     let org = Arc::new(OnceLock::new());
     let count = desired.len();
-    let fetches = desired.into_iter().enumerate().map(|(i, (d, source))| {
+    let fetches = desired.into_iter().enumerate().map(|(i, planned)| {
         let mut stop = stop_rx.clone();
         let stop_tx = &stop_tx;
         let ignore = &ignore;
         let deployed = &opts.deployed;
         let org = &org;
         async move {
+            let (d, source) = match planned {
+                Planned::Compared(task) => return (i, join(task).await),
+                Planned::Number(d, source) => (d, source),
+            };
             match source {
                 Source::Get => {}
                 Source::Live(live) => {
@@ -239,10 +252,22 @@ async fn compare_apart(
     deployed: &Option<Arc<Deployed>>,
     org: &Arc<OnceLock<String>>,
 ) -> NumberResult {
+    join(spawn_compare(desired, live, ignore, deployed, org)).await
+}
+
+/// [`compare_three`] on the runtime's worker threads; the task's result is taken
+/// with [`join`]. `org` learns the org of the first live number compared.
+pub fn spawn_compare(
+    desired: DesiredNumber,
+    live: impl FnOnce() -> Value + Send + 'static,
+    ignore: &Arc<IgnoreSet>,
+    deployed: &Option<Arc<Deployed>>,
+    org: &Arc<OnceLock<String>>,
+) -> tokio::task::JoinHandle<NumberResult> {
     let ignore = Arc::clone(ignore);
     let deployed = deployed.clone();
     let org = Arc::clone(org);
-    let task = async move {
+    tokio::spawn(async move {
         let live = live();
         if let Some(o) = live.get("orgId").and_then(Value::as_str) {
             org.get_or_init(|| o.to_string());
@@ -255,8 +280,12 @@ async fn compare_apart(
             Some(doc) => doc.as_ref().map_or(Base::New, Base::Doc),
         };
         compare_three(desired, &live, &ignore, base)
-    };
-    match tokio::spawn(task).await {
+    })
+}
+
+/// The result of a [`spawn_compare`] task (its panic, if it panicked).
+pub async fn join(task: tokio::task::JoinHandle<NumberResult>) -> NumberResult {
+    match task.await {
         Ok(result) => result,
         Err(e) => match e.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
