@@ -293,13 +293,14 @@ pub async fn run(
     };
     let listed_before = listing.is_some();
     drop(index);
-    let streamed_org = stream.org.get().cloned();
+    let streamed_org = Arc::clone(&stream.org);
     drop(stream);
 
     let mut audit = audit::run_planned(planned, client, &audit_opts).await;
     if audit.org.is_none() {
-        // The org learnt from the numbers compared as the list was read.
-        audit.org = streamed_org;
+        // The org learnt from the numbers compared as the list was read (their
+        // compares have all ended: run_planned joined them).
+        audit.org = streamed_org.get().cloned();
     }
     if !listed_before
         && audit.fatal.is_none()
