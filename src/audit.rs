@@ -100,6 +100,8 @@ pub enum Source {
 }
 
 /// One desired number of an audit's plan.
+// Most entries are `Number`s: boxing them would cost an allocation per number.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Planned {
     /// A desired number and where its live state comes from.
