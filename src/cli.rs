@@ -22,7 +22,7 @@ The API key is read from the VAPI_API_KEY environment variable only.";
 
 /// Audit Vapi phone numbers for configuration drift against desired YAML.
 #[derive(Debug, Parser)]
-#[command(name = "vapi-drift", version, after_help = EXIT_CODES)]
+#[command(name = "vapi-drift", version = env!("VAPI_DRIFT_VERSION"), after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

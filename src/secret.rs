@@ -94,10 +94,11 @@ fn mask_char(c: char) -> bool {
 }
 
 /// The parts of a masked value that it shows, in order: the text between its masked
-/// runs (four or more mask characters, or the whole value when it is nothing but mask
-/// characters). `None` when the value does not look masked.
+/// runs (four or more mask characters, the whole value included). `None` when the
+/// value does not look masked: a short run such as `*` or `**` is a value (a CORS
+/// origin, a wildcard), not a mask, and is compared as one.
 fn shown_parts(s: &str) -> Option<Vec<&str>> {
-    if !s.is_empty() && s.chars().all(mask_char) {
+    if s.chars().count() >= 4 && s.chars().all(mask_char) {
         return Some(vec!["", ""]);
     }
     let mut parts = Vec::new();
@@ -356,7 +357,11 @@ mod tests {
     #[test]
     fn masked_looking_values() {
         assert!(looks_masked(&json!("****")));
-        assert!(looks_masked(&json!("**")));
+        // A short run of stars is a value (a CORS origin, a wildcard), not a mask:
+        // it is compared, so `*` live against an origin desired is drift.
+        assert!(!looks_masked(&json!("*")));
+        assert!(!looks_masked(&json!("**")));
+        assert!(!looks_masked(&json!("•••")));
         assert!(looks_masked(&json!("sk_****abcd")));
         assert!(looks_masked(&json!("Bearer ****wxyz")));
         assert!(looks_masked(&json!("••••1234")));

@@ -3,8 +3,9 @@
 //! Owns: the equivalences the standards define, and no others:
 //! - SIP and SIPS URIs, RFC 3261 §19.1.4: the scheme, the host and parameter names
 //!   compare case-insensitively, and so do the values of the parameters RFC 3261
-//!   defines (`transport`, `user`, `method`, `ttl`, `maddr`, `lr`); the user part,
-//!   the password and URI header values compare case-sensitively; the order of
+//!   defines as tokens or hosts (`transport`, `user`, `ttl`, `maddr`, `lr`; not
+//!   `method`: a method is case-sensitive, §7.1); the user part, the password and
+//!   URI header values compare case-sensitively; the order of
 //!   parameters and of headers is not significant; `%xx` of a character outside the
 //!   reserved set equals the character;
 //! - http(s) and ws(s) URLs, RFC 3986 §6.2.2 (scheme and host case, percent-encoding
@@ -86,7 +87,7 @@ fn uri_text(s: &str) -> bool {
 }
 
 /// RFC 3261 parameters whose values are case-insensitive tokens or hosts.
-const SIP_FOLDED_PARAMS: [&str; 6] = ["transport", "user", "method", "ttl", "maddr", "lr"];
+const SIP_FOLDED_PARAMS: [&str; 5] = ["transport", "user", "ttl", "maddr", "lr"];
 
 /// The RFC 3261 §19.1.4 canonical form of a SIP or SIPS URI; `None` when `s` is
 /// not one this function can read (it is then compared as written).
@@ -297,6 +298,8 @@ mod tests {
             sip("sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com"),
             sip("sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com")
         );
+        // A method is case-sensitive (RFC 3261 §7.1): its value is not folded.
+        assert_ne!(sip("sip:h;method=INVITE"), sip("sip:h;method=invite"));
         assert_eq!(
             sip("sip:alice@atlanta.com?subject=project%20x&priority=urgent"),
             sip("sip:alice@atlanta.com?priority=urgent&subject=project%20x")

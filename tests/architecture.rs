@@ -35,9 +35,79 @@ fn module_of(src: &Path, file: &Path) -> String {
     parts.join("::")
 }
 
-/// The code of a file without its `#[cfg(test)]` module (tests may reach anywhere).
-fn product_code(text: &str) -> &str {
-    text.find("#[cfg(test)]").map_or(text, |i| &text[..i])
+/// The code of a file without its `#[cfg(test)] mod … { … }` blocks (tests may
+/// reach anywhere). Other `#[cfg(test)]` items are kept: counting their imports
+/// can only find a cycle that is not there, never hide one.
+fn product_code(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("#[cfg(test)]") {
+        let after = &rest[i + "#[cfg(test)]".len()..];
+        let item = after.trim_start();
+        if !item.starts_with("mod ") {
+            out.push_str(&rest[..i + "#[cfg(test)]".len()]);
+            rest = after;
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        // Skip the module: to the brace that closes its first one.
+        let Some(open) = item.find('{') else {
+            rest = "";
+            break;
+        };
+        let mut depth = 0usize;
+        let mut end = item.len();
+        for (j, c) in item[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = open + j + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &item[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The paths a `crate::` reference names: `crate::a::b` is one; a group,
+/// `crate::{a, b::c}`, is one per member.
+fn crate_paths(after: &str) -> Vec<String> {
+    if let Some(group) = after.strip_prefix('{') {
+        let mut depth = 1usize;
+        let mut members = Vec::new();
+        let mut current = String::new();
+        for c in group.chars() {
+            match c {
+                '{' => {
+                    depth += 1;
+                    current.push(c);
+                }
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                    current.push(c);
+                }
+                ',' if depth == 1 => members.push(std::mem::take(&mut current)),
+                c => current.push(c),
+            }
+        }
+        members.push(current);
+        return members
+            .into_iter()
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty())
+            .collect();
+    }
+    vec![after.to_string()]
 }
 
 /// The modules a file names through `crate::a` or `crate::a::b` (when `a::b` is a
@@ -54,13 +124,15 @@ fn imports(module: &str, code: &str, modules: &BTreeSet<String>) -> BTreeSet<Str
             .collect()
     };
     for (i, _) in code.match_indices("crate::") {
-        let path = idents(&code[i + "crate::".len()..]);
-        let first = path.first().cloned().unwrap_or_default();
-        let two = path.get(1).map(|second| format!("{first}::{second}"));
-        match two {
-            Some(two) if modules.contains(&two) => out.insert(two),
-            _ => out.insert(first),
-        };
+        for member in crate_paths(&code[i + "crate::".len()..]) {
+            let path = idents(&member);
+            let first = path.first().cloned().unwrap_or_default();
+            let two = path.get(1).map(|second| format!("{first}::{second}"));
+            match two {
+                Some(two) if modules.contains(&two) => out.insert(two),
+                _ => out.insert(first),
+            };
+        }
     }
     let parent = module.rsplit_once("::").map(|(p, _)| p.to_string());
     for (i, _) in code.match_indices("super::") {
@@ -97,7 +169,7 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
         .filter(|(m, _)| modules.contains(m))
         .map(|(m, f)| {
             let text = std::fs::read_to_string(f).expect("a source file is readable");
-            let deps = imports(&m, product_code(&text), &modules);
+            let deps = imports(&m, &product_code(&text), &modules);
             (m, deps)
         })
         .collect()
@@ -150,6 +222,20 @@ fn the_cycle_check_finds_a_cycle_when_there_is_one() {
     graph.insert("c".to_string(), BTreeSet::from(["a".to_string()]));
     assert_eq!(cycle_from(&graph, "a"), Some(vec!["a".into(), "b".into()]));
     assert_eq!(cycle_from(&graph, "c"), None);
+}
+
+#[test]
+fn grouped_imports_and_code_after_a_test_helper_are_seen() {
+    let modules: BTreeSet<String> = ["audit", "explain", "vapi", "vapi::list", "model"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let code = "use crate::{audit, vapi::list::Listed};\n#[cfg(test)]\nfn helper() {}\nuse crate::model::Audit;\n#[cfg(test)]\nmod tests {\n    use crate::explain;\n}\n";
+    let seen = imports("run", &product_code(code), &modules);
+    assert_eq!(
+        seen,
+        BTreeSet::from(["audit".into(), "vapi::list".into(), "model".into()])
+    );
 }
 
 #[test]

@@ -441,6 +441,26 @@ fn a_partly_masked_live_secret_that_contradicts_the_desired_one_is_drift() {
     }
 }
 
+/// A live header value of one or two stars is a value (a wildcard CORS origin), not
+/// a mask: against a desired origin it is drift, not "unverifiable".
+#[test]
+fn a_short_run_of_stars_live_is_a_value_not_a_mask() {
+    let mut live = numbered("vonage", 60);
+    live["server"]["headers"] = json!({"X-Allowed-Origin": "*"});
+    let mut desired = live.clone();
+    desired["server"]["headers"]["X-Allowed-Origin"] = json!("https://app.example.com");
+    let pairs = vec![(live.clone(), desired.clone())];
+    let w = World::new(vec![live]);
+    w.desired("origin.yaml", &desired_from(&desired));
+    let (report, code) = check_json(&w, &[], &[]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        outcome(&report, &pairs),
+        vec![drift("/server/headers/X-Allowed-Origin")],
+        "{report}"
+    );
+}
+
 /// Header names are case-insensitive (RFC 9110 §5.1): a masked live header spelled
 /// `authorization` is the desired `Authorization`, unverifiable, not a changed secret.
 #[test]
