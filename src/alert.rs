@@ -15,6 +15,9 @@
 //! limit. Does not own: the reports (secrets are masked there; the comments here name
 //! numbers and paths, never values).
 
+use crate::exit::ExitCode;
+use crate::finding::Kind;
+use crate::model::Status;
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -75,10 +78,12 @@ pub fn decide(
     title: &str,
     run_url: Option<&str>,
 ) -> Result<Decision, String> {
-    let status = report
+    let word = report
         .get("status")
         .and_then(Value::as_str)
         .ok_or("the report has no \"status\": is it a vapi-drift JSON report?")?;
+    let status = ExitCode::from_status_word(word)
+        .ok_or_else(|| format!("the report's status \"{word}\" is unknown"))?;
     let issue = issues
         .iter()
         .filter(|i| i.title == title)
@@ -96,8 +101,8 @@ pub fn decide(
         why: why.to_string(),
     };
     Ok(match (status, issue) {
-        ("drifted", None) => decision(Action::Open, None, "drift found, no open issue"),
-        ("drifted", Some(_)) => match new {
+        (ExitCode::Drift, None) => decision(Action::Open, None, "drift found, no open issue"),
+        (ExitCode::Drift, Some(_)) => match new {
             Some(0) => decision(Action::Update, None, "the same drift persists"),
             Some(_) => decision(
                 Action::Comment,
@@ -110,7 +115,7 @@ pub fn decide(
                 "drift persists; the report has no baseline to tell what is new",
             ),
         },
-        ("in_sync", Some(_)) => decision(
+        (ExitCode::InSync, Some(_)) => decision(
             Action::Close,
             Some(trim(
                 &format!(
@@ -121,18 +126,19 @@ pub fn decide(
             )),
             "back in sync",
         ),
-        ("incomplete", Some(_)) => decision(
+        (ExitCode::Incomplete, Some(_)) => decision(
             Action::Update,
             None,
             "incomplete: not every number could be checked, so the issue stays open",
         ),
-        ("in_sync" | "incomplete", None) => decision(Action::Nothing, None, "no drift, no issue"),
-        ("error", _) => decision(
+        (ExitCode::InSync | ExitCode::Incomplete, None) => {
+            decision(Action::Nothing, None, "no drift, no issue")
+        }
+        (ExitCode::Error | ExitCode::Usage, _) => decision(
             Action::Nothing,
             None,
             "the run failed: the issue is left as it is",
         ),
-        (other, _) => return Err(format!("the report's status \"{other}\" is unknown")),
     })
 }
 
@@ -185,8 +191,9 @@ fn new_findings(report: &Value, run_url: Option<&str>) -> String {
             .or_else(|| text(n, "id"))
             .unwrap_or_else(|| "?".into());
         let label = crate::report::markdown::inline(&label);
-        if n.get("status").and_then(Value::as_str) == Some("MISSING") && is_new(n) {
-            lines.push(format!("- {label}: `MISSING`{}", tag(n)));
+        let missing = Status::Missing.word();
+        if n.get("status").and_then(Value::as_str) == Some(missing) && is_new(n) {
+            lines.push(format!("- {label}: `{missing}`{}", tag(n)));
         }
         for x in n
             .get("differences")
@@ -214,8 +221,9 @@ fn new_findings(report: &Value, run_url: Option<&str>) -> String {
             .or_else(|| text(u, "id"))
             .unwrap_or_default();
         lines.push(format!(
-            "- {}: `UNMANAGED`{}",
+            "- {}: `{}`{}",
             crate::report::markdown::inline(&label),
+            Kind::Unmanaged.word(),
             tag(u)
         ));
     }

@@ -274,12 +274,24 @@ pub fn spawn_compare(
         if let Some(o) = live.get("orgId").and_then(Value::as_str) {
             org.get_or_init(|| o.to_string());
         }
+        // A number the deployed files do not have is compared with an empty deployed
+        // document, by the same rule: what live has that desired does not was set
+        // behind git's back. (Only a number missing live is a pending creation.)
+        let undeployed = Value::Object(serde_json::Map::new());
+        let same = deployed
+            .as_ref()
+            .map(|dep| dep.same_declarations(&desired))
+            .unwrap_or_default();
         let deployed_doc = deployed
             .as_ref()
-            .map(|dep| dep.find(&desired).map(|n| n.doc.value()));
-        let base = match &deployed_doc {
+            .and_then(|dep| dep.find(&desired))
+            .map(|n| n.doc.value());
+        let base = match &deployed {
             None => Base::TwoWay,
-            Some(doc) => doc.as_ref().map_or(Base::New, Base::Doc),
+            Some(_) => Base::Doc {
+                doc: deployed_doc.as_ref().unwrap_or(&undeployed),
+                same_declarations: &same,
+            },
         };
         compare_three(desired, &live, &ignore, base)
     })
@@ -301,10 +313,13 @@ pub async fn join(task: tokio::task::JoinHandle<NumberResult>) -> NumberResult {
 pub enum Base<'a> {
     /// Nothing: no `--deployed-ref`, no causes.
     TwoWay,
-    /// The deployed files do not declare the number: every difference is `PENDING`.
-    New,
-    /// Its document as last deployed.
-    Doc(&'a Value),
+    Doc {
+        /// Its document as last deployed (`{}` when the deployed files do not declare it).
+        doc: &'a Value,
+        /// Paths (as written) that deployed and desired both declare through `${VAR}`
+        /// with the same text (`Deployed::same_declarations`).
+        same_declarations: &'a [Pointer],
+    },
 }
 
 /// Compares one desired number with its live object; differences an ignore rule
@@ -341,31 +356,48 @@ pub fn compare_three(
     // deployed value equals the other side's when neither it, an ancestor nor a
     // descendant differs (the same comparison as desired with live, sets included).
     // What could not be verified is out of all three.
-    let three_way = match base {
-        Base::Doc(doc) => {
+    let (three_way, same_declarations) = match base {
+        Base::Doc {
+            doc,
+            same_declarations,
+        } => {
             let mut doc = normalize(doc);
             for p in &unverifiable_at {
                 set_at(&mut doc, p.segments(), None);
             }
-            Some((
-                diff::differences(&doc, &have),
-                diff::differences(&want, &doc),
-            ))
+            // Deployed against live by the rule desired meets live by: a secret live
+            // shows masked, whose visible part agrees with the deployed value, is the
+            // deployed value (so a pending change of it is not a conflict).
+            let mut live_vs_deployed = have.clone();
+            let mut deployed_vs_live = doc.clone();
+            secret::split_unverifiable(&mut deployed_vs_live, &mut live_vs_deployed);
+            (
+                Some((
+                    diff::differences(&deployed_vs_live, &live_vs_deployed),
+                    diff::differences(&want, &doc),
+                )),
+                same_declarations,
+            )
         }
-        _ => None,
+        Base::TwoWay => (None, &[][..]),
     };
-    let cause_at = |d: &Difference| match (&three_way, base) {
-        (Some((from_live, from_desired)), _) => Some(
-            Cause::of(
+    let cause_at = |d: &Difference, written: &Pointer| {
+        three_way.as_ref().map(|(from_live, from_desired)| {
+            let cause = Cause::of(
                 !touches(from_desired, &d.path),
                 !touches(from_live, &d.path),
             )
             // Desired and live differ here, so deployed cannot equal both; were the
             // comparisons ever to say so, the cause that fails the gate is the safe one.
-            .unwrap_or(Cause::Conflict),
-        ),
-        (None, Base::New) => Some(Cause::Pending),
-        (None, _) => None,
+            .unwrap_or(Cause::Conflict);
+            // The same `${VAR}` declaration deployed and desired: git did not change it,
+            // the variable's value did (or live did: git cannot tell which). The deploy
+            // applies the variable's value: pending, not out of band (README).
+            let rotated = cause == Cause::OutOfBand
+                && d.change == diff::Change::NotEqual
+                && same_declarations.contains(written);
+            if rotated { Cause::Pending } else { cause }
+        })
     };
     let mut differences = Vec::new();
     let mut ignored = Vec::new();
@@ -394,7 +426,7 @@ pub fn compare_three(
             set_at(&mut want, d.path.segments(), live_value);
             continue;
         }
-        d.cause = cause_at(&d);
+        d.cause = cause_at(&d, &original);
         d.path = original;
         differences.push(d);
     }

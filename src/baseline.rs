@@ -3,23 +3,28 @@
 //!
 //! Owns: reading a baseline (a JSON report of this `format_version`; its org, when it
 //! names one, must be this run's), the key a finding is matched by (the number: its
-//! `id`, else its number, else `file:line`; the path; the type: `NOT_EQUAL`, `ADD`,
-//! `REMOVE`, `MISSING`, `UNMANAGED`), and what each finding gets: `first_seen`
-//! (carried over, or this run's time) and `new`. Findings of the baseline this run did
-//! not find are `resolved` when this run looked (the number was checked; the org's
-//! list was read whole), else `unconfirmed`, and carried over to the next baseline.
+//! `id`, else its number, else its lookup key (`sipUri "…"`); the path; the kind:
+//! `NOT_EQUAL`, `ADD`, `REMOVE`, `MISSING`, `UNMANAGED`; and for a difference the
+//! fingerprint of its values, so a value that changed again is new), and what each
+//! finding gets: `first_seen` (carried over, or this run's time) and `new`. Findings
+//! of the baseline this run did not find are `resolved` when this run looked (the
+//! number was in scope and checked; the org's list was read whole), else
+//! `unconfirmed`, and carried over to the next baseline.
 //!
 //! A baseline from a run that was incomplete carries over only what it saw: a number
 //! it did not check has no findings in it, so this run's findings for that number are new.
+//! A baseline written before fingerprints has none: its differences match nothing, so
+//! they are new once (and the old ones resolved).
 //!
 //! Does not own: the report's schema (`report::json`), what `new` does to the exit
 //! code (`exit`, `--fail-on new`).
 
-use crate::finding::Seen;
+use crate::finding::{Kind, Seen};
+pub use crate::lookup::number_key;
 use crate::model::{Audit, BaselineFinding, BaselineOutcome, NumberResult, Status, UnmanagedCheck};
 use crate::report::json::FORMAT_VERSION;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// The findings of an earlier report, by key.
@@ -31,27 +36,23 @@ pub struct Baseline {
     findings: HashMap<Key, Option<String>>,
 }
 
-/// (number, path, type).
-type Key = (String, String, String);
-
-/// The key of a desired number in a baseline: its id, else its number, else where
-/// it is declared.
-pub fn number_key(id: Option<&str>, number: Option<&str>, file: &str, line: u64) -> String {
-    match (id, number) {
-        (Some(id), _) => id.to_string(),
-        (None, Some(n)) => n.to_string(),
-        (None, None) => format!("{file}:{line}"),
-    }
-}
+/// (number, path, kind, fingerprint): a difference has a fingerprint of its values;
+/// a missing or unmanaged number has none.
+type Key = (String, String, String, Option<String>);
 
 fn result_key(r: &NumberResult) -> String {
-    let d = &r.desired;
-    number_key(
-        d.id.as_deref(),
-        d.number.as_deref(),
-        &d.file,
-        u64::from(d.line),
-    )
+    number_key(&r.desired)
+}
+
+/// Which desired numbers this run left out (`--only`/`--exclude`), by baseline key:
+/// their findings in the baseline are unconfirmed, not resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Keys of desired numbers the selectors did not pick.
+    pub left_out: HashSet<String>,
+    /// Whether any selector was given (then live numbers were filtered too, and an
+    /// unmanaged finding not seen again may just be out of scope).
+    pub selective: bool,
 }
 
 /// The run's time as findings record it: RFC 3339, UTC, to the second.
@@ -97,25 +98,34 @@ impl Baseline {
             .ok_or_else(|| format!("the baseline {file} has no \"numbers\" list"))?;
         let text_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         let mut findings = HashMap::new();
-        let mut add = |number: String, path: String, kind: String, v: &Value| {
-            findings.insert((number, path, kind), text_of(v, "first_seen"));
-        };
+        let mut add =
+            |number: String, path: String, kind: String, print: Option<String>, v: &Value| {
+                findings.insert((number, path, kind, print), text_of(v, "first_seen"));
+            };
+        let missing = Kind::Missing.word();
+        let unmanaged = Kind::Unmanaged.word();
         for n in numbers {
             let source = n.get("source");
-            let key = number_key(
-                n.get("id").and_then(Value::as_str),
-                n.get("number").and_then(Value::as_str),
-                source
-                    .and_then(|s| s.get("file"))
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
-                source
-                    .and_then(|s| s.get("line"))
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0),
-            );
-            if n.get("status").and_then(Value::as_str) == Some("MISSING") {
-                add(key.clone(), String::new(), "MISSING".into(), n);
+            // `key`: what this run matches the number by; a report written before it
+            // had the id, else the number, else where it was declared.
+            let key = text_of(n, "key")
+                .or_else(|| text_of(n, "id"))
+                .or_else(|| text_of(n, "number"))
+                .unwrap_or_else(|| {
+                    format!(
+                        "{}:{}",
+                        source
+                            .and_then(|s| s.get("file"))
+                            .and_then(Value::as_str)
+                            .unwrap_or(""),
+                        source
+                            .and_then(|s| s.get("line"))
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0)
+                    )
+                });
+            if n.get("status").and_then(Value::as_str) == Some(missing) {
+                add(key.clone(), String::new(), missing.into(), None, n);
             }
             for x in n
                 .get("differences")
@@ -124,7 +134,7 @@ impl Baseline {
                 .flatten()
             {
                 if let (Some(path), Some(kind)) = (text_of(x, "path"), text_of(x, "type")) {
-                    add(key.clone(), path, kind, x);
+                    add(key.clone(), path, kind, text_of(x, "fingerprint"), x);
                 }
             }
         }
@@ -135,7 +145,7 @@ impl Baseline {
             .flatten()
         {
             if let Some(id) = text_of(u, "id") {
-                add(id, String::new(), "UNMANAGED".into(), u);
+                add(id, String::new(), unmanaged.into(), None, u);
             }
         }
         // What the earlier run carried over without confirming it.
@@ -148,7 +158,7 @@ impl Baseline {
             if let (Some(number), Some(path), Some(kind)) =
                 (text_of(c, "number"), text_of(c, "path"), text_of(c, "type"))
             {
-                add(number, path, kind, c);
+                add(number, path, kind, text_of(c, "fingerprint"), c);
             }
         }
         Ok(Baseline {
@@ -171,7 +181,7 @@ impl Baseline {
 
     /// Marks every finding of the audit new or known, with its `first_seen`, and
     /// records what the baseline had that this run did not find.
-    pub fn annotate(&self, audit: &mut Audit, now: &str) {
+    pub fn annotate(&self, audit: &mut Audit, now: &str, scope: &Scope) {
         let mut left = self.findings.clone();
         let (mut new, mut known) = (0, 0);
         let mut seen = |key: Key| {
@@ -198,20 +208,39 @@ impl Baseline {
             let key = result_key(r);
             checked.insert(key.clone(), r.status != Status::NotChecked);
             if r.status == Status::Missing {
-                r.seen = seen((key.clone(), String::new(), "MISSING".into()));
+                r.seen = seen((
+                    key.clone(),
+                    String::new(),
+                    Kind::Missing.word().into(),
+                    None,
+                ));
             }
             for x in &mut r.differences {
-                x.seen = seen((key.clone(), x.path.to_string(), x.change.word().into()));
+                let print = x.fingerprint();
+                x.seen = seen((
+                    key.clone(),
+                    x.path.to_string(),
+                    x.change.word().into(),
+                    Some(print),
+                ));
             }
         }
         for n in &mut audit.unmanaged.numbers {
-            n.seen = seen((n.id.clone(), String::new(), "UNMANAGED".into()));
+            n.seen = seen((
+                n.id.clone(),
+                String::new(),
+                Kind::Unmanaged.word().into(),
+                None,
+            ));
         }
         let list_whole = audit.unmanaged.check == UnmanagedCheck::Complete;
         let (mut resolved, mut unconfirmed) = (Vec::new(), Vec::new());
-        for ((number, path, kind), first_seen) in left {
-            let looked = if kind == "UNMANAGED" {
-                list_whole
+        for ((number, path, kind, fingerprint), first_seen) in left {
+            let looked = if kind == Kind::Unmanaged.word() {
+                list_whole && !scope.selective
+            } else if scope.left_out.contains(&number) {
+                // Desired, but this run did not select it: nobody looked.
+                false
             } else {
                 // A number no longer desired has no findings any more: resolved.
                 checked.get(&number).copied().unwrap_or(true)
@@ -220,6 +249,7 @@ impl Baseline {
                 number,
                 path,
                 kind,
+                fingerprint,
                 first_seen,
             };
             if looked {
@@ -269,7 +299,7 @@ mod tests {
                 "baseline": {"unconfirmed": [{"number": "z", "path": "/x", "type": "ADD", "first_seen": "2025-12-01T00:00:00Z"}]}}"#,
         )
         .expect("baseline");
-        let key = |n: &str, p: &str, t: &str| (n.to_string(), p.to_string(), t.to_string());
+        let key = |n: &str, p: &str, t: &str| (n.to_string(), p.to_string(), t.to_string(), None);
         assert_eq!(
             b.findings.get(&key("a", "/name", "NOT_EQUAL")),
             Some(&Some("2026-01-01T00:00:00Z".to_string()))

@@ -5,8 +5,7 @@
 //!
 //! Owns: reading the files at a revision through the `git` command (`rev-parse`,
 //! `ls-tree`, `cat-file --batch`, all with `-C` the repository top and paths relative
-//! to it), which files count (the same rule as the working tree: the named files,
-//! and `*.yaml`/`*.yml` under the named folders, hidden entries skipped), matching a
+//! to it), refusing a symbolic link the working tree would follow, matching a
 //! deployed number to a desired one (by `id`, else by its number or sipUri when one
 //! of the two documents has no `id`), and the numbers the deployed files declare that
 //! the desired files no longer do (the deploy deletes them).
@@ -17,14 +16,17 @@
 //! plumbing commands do the job; gix would add a large dependency tree (and its
 //! compile time) for what is here a few hundred milliseconds of process start-up.
 //!
-//! Does not own: parsing and validating the documents (`desired`, the same loader as
+//! Does not own: which file names count (`files`, the working tree's rule: the named
+//! files, and `*.yaml`/`*.yml` in any case under the named folders, hidden entries
+//! skipped), parsing and validating the documents (`desired`, the same loader as
 //! the working tree, with the same environment for `${VAR}`), the comparison of the
 //! three documents (`audit`), what a cause does to the exit code (`exit`).
 
+use crate::declared::{self, Declarations};
 use crate::desired::{self, ConfigError, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
 use crate::lookup::{self, LookupKey};
 use crate::model::{Audit, DeployedRef, RemovedNumber, UnmanagedNumber};
-use crate::normalize::comparable_number;
+use crate::pointer::Pointer;
 use crate::select::Selectors;
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -41,6 +43,10 @@ pub struct Deployed {
     pub numbers: Vec<DesiredNumber>,
     by_id: HashMap<String, usize>,
     by_key: HashMap<LookupKey, usize>,
+    /// The `${VAR}` declarations of each deployed number, by its index.
+    declared: Vec<Declarations>,
+    /// The `${VAR}` declarations of the working tree's documents, by (file, line).
+    working: HashMap<(String, u32), Declarations>,
 }
 
 /// Why the deployed files could not be read.
@@ -113,7 +119,39 @@ pub fn load(reference: &str, paths: &[PathBuf], env: &Env) -> Result<Deployed, L
             ))
         })?;
     numbers.shrink_to_fit();
-    Ok(Deployed::new(reference.to_string(), commit, numbers))
+    let mut at_ref: HashMap<&str, HashMap<u32, Declarations>> = texts
+        .iter()
+        .map(|(name, text)| (name.as_str(), declared::of_text(text)))
+        .collect();
+    let declared = numbers
+        .iter()
+        .map(|n| {
+            at_ref
+                .get_mut(n.file.as_str())
+                .and_then(|d| d.remove(&n.line))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut deployed = Deployed::new(reference.to_string(), commit, numbers);
+    deployed.declared = declared;
+    deployed.working = working_declarations(paths);
+    Ok(deployed)
+}
+
+/// The `${VAR}` declarations of the working tree's desired files, by (file, line) as
+/// the loader names them. A file that cannot be read has none (the loader says why).
+fn working_declarations(paths: &[PathBuf]) -> HashMap<(String, u32), Declarations> {
+    let mut out = HashMap::new();
+    for file in desired::find_files(paths, &mut Vec::new()) {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let name = file.display().to_string();
+        for (line, d) in declared::of_text(&text) {
+            out.insert((name.clone(), line), d);
+        }
+    }
+    out
 }
 
 /// Runs git in `dir`; its stdout, or what it said on stderr.
@@ -170,6 +208,7 @@ fn files_at(
             .ok_or_else(|| LoadError::Git(format!("{}: the path is not UTF-8", path.display())))?;
         let rel = rel.replace('\\', "/");
         let spec = if rel.is_empty() { "." } else { rel.as_str() };
+        let before = files.len();
         let listed = git(
             top,
             &["ls-tree", "-r", "-z", "--full-tree", commit, "--", spec],
@@ -196,12 +235,9 @@ fn files_at(
                     None => continue,
                 }
             };
-            if !below.is_empty() {
-                let hidden = below.split('/').any(|c| c.starts_with('.'));
-                let yaml = below.ends_with(".yaml") || below.ends_with(".yml");
-                if hidden || !yaml {
-                    continue;
-                }
+            // Which names count is the working tree's rule (`files`), in one place.
+            if !below.is_empty() && crate::files::hidden_below(below) {
+                continue;
             }
             let name = if below.is_empty() {
                 path.display().to_string()
@@ -209,11 +245,23 @@ fn files_at(
                 path.join(below).display().to_string()
             };
             if mode == "120000" {
-                return Err(LoadError::Invalid(ConfigErrors(vec![ConfigError {
-                    file: format!("{reference}:{name}"),
-                    pos: None,
-                    message: "a symbolic link in git: --deployed-ref reads only files".into(),
-                }])));
+                // The working tree follows a symbolic link (to a folder, or to a file
+                // named as a desired file); git holds only the link. Skipping it would
+                // leave its numbers undeployed, every difference of theirs "pending".
+                if below.is_empty()
+                    || crate::files::counts_below(below)
+                    || link_leaves_files(top, commit, file, blob)
+                {
+                    return Err(LoadError::Invalid(ConfigErrors(vec![ConfigError {
+                        file: format!("{reference}:{name}"),
+                        pos: None,
+                        message: "a symbolic link in git, which the working tree follows: --deployed-ref cannot read what it pointed to at the revision; commit the files themselves, or name the link's target on the command line".into(),
+                    }])));
+                }
+                continue; // a link to a file that is not a desired file: the working tree skips it too
+            }
+            if !below.is_empty() && !crate::files::counts_below(below) {
+                continue;
             }
             if seen.insert(file.to_string()) {
                 files.push(AtRef {
@@ -222,9 +270,51 @@ fn files_at(
                 });
             }
         }
+        // A path with desired files now and none at the revision: a folder renamed
+        // since, a typo in the ref, or a ref from before the files. Its numbers have no
+        // deployed document, so nothing could tell a live change from a pending one.
+        if files.len() == before
+            && !desired::find_files(std::slice::from_ref(path), &mut Vec::new()).is_empty()
+        {
+            return Err(LoadError::Git(format!(
+                "--deployed-ref {reference}: {} has no desired files at {reference} ({commit:.12}), and has some in the working tree; name the revision that was deployed (the first deploy of these files has none: gate it without --deployed-ref)",
+                path.display()
+            )));
+        }
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
+}
+
+/// Whether the symbolic link `file` (its target in blob `blob`) may lead the working
+/// tree to desired files: it points at a folder at the commit, or out of the
+/// repository (where the commit says nothing), or cannot be read.
+fn link_leaves_files(top: &Path, commit: &str, file: &str, blob: &str) -> bool {
+    let Ok(target) = git(top, &["cat-file", "blob", blob]) else {
+        return true;
+    };
+    let target = String::from_utf8_lossy(&target).into_owned();
+    if target.starts_with('/') {
+        return true;
+    }
+    let mut parts: Vec<&str> = file.split('/').collect();
+    parts.pop();
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return true; // out of the repository
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let at = format!("{commit}:{}", parts.join("/"));
+    match git(top, &["cat-file", "-t", &at]) {
+        Ok(kind) => String::from_utf8_lossy(&kind).trim() != "blob",
+        Err(_) => false, // dangling at the commit: the working tree finds nothing there either
+    }
 }
 
 /// The text of each file, read in one `git cat-file --batch`.
@@ -308,8 +398,8 @@ impl Deployed {
         let mut by_key = HashMap::new();
         for (i, n) in numbers.iter().enumerate() {
             if let Some(id) = &n.id {
-                // A UUID is case-insensitive (RFC 9562), as normalization compares ids.
-                by_id.entry(id.to_ascii_lowercase()).or_insert(i);
+                // Held by the loader's one rule (`desired::canonical_id`).
+                by_id.entry(id.clone()).or_insert(i);
             }
             if let Some(key) = lookup::key(n) {
                 by_key.entry(key).or_insert(i);
@@ -318,10 +408,31 @@ impl Deployed {
         Deployed {
             reference,
             commit,
+            declared: vec![Declarations::new(); numbers.len()],
             numbers,
             by_id,
             by_key,
+            working: HashMap::new(),
         }
+    }
+
+    /// The paths (as written) where the desired number and its deployed document
+    /// declare the value through `${VAR}` with the same text: the declaration did not
+    /// change in git, and the value the variable held at the deploy is not known.
+    pub fn same_declarations(&self, d: &DesiredNumber) -> Vec<Pointer> {
+        let (Some(i), Some(now)) = (
+            self.find_index(d),
+            self.working.get(&(d.file.clone(), d.line)),
+        ) else {
+            return Vec::new();
+        };
+        let mut same: Vec<Pointer> = self.declared[i]
+            .iter()
+            .filter(|(path, text)| now.get(*path) == Some(*text))
+            .map(|(path, _)| path.clone())
+            .collect();
+        same.sort();
+        same
     }
 
     /// The deployed document of a desired number: the one with its `id`, else the
@@ -332,10 +443,7 @@ impl Deployed {
     }
 
     fn find_index(&self, d: &DesiredNumber) -> Option<usize> {
-        if let Some(i) =
-            d.id.as_deref()
-                .and_then(|id| self.by_id.get(&id.to_ascii_lowercase()))
-        {
+        if let Some(i) = d.id.as_ref().and_then(|id| self.by_id.get(id)) {
             return Some(*i);
         }
         let explicit = d.doc.value().get("id").is_some();
@@ -361,15 +469,16 @@ impl Deployed {
             .collect()
     }
 
-    /// Whether the deployed files declare this live number (by id, or by number for
-    /// a deployed document without an id).
+    /// Whether the deployed files declare this live number: by id (the loader's rule,
+    /// `desired::canonical_id`), or, for a deployed document without an id, by what a
+    /// desired document finds a live number by (`lookup`: its number, or its sipUri).
     fn describes(&self, live: &UnmanagedNumber) -> bool {
-        if self.by_id.contains_key(&live.id.to_ascii_lowercase()) {
+        if self.by_id.contains_key(&desired::canonical_id(&live.id)) {
             return true;
         }
-        live.number.as_deref().is_some_and(|n| {
+        live.keys.iter().any(|key| {
             self.by_key
-                .get(&LookupKey::Number(comparable_number(n, true)))
+                .get(key)
                 .is_some_and(|&i| self.numbers[i].id.is_none())
         })
     }

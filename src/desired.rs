@@ -400,15 +400,7 @@ impl Doc<'_> {
                 ),
             });
             }
-            // A UUID's text is case-insensitive (RFC 9562 §4): the id is held in the
-            // lower case the API answers with, so it is found in the list and by GET.
-            let id = doc.get("id").and_then(Value::as_str).map(|i| {
-                if crate::uri::is_uuid(i) {
-                    i.to_ascii_lowercase()
-                } else {
-                    i.to_string()
-                }
-            });
+            let id = doc.get("id").and_then(Value::as_str).map(canonical_id);
             if let Some(bad) = id
                 .as_deref()
                 .filter(|i| i.trim().is_empty() || *i == "." || *i == "..")
@@ -441,6 +433,17 @@ impl Doc<'_> {
                 doc: DocText::new(&doc),
             });
         }
+    }
+}
+
+/// An id as it is held and matched: a UUID's text is case-insensitive (RFC 9562 §4),
+/// so it is held in the lower case the API answers with (found in the list and by
+/// GET); any other id is matched exactly as written.
+pub fn canonical_id(id: &str) -> String {
+    if crate::uri::is_uuid(id) {
+        id.to_ascii_lowercase()
+    } else {
+        id.to_string()
     }
 }
 
@@ -516,7 +519,7 @@ fn check_unique_ids(numbers: &[DesiredNumber], errors: &mut Vec<ConfigError>) {
 }
 
 /// Every YAML file under the given files and folders: recursive, sorted, hidden entries skipped.
-fn find_files(paths: &[PathBuf], errors: &mut Vec<ConfigError>) -> Vec<PathBuf> {
+pub fn find_files(paths: &[PathBuf], errors: &mut Vec<ConfigError>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_file() {
@@ -551,20 +554,14 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<ConfigError>) {
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
+        // The one rule of which names count (`files`), shared with `--deployed-ref`.
+        let name = path.file_name().map(|n| n.to_string_lossy());
+        if name.as_deref().is_none_or(crate::files::is_hidden) {
             continue;
         }
         if path.is_dir() {
             walk(&path, files, errors);
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
-        {
+        } else if name.as_deref().is_some_and(crate::files::is_desired_file) {
             files.push(path);
         }
     }

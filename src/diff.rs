@@ -9,7 +9,7 @@
 //!
 //! Does not own: what counts as equal (see `normalize`), which fields are secret (see `secret`).
 
-use crate::finding::{Cause, Seen};
+use crate::finding::{Cause, Kind, Seen};
 use crate::normalize::{is_set_path, same_value, sorted};
 use crate::pointer::{Pointer, Seg, Trail};
 use crate::secret;
@@ -18,8 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Change {
     /// Only the live number has it (added outside git).
     Add,
@@ -31,10 +30,15 @@ pub enum Change {
 impl Change {
     /// The word every format prints: `ADD`, `REMOVE`, `NOT_EQUAL`.
     pub fn word(self) -> &'static str {
+        self.kind().word()
+    }
+
+    /// The finding kind it is (whose word it prints).
+    pub fn kind(self) -> Kind {
         match self {
-            Change::Add => "ADD",
-            Change::Remove => "REMOVE",
-            Change::NotEqual => "NOT_EQUAL",
+            Change::Add => Kind::Add,
+            Change::Remove => Kind::Remove,
+            Change::NotEqual => Kind::NotEqual,
         }
     }
 
@@ -45,6 +49,13 @@ impl Change {
             Change::Remove => "missing live",
             Change::NotEqual => "differs",
         }
+    }
+}
+
+/// Serialized as its word: the one wording of a kind is [`Kind::word`].
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.word())
     }
 }
 
@@ -80,6 +91,12 @@ impl Difference {
     /// differ; invisible differences escaped as for [`Difference::expected_shown`]).
     pub fn actual_shown(&self) -> Option<Value> {
         self.shown().1
+    }
+
+    /// The fingerprint of its values, as compared (`finding::fingerprint`): what
+    /// `--baseline` tells a value that changed again by. Never the values themselves.
+    pub fn fingerprint(&self) -> String {
+        crate::finding::fingerprint(self.expected.as_ref(), self.actual.as_ref())
     }
 
     fn shown(&self) -> (Option<Value>, Option<Value>) {

@@ -125,6 +125,29 @@ impl ExitCode {
             ExitCode::Error | ExitCode::Usage => "error",
         }
     }
+
+    /// The outcome a JSON report's `status` word names (`Error` for `error`).
+    pub fn from_status_word(word: &str) -> Option<ExitCode> {
+        [
+            ExitCode::InSync,
+            ExitCode::Drift,
+            ExitCode::Incomplete,
+            ExitCode::Error,
+        ]
+        .into_iter()
+        .find(|c| c.status_word() == word)
+    }
+
+    /// The outcome in words, as the text, Markdown and GitHub reports title it:
+    /// `in sync`, `drift`, `incomplete`, `error`.
+    pub fn verdict(self) -> &'static str {
+        match self {
+            ExitCode::InSync => "in sync",
+            ExitCode::Drift => "drift",
+            ExitCode::Incomplete => "incomplete",
+            ExitCode::Error | ExitCode::Usage => "error",
+        }
+    }
 }
 
 impl std::fmt::Display for ExitCode {

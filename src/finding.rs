@@ -67,6 +67,115 @@ impl fmt::Display for Cause {
     }
 }
 
+/// What a finding is: a difference at a path (`NOT_EQUAL`, `ADD`, `REMOVE`), or a
+/// whole number (`MISSING` live, or live and `UNMANAGED`). The words here are the only
+/// wording of a finding's kind: `diff::Change`, the baseline's keys and every report
+/// take them from [`Kind::word`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    NotEqual,
+    Add,
+    Remove,
+    Missing,
+    Unmanaged,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::NotEqual,
+        Kind::Add,
+        Kind::Remove,
+        Kind::Missing,
+        Kind::Unmanaged,
+    ];
+
+    /// The word every format prints: `NOT_EQUAL`, `ADD`, `REMOVE`, `MISSING`, `UNMANAGED`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::NotEqual => "NOT_EQUAL",
+            Kind::Add => "ADD",
+            Kind::Remove => "REMOVE",
+            Kind::Missing => "MISSING",
+            Kind::Unmanaged => "UNMANAGED",
+        }
+    }
+
+    /// The kind a word names (as a report wrote it).
+    pub fn from_word(word: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.word() == word)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
+/// The domain a fingerprint is hashed in: the same in every report (so fingerprints
+/// of two runs compare), and this purpose's only, so a fingerprint is not the bare
+/// SHA-256 of a value that a precomputed table of common values would hold.
+const FINGERPRINT_DOMAIN: &[u8] = b"vapi-drift/finding-fingerprint/v1\0";
+
+/// The fingerprint of a difference's values (`--baseline`): the SHA-256, in the
+/// domain above, of the canonical JSON (object keys sorted) of `[expected, actual]`
+/// as compared (normalized), in lower-case hex. A known finding whose live value
+/// changed again is new drift. Secrets are fingerprinted too and never printed: the
+/// hash is one-way, and the README says a report stores it.
+pub fn fingerprint(
+    expected: Option<&serde_json::Value>,
+    actual: Option<&serde_json::Value>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut text = String::from("[");
+    canonical(expected.unwrap_or(&serde_json::Value::Null), &mut text);
+    text.push(',');
+    canonical(actual.unwrap_or(&serde_json::Value::Null), &mut text);
+    text.push(']');
+    let mut hash = Sha256::new();
+    hash.update(FINGERPRINT_DOMAIN);
+    hash.update(text.as_bytes());
+    hash.finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// JSON with every object's keys in sorted order (the documents keep their order).
+fn canonical(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical(&o[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 /// When a finding was first seen, from the baseline (`--baseline`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Seen {
@@ -94,6 +203,31 @@ mod tests {
         assert_eq!(Cause::of(false, true), Some(Cause::Pending));
         assert_eq!(Cause::of(false, false), Some(Cause::Conflict));
         assert_eq!(Cause::of(true, true), None);
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_words() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::from_word(k.word()), Some(k));
+        }
+        assert_eq!(Kind::from_word("MODIFIED"), None);
+    }
+
+    #[test]
+    fn fingerprints_ignore_key_order_and_tell_values_apart() {
+        use serde_json::json;
+        let a = fingerprint(Some(&json!({"a": 1, "b": 2})), Some(&json!("x")));
+        let b = fingerprint(Some(&json!({"b": 2, "a": 1})), Some(&json!("x")));
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_ne!(
+            a,
+            fingerprint(Some(&json!({"a": 1, "b": 2})), Some(&json!("y")))
+        );
+        assert_ne!(
+            fingerprint(None, Some(&json!("x"))),
+            fingerprint(Some(&json!("x")), None)
+        );
     }
 
     #[test]

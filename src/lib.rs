@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: desired -> live -> normalized pair -> differences -> report.
 //!
-//! - `desired`, `yaml`, `schema`, `source_map`: load and validate the desired YAML;
+//! - `desired`, `yaml`, `schema`, `source_map`: load and validate the desired YAML (`files`: which
+//!   files are desired files, for the working tree and `--deployed-ref` alike);
 //! - `select`, `lookup`: which numbers a glob picks; finding a number without an id;
 //! - `vapi`: the read-only client, the list routes, the org guard;
 //! - `normalize` (with `uri`, the canonical forms of SIP URIs and URLs), `diff`,
@@ -21,12 +22,14 @@ pub mod atomic_file;
 pub mod audit;
 pub mod baseline;
 pub mod cli;
+pub mod declared;
 pub mod deployed;
 pub mod desired;
 pub mod diff;
 pub mod exit;
 pub mod explain;
 pub mod export;
+pub mod files;
 pub mod finding;
 pub mod ignore;
 pub mod inventory;

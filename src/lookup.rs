@@ -58,6 +58,20 @@ pub fn key(d: &DesiredNumber) -> Option<LookupKey> {
     None
 }
 
+/// The key a desired number is known by across runs (the JSON report's `key`, which
+/// `--baseline` matches findings by): its id, else its number, else what it is looked
+/// up by (a vapi number's sipUri), so moving it to another file or line keeps its
+/// findings known.
+pub fn number_key(d: &DesiredNumber) -> String {
+    match (&d.id, &d.number, lookup_key(d)) {
+        (Some(id), _, _) => id.clone(),
+        (None, Some(n), _) => n.clone(),
+        (None, None, Some(key)) => key.to_string(),
+        // Never loaded: `lookup_errors` refuses such a document before any run.
+        (None, None, None) => format!("{}:{}", d.file, d.line),
+    }
+}
+
 /// The keys a live number can be found by.
 pub fn live_keys(live: &Value) -> Vec<LookupKey> {
     let mut keys = Vec::new();

@@ -31,7 +31,7 @@ impl Status {
         match self {
             Status::InSync => "IN_SYNC",
             Status::Modified => "MODIFIED",
-            Status::Missing => "MISSING",
+            Status::Missing => crate::finding::Kind::Missing.word(),
             Status::NotChecked => "NOT_CHECKED",
         }
     }
@@ -231,13 +231,17 @@ pub struct BaselineOutcome {
 }
 
 /// One finding as a baseline keeps it: the number (its id, else its number, else
-/// where it is declared), the path and the type are its key.
+/// its lookup key), the path, the type and the fingerprint are its key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct BaselineFinding {
     pub number: String,
     pub path: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// A difference's fingerprint (`finding::fingerprint`); none for a missing or
+    /// unmanaged number, or in a baseline written before fingerprints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     pub first_seen: Option<String>,
 }
 
@@ -260,6 +264,10 @@ pub struct UnmanagedNumber {
     pub name: Option<String>,
     pub provider: String,
     pub created_at: Option<String>,
+    /// What a desired document without an id would find it by (`lookup::live_keys`):
+    /// how `--deployed-ref` tells whether the deployed files declared it.
+    #[serde(skip)]
+    pub keys: Vec<crate::lookup::LookupKey>,
     /// With `--deployed-ref`: `PENDING` when the deployed files declare it (the deploy
     /// deletes it), `OUT_OF_BAND` when they do not (created by hand).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -278,6 +286,7 @@ impl UnmanagedNumber {
             name: text("name"),
             provider: text("provider").unwrap_or_default(),
             created_at: text("createdAt"),
+            keys: crate::lookup::live_keys(live),
             cause: None,
             seen: None,
         }

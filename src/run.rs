@@ -276,6 +276,15 @@ async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
             numbers.len()
         )));
     }
+    // A baseline's findings for numbers left out are unconfirmed, not resolved.
+    let scope = baseline::Scope {
+        left_out: numbers
+            .iter()
+            .filter(|d| !opts.selectors.selects_desired(d))
+            .map(baseline::number_key)
+            .collect(),
+        selective: !opts.selectors.is_everything(),
+    };
     // The bar counts the numbers in scope: those are the ones that get a result.
     let progress = Arc::new(Progress::new(selected, args.quiet));
     opts.observer = progress_observer(&progress);
@@ -296,7 +305,7 @@ async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
             Some(why) => {
                 audit.fatal.get_or_insert(format!("--baseline: {why}"));
             }
-            None => b.annotate(&mut audit, now),
+            None => b.annotate(&mut audit, now, &scope),
         }
     }
     warn_missed_deadline(&audit, args.deadline);

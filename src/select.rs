@@ -125,6 +125,11 @@ impl Selectors {
         })
     }
 
+    /// Whether every number is in scope (no `--only`, no `--exclude`).
+    pub fn is_everything(&self) -> bool {
+        self.only.is_empty() && self.exclude.is_empty()
+    }
+
     /// A desired number: by number, name, id, or source file (the path or its file name).
     pub fn selects_desired(&self, d: &DesiredNumber) -> bool {
         let values = desired_values(d);

@@ -347,21 +347,74 @@ fn a_bad_ref_no_repository_or_invalid_files_at_the_ref_exit_1_before_any_request
     assert_eq!(w.check(&["desired", "--fail-on-pending"], &[]).code, 64);
 }
 
+/// F2: a ref without the named folder (renamed since, a typo, from before the files)
+/// would leave every number undeployed, every live change "pending": refused, naming
+/// the path and the ref.
 #[test]
-fn a_ref_older_than_the_desired_files_makes_everything_pending() {
+fn a_ref_without_the_desired_files_is_refused_by_path_and_ref() {
     let lives = synthetic_numbers(2);
     let w = World::new(lives.clone());
     git(w.dir.path(), &["init", "-q"]);
-    std::fs::write(w.path("README"), "x").expect("write");
-    commit(&w, "before");
-    git(w.dir.path(), &["tag", "empty"]);
-    w.desired("n0.yaml", &desired_from(&lives[0]));
-    let mut renamed = lives[1].clone();
-    renamed["name"] = json!("new name");
-    w.desired("n1.yaml", &desired_from(&renamed));
-    let run = w.check(&["desired", "--deployed-ref", "empty", "-o", "json"], &[]);
+    std::fs::create_dir_all(w.path("config")).expect("mkdir");
+    std::fs::write(w.path("config/n0.yaml"), desired_from(&lives[0])).expect("write");
+    std::fs::write(w.path("config/n1.yaml"), desired_from(&lives[1])).expect("write");
+    commit(&w, "deployed, in config/");
+    git(w.dir.path(), &["tag", TAG]);
+    // The folder is renamed to desired/ since the deploy; a live URL changes.
+    git(w.dir.path(), &["mv", "config", "desired"]);
+    commit(&w, "rename");
+    let mut changed = lives[1].clone();
+    changed["server"]["url"] = json!("https://evil.example.net/collect");
+    w.standin.upsert(changed);
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("desired has no desired files at vapi-deployed"),
+        "{}",
+        run.stderr
+    );
+    assert!(w.standin.stats().requests.is_empty(), "before any request");
+}
+
+/// F2: a number the ref does not declare but live has is compared with an empty
+/// deployed document: what live has that desired does not is out of band, a value
+/// both sides set differently a conflict; only a number missing live is a pending
+/// creation.
+#[test]
+fn a_number_new_in_git_but_already_live_is_not_pending() {
+    let (w, lives) = deployed_world(1);
+    let more = synthetic_numbers(3);
+    for live in &more[1..] {
+        let mut changed = live.clone();
+        changed["server"]["url"] = json!("https://evil.example.net/collect");
+        changed["squadId"] = json!("sq-live");
+        w.standin.upsert(changed);
+    }
+    w.desired("n1.yaml", &desired_from(&more[1]));
+    commit(&w, "add n1");
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let r = run.json();
+    let mut got = causes(&r, &id(&more, 1));
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("/server/url".into(), "NOT_EQUAL".into(), "CONFLICT".into()),
+            ("/squadId".into(), "ADD".into(), "OUT_OF_BAND".into()),
+        ]
+    );
+    assert_eq!(number(&r, &id(&lives, 0))["status"], "IN_SYNC");
+    // The same number, not live: the deploy creates it.
+    w.standin.remove(&id(&more, 1));
+    let run = gate(&w, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(causes(&run.json(), &id(&lives, 1))[0].2, "PENDING");
+    let created = number(&run.json(), &id(&more, 1)).clone();
+    assert_eq!(
+        (&created["status"], &created["cause"]),
+        (&json!("MISSING"), &json!("PENDING"))
+    );
 }
 
 // ---- known vs new drift (--baseline) ----
@@ -444,8 +497,19 @@ fn new_known_and_resolved_across_three_runs() {
         (&s["new"], &s["known"], &s["resolved"]),
         (&json!(0), &json!(1), &json!(1))
     );
+    let mut resolved = r3["baseline"]["resolved"].clone();
+    let print = resolved[0]
+        .as_object_mut()
+        .and_then(|f| f.remove("fingerprint"));
+    assert!(
+        print
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|p| p.len() == 64),
+        "{print:?}"
+    );
     assert_eq!(
-        r3["baseline"]["resolved"],
+        resolved,
         json!([{"number": b, "path": "/name", "type": "NOT_EQUAL", "first_seen": T2}])
     );
     assert!(run.stdout.contains("RESOLVED"), "{}", run.stdout);
@@ -657,4 +721,338 @@ fn the_alert_opens_updates_comments_and_closes_one_issue() {
         "{}",
         run.stderr
     );
+}
+
+// ---- defects of the gate, each once a false "in sync" ----
+
+/// F1: a file named `*.YAML` at the ref is read, as the working tree reads it; a live
+/// change to its number is out of band, not "pending".
+#[test]
+fn a_yaml_file_in_upper_case_at_the_ref_is_deployed() {
+    let lives = synthetic_numbers(1);
+    let w = World::new(lives.clone());
+    std::fs::create_dir_all(w.path("desired")).expect("mkdir");
+    std::fs::write(w.path("desired/n0.YAML"), desired_from(&lives[0])).expect("write");
+    git(w.dir.path(), &["init", "-q"]);
+    commit(&w, "deployed");
+    git(w.dir.path(), &["tag", TAG]);
+    edit_live(&w, &lives, 0, "name", json!("Dashboard edit"));
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        causes(&run.json(), &id(&lives, 0)),
+        vec![("/name".into(), "NOT_EQUAL".into(), "OUT_OF_BAND".into())]
+    );
+}
+
+/// F1: a symbolic link to a folder at the ref, which the working tree follows, is
+/// refused by name (exit 1), never skipped.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_at_the_ref_is_refused_by_name() {
+    let lives = synthetic_numbers(2);
+    let w = World::new(lives.clone());
+    w.desired("n0.yaml", &desired_from(&lives[0]));
+    std::fs::create_dir_all(w.path("shared")).expect("mkdir");
+    std::fs::write(w.path("shared/n1.yaml"), desired_from(&lives[1])).expect("write");
+    std::os::unix::fs::symlink("../shared", w.path("desired/more")).expect("symlink");
+    git(w.dir.path(), &["init", "-q"]);
+    commit(&w, "deployed");
+    git(w.dir.path(), &["tag", TAG]);
+    edit_live(&w, &lives, 1, "name", json!("Dashboard edit"));
+    // The working tree follows the link: without the ref, the change is drift.
+    assert_eq!(w.check(&["desired"], &[]).code, 2);
+    let before = w.standin.stats().requests.len();
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("vapi-deployed:desired/more") && run.stderr.contains("symbolic link"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        w.standin.stats().requests.len(),
+        before,
+        "refused before any request"
+    );
+    // A link to a file that is no desired file is skipped, as the working tree skips it.
+    std::fs::remove_file(w.path("desired/more")).expect("rm");
+    std::fs::write(w.path("notes.txt"), "x").expect("write");
+    std::os::unix::fs::symlink("../notes.txt", w.path("desired/NOTES")).expect("symlink");
+    std::fs::write(w.path("desired/n1.yaml"), desired_from(&lives[1])).expect("write");
+    commit(&w, "no link");
+    git(w.dir.path(), &["tag", "-f", TAG]);
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(causes(&run.json(), &id(&lives, 1))[0].2, "OUT_OF_BAND");
+}
+
+/// F3: a known finding whose live value changed again is new drift: the baseline
+/// keys a difference by the fingerprint of its values too.
+#[test]
+fn a_known_difference_whose_value_changed_again_is_new() {
+    let lives = synthetic_numbers(1);
+    let w = World::new(lives.clone());
+    w.desired("n0.yaml", &desired_from(&lives[0]));
+    let a = id(&lives, 0);
+    let set_url = |url: &str| {
+        let mut live = lives[0].clone();
+        live["server"]["url"] = json!(url);
+        w.standin.upsert(live);
+    };
+    set_url("https://hooks.example.com/old-edit");
+    assert_eq!(nightly(&w, "r1.json", None, T1, &[]).code, 2);
+    // The same value the next night: known.
+    let run = nightly(&w, "r2.json", Some("r1.json"), T2, &["--fail-on", "new"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        seen(&read(&w, "r2.json"), &a, "/server/url").1,
+        json!(false)
+    );
+    // Changed again, to somewhere else: new drift, first seen tonight.
+    set_url("https://evil.example.net/collect");
+    let run = nightly(&w, "r3.json", Some("r2.json"), T3, &["--fail-on", "new"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let r3 = read(&w, "r3.json");
+    assert_eq!(seen(&r3, &a, "/server/url"), (json!(T3), json!(true)));
+    assert_eq!(
+        r3["summary"]["resolved"], 1,
+        "the old value's finding is gone"
+    );
+
+    // A baseline written before fingerprints: its differences match nothing, so they
+    // are new (never silently known).
+    let mut old = read(&w, "r3.json");
+    for n in old["numbers"].as_array_mut().expect("numbers") {
+        for d in n["differences"].as_array_mut().expect("differences") {
+            d.as_object_mut().expect("object").remove("fingerprint");
+        }
+    }
+    std::fs::write(w.path("old.json"), old.to_string()).expect("write");
+    let run = nightly(&w, "r4.json", Some("old.json"), T4, &["--fail-on", "new"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+}
+
+/// F3: a secret's difference is fingerprinted without the secret in the report.
+#[test]
+fn a_secret_difference_is_known_by_its_fingerprint_never_its_value() {
+    let lives = synthetic_numbers(1);
+    let mut live = lives[0].clone();
+    live["server"]["headers"] = json!({"X-Key": "old-secret-value-1"});
+    let w = World::new(vec![live.clone()]);
+    let mut want = live.clone();
+    want["server"]["headers"] = json!({"X-Key": "${K}"});
+    w.desired("n0.yaml", &desired_from(&want));
+    let k = [("K", "new-secret-value-2")];
+    let run = |out: &str, base: Option<&str>, now: &str| {
+        let json = format!("json={out}");
+        let mut args = vec!["desired", "-o", &json, "--fail-on", "new"];
+        if let Some(b) = base {
+            args.extend_from_slice(&["--baseline", b]);
+        }
+        let mut env = k.to_vec();
+        env.push(("VAPI_DRIFT_NOW", now));
+        w.check(&args, &env)
+    };
+    let r = w.check(&["desired", "-o", "json=r1.json"], &k);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let text = std::fs::read_to_string(w.path("r1.json")).expect("r1");
+    assert!(
+        !text.contains("old-secret-value-1") && !text.contains("new-secret-value-2"),
+        "{text}"
+    );
+    assert_eq!(
+        run("r2.json", Some("r1.json"), T2).code,
+        0,
+        "the same secret difference is known"
+    );
+    live["server"]["headers"] = json!({"X-Key": "other-secret-value-3"});
+    w.standin.upsert(live);
+    assert_eq!(
+        run("r3.json", Some("r2.json"), T3).code,
+        2,
+        "a live secret changed again is new"
+    );
+}
+
+/// F5: a number with neither id nor number is known by its sipUri, wherever its
+/// document moves.
+#[test]
+fn a_number_without_id_or_number_is_known_by_its_sip_uri() {
+    let w = World::new(synthetic_numbers(1));
+    let doc = "provider: vapi\nname: Desk\nsipUri: sip:desk-7@sip.vapi.ai\n";
+    w.desired("sip.yaml", doc);
+    assert_eq!(nightly(&w, "r1.json", None, T1, &[]).code, 2);
+    let r1 = read(&w, "r1.json");
+    assert_eq!(r1["numbers"][0]["status"], "MISSING");
+    // The document moves down its file (a comment above it): still the same finding.
+    w.desired("sip.yaml", &format!("# moved\n\n{doc}"));
+    let run = nightly(&w, "r2.json", Some("r1.json"), T2, &["--fail-on", "new"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let r2 = read(&w, "r2.json");
+    assert_eq!(
+        r2["numbers"][0]["new"],
+        json!(false),
+        "{}",
+        r2["numbers"][0]
+    );
+    assert_eq!(r2["summary"]["resolved"], 0);
+    assert_eq!(
+        r2["numbers"][0]["key"],
+        json!("sipUri \"sip:desk-7@sip.vapi.ai\""),
+        "{}",
+        r2["numbers"][0]
+    );
+}
+
+/// N2: a baseline finding of a number this run did not select is unconfirmed and
+/// carried over, not resolved.
+#[test]
+fn a_finding_of_a_number_left_out_by_only_is_unconfirmed() {
+    let lives = synthetic_numbers(2);
+    let w = World::new(lives.clone());
+    for (i, live) in lives.iter().enumerate() {
+        w.desired(&format!("n{i}.yaml"), &desired_from(live));
+    }
+    let (a, b) = (id(&lives, 0), id(&lives, 1));
+    edit_live(&w, &lives, 0, "name", json!("Dashboard A"));
+    assert_eq!(nightly(&w, "r1.json", None, T1, &[]).code, 2);
+    let run = nightly(&w, "r2.json", Some("r1.json"), T2, &["--only", &b]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let r2 = read(&w, "r2.json");
+    assert_eq!(r2["summary"]["resolved"], 0, "{}", r2["baseline"]);
+    assert_eq!(r2["baseline"]["unconfirmed"][0]["number"], json!(a));
+    // Carried over: the next full run still knows it (r1, written without a
+    // baseline, did not say since when).
+    nightly(&w, "r3.json", Some("r2.json"), T3, &[]);
+    assert_eq!(
+        seen(&read(&w, "r3.json"), &a, "/name"),
+        (Value::Null, json!(false))
+    );
+}
+
+/// N3: a live number the deployed files declared by its sipUri (no id, no number),
+/// since removed from git, is a pending deletion, not a number created by hand.
+#[test]
+fn a_number_deployed_by_its_sip_uri_and_removed_since_is_pending() {
+    let lives = synthetic_numbers(1);
+    let mut sip = synthetic_numbers(5).remove(4);
+    sip.as_object_mut().expect("object").remove("number");
+    let w = World::new(vec![lives[0].clone(), sip.clone()]);
+    w.desired("n0.yaml", &desired_from(&lives[0]));
+    w.desired(
+        "sip.yaml",
+        &format!(
+            "provider: vapi\nsipUri: {}\n",
+            sip["sipUri"].as_str().expect("sipUri").to_uppercase()
+        ),
+    );
+    git(w.dir.path(), &["init", "-q"]);
+    commit(&w, "deployed");
+    git(w.dir.path(), &["tag", TAG]);
+    std::fs::remove_file(w.path("desired/sip.yaml")).expect("rm");
+    commit(&w, "retire the desk line");
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = run.json();
+    assert_eq!(r["unmanaged"][0]["id"], sip["id"]);
+    assert_eq!(r["unmanaged"][0]["cause"], "PENDING", "{}", r["unmanaged"]);
+    assert_eq!(
+        r["deployed"]["pending_deletions"].as_array().map(Vec::len),
+        Some(1)
+    );
+}
+
+/// A world of one live number whose `server.headers` are `live_headers`, desired
+/// with `deployed_headers`, committed and tagged as deployed.
+fn header_world(live_headers: Value, deployed_headers: Value) -> (World, Value) {
+    let mut live = synthetic_numbers(1).remove(0);
+    live["server"]["headers"] = live_headers;
+    let w = World::new(vec![live.clone()]);
+    let mut want = live.clone();
+    want["server"]["headers"] = deployed_headers;
+    w.desired("n0.yaml", &desired_from(&want));
+    git(w.dir.path(), &["init", "-q"]);
+    commit(&w, "deployed");
+    git(w.dir.path(), &["tag", TAG]);
+    (w, live)
+}
+
+/// N1: a secret rotated through its variable (`X-Key: ${K}` in git both at the tag
+/// and now, K changed since the deploy) is the deploy's to apply: PENDING, not a live
+/// change that blocks the deploy. A live change of another field stays OUT_OF_BAND.
+#[test]
+fn a_secret_rotated_through_its_variable_is_pending() {
+    let (w, live) = header_world(
+        json!({"X-Key": "old-key-value-1"}),
+        json!({"X-Key": "${K}"}),
+    );
+    let lid = live["id"].as_str().expect("id").to_string();
+    let gate_with = |k: &str| {
+        w.check(
+            &["desired", "--deployed-ref", TAG, "-o", "json"],
+            &[("K", k)],
+        )
+    };
+    assert_eq!(
+        gate_with("old-key-value-1").code,
+        0,
+        "deployed as it is live"
+    );
+    let run = gate_with("new-key-value-2");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        causes(&run.json(), &lid),
+        vec![(
+            "/server/headers/X-Key".into(),
+            "NOT_EQUAL".into(),
+            "PENDING".into()
+        )]
+    );
+    assert!(!run.stdout.contains("new-key-value-2") && !run.stdout.contains("old-key-value-1"));
+    // The declaration changed in git (another text): the three values decide as ever.
+    let mut changed = live.clone();
+    changed["server"]["headers"] = json!({"X-Key": "literal-key-value-3"});
+    w.desired("n0.yaml", &desired_from(&changed));
+    let run = gate_with("old-key-value-1");
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(causes(&run.json(), &lid)[0].2, "PENDING");
+    // And a dashboard edit elsewhere still blocks the deploy.
+    let mut edited = live.clone();
+    edited["name"] = json!("Dashboard edit");
+    w.standin.upsert(edited);
+    let run = gate_with("new-key-value-2");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+}
+
+/// N1: a header secret live shows masked, whose visible part agrees with the deployed
+/// value, is the deployed value: a change of it in git is PENDING, not a CONFLICT.
+#[test]
+fn a_masked_live_secret_agreeing_with_the_deployed_value_is_not_a_conflict() {
+    let (w, live) = header_world(
+        json!({"X-Key": "****0001"}),
+        json!({"X-Key": "abc-old-0001"}),
+    );
+    let lid = live["id"].as_str().expect("id").to_string();
+    assert_eq!(gate(&w, &[]).code, 0, "masked and agreeing: unverifiable");
+    let mut changed = live.clone();
+    changed["server"]["headers"] = json!({"X-Key": "abc-new-0002"});
+    w.desired("n0.yaml", &desired_from(&changed));
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        causes(&run.json(), &lid),
+        vec![(
+            "/server/headers/X-Key".into(),
+            "NOT_EQUAL".into(),
+            "PENDING".into()
+        )]
+    );
+    // A live value the deployed one does not agree with is a live change: a conflict.
+    let mut other = live.clone();
+    other["server"]["headers"] = json!({"X-Key": "****9999"});
+    w.standin.upsert(other);
+    let run = gate(&w, &[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(causes(&run.json(), &lid)[0].2, "CONFLICT");
 }

@@ -48,12 +48,7 @@ pub fn render(report: &Report) -> String {
 }
 
 fn verdict(report: &Report) -> &'static str {
-    match report.outcome {
-        crate::exit::ExitCode::InSync => "in sync",
-        crate::exit::ExitCode::Drift => "drift",
-        crate::exit::ExitCode::Incomplete => "incomplete",
-        _ => "error",
-    }
+    report.outcome.verdict()
 }
 
 #[derive(Clone, Copy)]

@@ -97,6 +97,7 @@ fn number(r: &NumberResult) -> Value {
     let d = &r.desired;
     let mut n = Map::new();
     n.insert("id".into(), json!(d.id));
+    n.insert("key".into(), json!(crate::lookup::number_key(d)));
     n.insert("name".into(), json!(d.name));
     n.insert("number".into(), json!(d.number));
     n.insert("provider".into(), json!(d.provider));
@@ -140,6 +141,7 @@ fn difference(r: &NumberResult, x: &Difference) -> Value {
         "expected": x.expected_shown(),
         "actual": x.actual_shown(),
         "sensitive": x.sensitive,
+        "fingerprint": x.fingerprint(),
         "line": r.line_of(x),
     });
     if let Value::Object(m) = &mut d {

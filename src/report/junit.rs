@@ -256,7 +256,7 @@ fn unmanaged_case(n: &UnmanagedNumber) -> TestCase {
         classname: "unmanaged".into(),
         at: None,
         outcome: Some(Outcome::failure(
-            "UNMANAGED",
+            crate::finding::Kind::Unmanaged.word(),
             "live, but no desired file describes it (--unmanaged fail)".into(),
             format!("{}\n", unmanaged_text(n)),
         )),
@@ -283,7 +283,7 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
         // --deployed-ref: only PENDING findings, which the deploy applies: no failure.
         Status::Modified | Status::Missing if !report.result_fails(r) => None,
         Status::Modified => Some(Outcome::failure(
-            "MODIFIED",
+            Status::Modified.word(),
             changed_paths(&r.differences),
             failure_text(r),
         )),

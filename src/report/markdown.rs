@@ -16,7 +16,7 @@
 use super::{Report, one_line};
 use crate::diff::Difference;
 use crate::exit::ExitCode;
-use crate::finding::{Cause, Seen};
+use crate::finding::{Cause, Kind, Seen};
 use crate::model::{NumberResult, Status};
 use crate::model::{Unmanaged, UnmanagedCheck, UnmanagedMode};
 use std::fmt::Write;
@@ -82,7 +82,7 @@ fn head(report: &Report) -> String {
             ),
         ),
         ExitCode::InSync => (
-            "in sync",
+            ExitCode::InSync.verdict(),
             format!(
                 "✅ **In sync:** every desired number ({}) matches its live configuration.",
                 s.desired
@@ -117,7 +117,7 @@ fn head(report: &Report) -> String {
             if s.not_checked > 0 {
                 let _ = write!(line, " {} could not be checked.", s.not_checked);
             }
-            ("drift", line)
+            (ExitCode::Drift.verdict(), line)
         }
         ExitCode::Incomplete => {
             let mut why = Vec::new();
@@ -133,7 +133,7 @@ fn head(report: &Report) -> String {
                 );
             }
             (
-                "incomplete",
+                ExitCode::Incomplete.verdict(),
                 format!(
                     "⚠️ **Incomplete:** {}; the rest is in sync.",
                     why.join("; ")
@@ -157,7 +157,7 @@ fn head(report: &Report) -> String {
                 }
                 None => "the run failed.".to_string(),
             };
-            ("error", format!("❌ **Error:** {why}"))
+            (ExitCode::Error.verdict(), format!("❌ **Error:** {why}"))
         }
     };
     let _ = writeln!(out, "## vapi-drift: {word}\n");
@@ -264,7 +264,8 @@ fn unmanaged_section(u: &Unmanaged) -> String {
         let _ = writeln!(out, "<details>");
         let _ = writeln!(
             out,
-            "<summary><b>UNMANAGED</b> {} no desired file describes{}</summary>\n",
+            "<summary><b>{}</b> {} no desired file describes{}</summary>\n",
+            Kind::Unmanaged.word(),
             counted(u.numbers.len(), "live number", "live numbers"),
             if u.mode == UnmanagedMode::Fail {
                 " (drift under <code>--unmanaged fail</code>)"

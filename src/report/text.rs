@@ -4,6 +4,7 @@
 
 use super::{Report, Summary, tags};
 use crate::diff::Difference;
+use crate::finding::Kind;
 use crate::model::{NumberResult, Status};
 use crate::model::{Unmanaged, UnmanagedCheck, UnmanagedMode};
 use anstyle::{AnsiColor, Style};
@@ -39,10 +40,9 @@ pub fn render(report: &Report, color: bool) -> String {
         crate::exit::ExitCode::InSync if s.pending.unwrap_or(0) > 0 => {
             p.paint(GREEN.bold(), "nothing out of band")
         }
-        crate::exit::ExitCode::InSync => p.paint(GREEN.bold(), "in sync"),
-        crate::exit::ExitCode::Drift => p.paint(RED.bold(), "drift"),
-        crate::exit::ExitCode::Incomplete => p.paint(YELLOW.bold(), "incomplete"),
-        _ => p.paint(RED.bold(), "error"),
+        c @ crate::exit::ExitCode::InSync => p.paint(GREEN.bold(), c.verdict()),
+        c @ crate::exit::ExitCode::Incomplete => p.paint(YELLOW.bold(), c.verdict()),
+        c => p.paint(RED.bold(), c.verdict()),
     };
     let unmanaged = match report.audit.unmanaged.check {
         UnmanagedCheck::Skipped(_) => String::new(),
@@ -152,9 +152,9 @@ fn counts(s: &Summary) -> String {
 /// The live numbers no desired document describes, and whether that list is whole.
 fn unmanaged_section(out: &mut String, p: &Paint, u: &Unmanaged) {
     let tag = if u.mode == UnmanagedMode::Fail {
-        p.paint(RED.bold(), "UNMANAGED")
+        p.paint(RED.bold(), Kind::Unmanaged.word())
     } else {
-        p.paint(YELLOW.bold(), "UNMANAGED")
+        p.paint(YELLOW.bold(), Kind::Unmanaged.word())
     };
     for n in &u.numbers {
         let _ = writeln!(
