@@ -148,8 +148,8 @@ pub async fn run_planned(desired: Vec<Planned>, client: &Client, opts: &AuditOpt
                 Source::Missing => return (i, missing(d, deployed.as_deref())),
                 Source::NotChecked(reason) => return (i, NumberResult::not_checked(d, reason)),
             }
-            if let Some(reason) = stop.borrow().clone() {
-                return (i, NumberResult::not_checked(d, Reason::Stopped(reason)));
+            if stop.borrow().is_some() {
+                return (i, NumberResult::not_checked(d, Reason::Stopped));
             }
             if deadline_passed(deadline) {
                 return (i, NumberResult::not_checked(d, Reason::Deadline));
@@ -157,9 +157,8 @@ pub async fn run_planned(desired: Vec<Planned>, client: &Client, opts: &AuditOpt
             let id = d.id.clone().unwrap_or_default();
             let fetched = tokio::select! {
                 r = client.get_phone_number(&id) => r,
-                reason = stop.wait_for(Option::is_some) => {
-                    let reason = reason.map(|r| r.clone().unwrap_or_default()).unwrap_or_default();
-                    return (i, NumberResult::not_checked(d, Reason::Stopped(reason)));
+                _ = stop.wait_for(Option::is_some) => {
+                    return (i, NumberResult::not_checked(d, Reason::Stopped));
                 }
                 () = sleep_until_deadline(deadline) => {
                     return (i, NumberResult::not_checked(d, Reason::Deadline));
@@ -172,16 +171,20 @@ pub async fn run_planned(desired: Vec<Planned>, client: &Client, opts: &AuditOpt
                     .and_then(|org| foreign_org([&live], org))
                 {
                     Some(reason) => {
-                        stop_tx.send_replace(Some(reason.clone()));
-                        NumberResult::not_checked(d, Reason::Stopping(reason))
+                        stop_tx.send_replace(Some(reason));
+                        NumberResult::not_checked(d, Reason::Stopping)
                     }
                     None => compare_apart(d, move || live, ignore, deployed, org).await,
                 },
                 Err(FetchError::NotFound) => missing(d, deployed.as_deref()),
-                Err(e @ FetchError::Unauthorized { .. }) => {
-                    let reason = e.to_string();
-                    stop_tx.send_replace(Some(reason.clone()));
-                    NumberResult::not_checked(d, Reason::Stopping(reason))
+                Err(e) if stops_the_run(&e, client) => {
+                    // The first answer that stops the run says why; later ones
+                    // (the other requests in flight) only stop.
+                    stop_tx.send_if_modified(|fatal| {
+                        fatal.get_or_insert_with(|| e.to_string());
+                        true
+                    });
+                    NumberResult::not_checked(d, Reason::Stopping)
                 }
                 Err(e) => NumberResult::not_checked(d, Reason::Fetch(e.to_string())),
             };
@@ -220,6 +223,7 @@ pub async fn run_planned(desired: Vec<Planned>, client: &Client, opts: &AuditOpt
     Audit {
         results,
         fatal,
+        errors: Vec::new(),
         unused_rules,
         expired_rules: expired_rules.into_iter().cloned().collect(),
         unmanaged: Unmanaged::default(),
@@ -239,6 +243,18 @@ fn missing(d: DesiredNumber, deployed: Option<&Deployed>) -> NumberResult {
     NumberResult {
         cause,
         ..NumberResult::missing(d)
+    }
+}
+
+/// Whether a failed read stops the whole run: a rejected key, or an API that has
+/// not answered one request of this run (it cannot be reached at all: a wrong
+/// base URL, DNS, a firewall), which would otherwise make every number "not
+/// checked" one by one, each after its retries.
+pub fn stops_the_run(e: &FetchError, client: &Client) -> bool {
+    match e {
+        FetchError::Unauthorized { .. } => true,
+        FetchError::Unreachable { .. } => client.responses_received() == 0,
+        _ => false,
     }
 }
 

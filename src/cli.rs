@@ -33,13 +33,15 @@ pub enum Command {
     /// Compare the desired phone numbers with the live ones (read-only)
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
-    /// Validate desired YAML offline: syntax, schema, ${VAR} interpolation (no API key needed)
+    /// Validate desired YAML and the ignore file offline: syntax, schema, ${VAR} interpolation (no API key needed)
     Validate(ValidateArgs),
     /// Write one desired YAML file per live number (the way in for an org that has numbers already)
     #[command(after_help = EXPORT_EXIT_CODES)]
     Export(ExportArgs),
     /// Show everything behind one number's verdict: desired, live, normalization, ignore rules
     Explain(ExplainArgs),
+    /// Print the JSON Schema of a desired document (for editors: completion and checks as you type)
+    Schema,
     /// Decide what the nightly workflow does with its GitHub issue (open, update, comment,
     /// close, nothing) from a check's reports; writes the body and comment for `gh`
     Alert(AlertArgs),
@@ -57,6 +59,10 @@ pub struct ValidateArgs {
     /// is checked): for pull requests, which have no secrets
     #[arg(long)]
     pub allow_unset_env: bool,
+    /// Ignore rules to check too (default: .vapi-drift-ignore.yaml in the working
+    /// folder, when present), as `check` reads them
+    #[arg(long, value_name = "PATH")]
+    pub ignore_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -119,6 +125,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
+    pub secrets: SecretArgs,
+    #[command(flatten)]
     pub inventory: InventoryArgs,
     #[command(flatten)]
     pub gate: GateArgs,
@@ -163,6 +171,17 @@ pub struct RuleArgs {
     pub fail_on_unhealthy: bool,
 }
 
+/// Which header values are secrets, beyond the built-in rule.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SecretArgs {
+    /// A header (webhook or SIP) whose value is a secret: masked in every report and
+    /// written as a ${VAR} by export; repeatable, case-insensitive. Built in: names
+    /// containing auth, key, token, secret, pass, signature, cookie, credential,
+    /// session or jwt (also `secret_headers:` in the ignore file)
+    #[arg(long, value_name = "NAME")]
+    pub secret_header: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct AlertArgs {
     /// The check's JSON report (-o json=PATH)
@@ -198,6 +217,8 @@ pub struct ExplainArgs {
     /// Ignore rules (default: .vapi-drift-ignore.yaml in the working folder, when present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -209,9 +230,11 @@ pub struct InventoryArgs {
     #[arg(long, value_enum, default_value_t = FetchMode::Auto)]
     pub fetch: FetchMode,
     /// Live numbers that no desired document describes: report lists them, fail also
-    /// counts them as drift (exit 2), ignore does not look for them
-    #[arg(long, value_enum, default_value_t = UnmanagedMode::Report)]
-    pub unmanaged: UnmanagedMode,
+    /// counts them as drift (exit 2), ignore does not look for them. Default: report
+    /// when the paths are folders (the whole desired set); when a path is a file,
+    /// they are not looked for unless this flag says so
+    #[arg(long, value_enum)]
+    pub unmanaged: Option<UnmanagedMode>,
     /// A live number that may be unmanaged: GLOB over its number, name or id; repeatable
     #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
     pub allow_unmanaged: Vec<String>,
@@ -248,6 +271,12 @@ pub struct ExportArgs {
     /// Overwrite files that exist already (without it, export writes nothing when one does)
     #[arg(long)]
     pub force: bool,
+    /// The ignore file whose `secret_headers:` apply (default: .vapi-drift-ignore.yaml
+    /// in the working folder, when present)
+    #[arg(long, value_name = "PATH")]
+    pub ignore_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
     #[command(flatten)]
     pub api: ApiArgs,
 }

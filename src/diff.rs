@@ -359,7 +359,10 @@ pub fn split(d: &Difference) -> Vec<Difference> {
 }
 
 /// The unified diff of the two canonical renderings (sorted keys, YAML), secrets
-/// masked. Empty when the documents are equal.
+/// masked. Empty when the documents are equal. Hunk headers are a bare `@@`: the
+/// canonical rendering's line numbers are not the desired file's, and a number
+/// that looks like a file line but is not would mislead (the differences carry
+/// the file's lines).
 pub fn unified(desired: &Value, live: &Value) -> String {
     let root = Pointer::root();
     let mut d = secret::mask(desired, &root);
@@ -371,11 +374,20 @@ pub fn unified(desired: &Value, live: &Value) -> String {
     if d == l {
         return String::new();
     }
-    similar::TextDiff::from_lines(&d, &l)
+    let text = similar::TextDiff::from_lines(&d, &l)
         .unified_diff()
         .context_radius(3)
         .header("desired", "live")
-        .to_string()
+        .to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("@@ ") {
+            out.push_str("@@\n");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -444,12 +456,16 @@ mod tests {
 
     #[test]
     fn a_removed_header_map_is_sensitive() {
-        let desired = json!({"server": {"url": "u", "headers": {"X": "v"}}});
+        let desired =
+            json!({"server": {"url": "u", "headers": {"X-Token": "v", "X-Tenant": "acme"}}});
         let live = json!({"server": {"url": "u"}});
         let d = differences(&desired, &live);
         assert_eq!(paths(&d), vec![("/server/headers".into(), Change::Remove)]);
         assert!(d[0].sensitive);
-        assert_eq!(d[0].expected_shown(), Some(json!({"X": secret::MASK})));
+        assert_eq!(
+            d[0].expected_shown(),
+            Some(json!({"X-Token": secret::MASK, "X-Tenant": "acme"}))
+        );
     }
 
     #[test]
@@ -522,5 +538,9 @@ mod tests {
         assert!(text.contains("--- desired"), "{text}");
         assert!(text.contains("-name: a"), "{text}");
         assert!(text.contains("+name: b"), "{text}");
+        // Regression (issue 12): hunk headers carried the canonical rendering's
+        // line numbers, which read as the desired file's.
+        assert!(text.lines().any(|l| l == "@@"), "{text}");
+        assert!(!text.contains("@@ -"), "{text}");
     }
 }

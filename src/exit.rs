@@ -100,6 +100,7 @@ impl ExitCode {
     pub fn for_audit(audit: &Audit, policy: &Policy) -> ExitCode {
         let unmanaged = &audit.unmanaged;
         if audit.fatal.is_some()
+            || !audit.errors.is_empty()
             || (policy.fail_on_expired_ignore && !audit.expired_rules.is_empty())
         {
             ExitCode::Error
@@ -203,6 +204,25 @@ impl RunError {
             }
             RunError::Usage(_) => eprintln!("error: {self}"),
             RunError::Setup(e) => eprintln!("error: {e:#}"),
+        }
+    }
+
+    /// The error as every report lists it: each config error with its place, or one message.
+    pub fn problems(&self) -> Vec<crate::model::RunProblem> {
+        use crate::model::RunProblem;
+        match self {
+            RunError::Config { errors, .. } => errors
+                .0
+                .iter()
+                .map(|e| RunProblem {
+                    file: Some(e.file.clone()),
+                    line: e.pos.map(|p| p.line),
+                    column: e.pos.map(|p| p.column),
+                    message: e.message.clone(),
+                })
+                .collect(),
+            RunError::Usage(m) => vec![RunProblem::message(m.clone())],
+            RunError::Setup(e) => vec![RunProblem::message(format!("{e:#}"))],
         }
     }
 

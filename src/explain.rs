@@ -6,7 +6,7 @@
 use crate::audit;
 use crate::desired::DesiredNumber;
 use crate::ignore::IgnoreSet;
-use crate::model::Status;
+use crate::model::{Status, UnmanagedNumber};
 use crate::normalize::{Note, normalize_explained, sorted};
 use crate::pointer::Pointer;
 use crate::secret;
@@ -89,8 +89,8 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
         let shown = |v: Option<Value>| v.map_or("(absent)".to_string(), |v| v.to_string());
         let _ = writeln!(
             out,
-            "  {:?} {}: {} -> {} (desired line {})",
-            x.change,
+            "  {} {}: {} -> {} (desired line {})",
+            x.change.word(),
             x.path,
             shown(x.expected_shown()),
             shown(x.actual_shown()),
@@ -117,6 +117,30 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
         );
     }
     let _ = writeln!(out, "\nverdict: {}", result.status);
+    out
+}
+
+/// A live number no desired document describes: the object (secrets masked), and
+/// what that means.
+pub fn render_unmanaged(live: &Value) -> String {
+    let number = UnmanagedNumber::of(live);
+    let mut out = String::new();
+    let _ = writeln!(out, "explain: {}{}", number.label(), number.details());
+    section(&mut out, "desired");
+    let _ = writeln!(
+        out,
+        "  no desired document describes this number (by id, or by number or sipUri)"
+    );
+    section(&mut out, "live, as fetched (secrets masked)");
+    block(
+        &mut out,
+        &yaml::render(&secret::mask(live, &Pointer::root())),
+    );
+    let _ = writeln!(
+        out,
+        "\nverdict: UNMANAGED: live, but no desired file describes it (`vapi-drift export --only {}` writes one)",
+        number.id
+    );
     out
 }
 

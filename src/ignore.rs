@@ -47,6 +47,8 @@ pub struct IgnoreSet {
     pub rules: Vec<Rule>,
     /// Globs over number, name or id of live numbers that may be unmanaged.
     pub unmanaged: Vec<String>,
+    /// Header names whose values are secrets, beyond the built-in rule (see `secret`).
+    pub secret_headers: Vec<String>,
 }
 
 /// A difference a rule suppressed.
@@ -242,13 +244,23 @@ impl Parser<'_> {
                         .map(|(t, _)| t)
                         .collect()
                 }
+                "secret_headers" => {
+                    set.secret_headers = self
+                        .globs(value, "secret_headers")
+                        .into_iter()
+                        .map(|(t, _)| t)
+                        .collect()
+                }
                 other => {
-                    let hint = suggest(other, ["rules", "unmanaged"].into_iter())
+                    let keys = ["rules", "unmanaged", "secret_headers"];
+                    let hint = suggest(other, keys.into_iter())
                         .map(|s| format!(" (did you mean \"{s}\"?)"))
                         .unwrap_or_default();
                     self.error(
                         key.pos,
-                        format!("unknown key \"{other}\"{hint}; expected rules, unmanaged"),
+                        format!(
+                            "unknown key \"{other}\"{hint}; expected rules, unmanaged, secret_headers"
+                        ),
                     );
                 }
             }
@@ -563,7 +575,7 @@ mod tests {
         assert_eq!(
             errors("rulez: []\n"),
             vec![
-                "ig.yaml:1:1: unknown key \"rulez\" (did you mean \"rules\"?); expected rules, unmanaged"
+                "ig.yaml:1:1: unknown key \"rulez\" (did you mean \"rules\"?); expected rules, unmanaged, secret_headers"
             ]
         );
         assert_eq!(

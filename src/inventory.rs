@@ -97,12 +97,14 @@ pub fn flag_conflict(fetch: FetchMode, unmanaged: UnmanagedMode) -> Option<&'sta
 /// requests, and a number can move between pages meanwhile).
 ///
 /// Errors are config errors found once the list is read: an `id`-less document
-/// that matches two live numbers, or a live number two documents describe.
+/// that matches two live numbers, or a live number two documents describe. They
+/// come back with the desired numbers in scope, so that every report still lists
+/// each of them.
 pub async fn run(
     desired: Vec<DesiredNumber>,
     client: &Client,
     opts: &InventoryOptions,
-) -> Result<Audit, ConfigErrors> {
+) -> Result<Audit, Refused> {
     let (scope, others): (Vec<DesiredNumber>, Vec<DesiredNumber>) = desired
         .into_iter()
         .partition(|d| opts.selectors.selects_desired(d));
@@ -129,7 +131,10 @@ pub async fn run(
             })
             .collect();
         if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+            return Err(Refused {
+                errors: ConfigErrors(errors),
+                numbers: scope,
+            });
         }
     }
 
@@ -153,7 +158,7 @@ pub async fn run(
     };
     let (listing, list_error) = match read {
         Ok(listing) => (listing, None),
-        Err(e @ FetchError::Unauthorized { .. }) => {
+        Err(e) if audit::stops_the_run(&e, client) => {
             let scope = stream.settle().await;
             return Ok(stopped(scope, e.to_string(), client, &audit_opts).await);
         }
@@ -239,7 +244,7 @@ pub async fn run(
                                 ids.join(", ")
                             ),
                         ));
-                        continue;
+                        Source::NotChecked(Reason::NotRun)
                     }
                 }
             }
@@ -247,7 +252,17 @@ pub async fn run(
         planned.push(Planned::Number(d, source));
     }
     if !errors.is_empty() {
-        return Err(ConfigErrors(errors));
+        let mut numbers = Vec::with_capacity(planned.len());
+        for p in planned {
+            numbers.push(match p {
+                Planned::Number(d, _) => d,
+                Planned::Compared(task) => audit::join(task).await.desired,
+            });
+        }
+        return Err(Refused {
+            errors: ConfigErrors(errors),
+            numbers,
+        });
     }
 
     // What the listing says of the numbers no document claims: the listed numbers
@@ -325,6 +340,14 @@ pub async fn run(
         unmanaged
     };
     Ok(audit)
+}
+
+/// Config errors found once the live numbers were read, and the desired numbers
+/// in scope, none of them checked.
+#[derive(Debug)]
+pub struct Refused {
+    pub errors: ConfigErrors,
+    pub numbers: Vec<DesiredNumber>,
 }
 
 fn claim_error(d: &DesiredNumber, message: String) -> ConfigError {
@@ -527,7 +550,7 @@ async fn stopped(
 ) -> Audit {
     let planned = scope
         .into_iter()
-        .map(|d| Planned::Number(d, Source::NotChecked(Reason::Stopped(reason.clone()))))
+        .map(|d| Planned::Number(d, Source::NotChecked(Reason::Stopped)))
         .collect();
     let mut audit = audit::run_planned(planned, client, opts).await;
     audit.fatal = Some(reason);
@@ -542,7 +565,7 @@ fn stop_all(audit: &mut Audit, reason: String) {
         r.diff.clear();
         r.unverifiable.clear();
         r.health = None;
-        r.reason = Some(Reason::Stopped(reason.clone()));
+        r.reason = Some(Reason::Stopped);
     }
     audit.fatal = Some(reason);
 }

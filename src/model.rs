@@ -48,10 +48,13 @@ impl fmt::Display for Status {
 pub enum Reason {
     /// The run's `--deadline` passed before the number was read.
     Deadline,
-    /// The run stopped (the key was rejected, another org) before the number was read.
-    Stopped(String),
-    /// The answer for this number is what stopped the run.
-    Stopping(String),
+    /// The run stopped (the key was rejected, another org, the API unreachable)
+    /// before the number was read; why is the audit's `fatal`, said once.
+    Stopped,
+    /// The answer for this number is what stopped the run (the audit's `fatal`).
+    Stopping,
+    /// The run failed before the number was read (the audit's `errors`).
+    NotRun,
     /// Reading it failed (after the retries): the fetch error.
     Fetch(String),
     /// The list it was to be found in could not be read.
@@ -68,8 +71,14 @@ impl fmt::Display for Reason {
             Reason::Deadline => {
                 f.write_str("deadline: the run's --deadline passed before this number was read")
             }
-            Reason::Stopped(why) => write!(f, "run stopped: {why}"),
-            Reason::Stopping(why) | Reason::Fetch(why) => f.write_str(why),
+            Reason::Stopped => {
+                f.write_str("run stopped before this number was read (see the run's error)")
+            }
+            Reason::Stopping => f.write_str("its answer stopped the run (see the run's error)"),
+            Reason::NotRun => {
+                f.write_str("the run failed before this number was read (see the run's errors)")
+            }
+            Reason::Fetch(why) => f.write_str(why),
             Reason::ListUnread(why) => {
                 write!(f, "the list of live numbers could not be read: {why}")
             }
@@ -149,6 +158,51 @@ impl NumberResult {
     pub fn missed_deadline(&self) -> bool {
         self.reason == Some(Reason::Deadline)
     }
+
+    /// Whether it was not checked for a reason of the whole run (stopped, or
+    /// failed): reports say that reason once, not once per number.
+    pub fn stopped_with_run(&self) -> bool {
+        matches!(
+            self.reason,
+            Some(Reason::Stopped | Reason::Stopping | Reason::NotRun)
+        )
+    }
+}
+
+/// An error of the run rather than of one number: a config error (with its file,
+/// line and column), a missing or rejected key, an API that cannot be reached, a
+/// report that cannot be written. Every report lists each once.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunProblem {
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+impl RunProblem {
+    /// An error with no place in a file.
+    pub fn message(message: impl Into<String>) -> RunProblem {
+        RunProblem {
+            file: None,
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RunProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line, self.column) {
+            (Some(file), Some(line), Some(col)) => {
+                write!(f, "{file}:{line}:{col}: {}", self.message)
+            }
+            (Some(file), Some(line), None) => write!(f, "{file}:{line}: {}", self.message),
+            (Some(file), None, _) => write!(f, "{file}: {}", self.message),
+            (None, _, _) => f.write_str(&self.message),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -156,6 +210,10 @@ pub struct Audit {
     pub results: Vec<NumberResult>,
     /// Set when the run was stopped (the key was rejected): the reason.
     pub fatal: Option<String>,
+    /// Errors that kept the run from checking (config errors, no key): when
+    /// there are some, the results are every desired number loaded, not checked
+    /// ([`Reason::NotRun`]); none when the desired config did not load.
+    pub errors: Vec<RunProblem>,
     /// Ignore rules that suppressed nothing in this run.
     pub unused_rules: Vec<Rule>,
     /// Ignore rules past their expiry date (they suppressed nothing).

@@ -4,11 +4,15 @@
 //! A check runs in named steps: resolve the flags into a plan ([`CheckPlan`]),
 //! load the desired numbers and the ignore rules, read and compare
 //! (`inventory::run`), write every report ([`write_reports`]).
+//!
+//! Long file: one function per command, each a short sequence of steps that call
+//! into the modules that own the work; splitting them would scatter the flags'
+//! resolution from the steps that use them.
 
 use crate::baseline::{self, Baseline};
 use crate::cli::{
     AlertArgs, ApiArgs, CheckArgs, Cli, Command, ExplainArgs, ExportArgs, FetchArgs, InventoryArgs,
-    ReportArgs, ValidateArgs,
+    ReportArgs, SecretArgs, ValidateArgs,
 };
 use crate::deployed::{self, Deployed};
 use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
@@ -16,13 +20,12 @@ use crate::exit::{ExitCode, FailOn, Policy, RunError};
 use crate::ignore::{self, IgnoreSet};
 use crate::inventory::{self, InventoryOptions};
 use crate::lookup;
-use crate::model::{Audit, UnmanagedMode};
+use crate::model::{Audit, NumberResult, Reason, Unmanaged, UnmanagedMode};
 use crate::progress::Progress;
 use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
 use crate::select::{Selectors, UnmanagedAllow};
 use crate::vapi::client::{Client, ClientConfig, FetchError};
-use crate::vapi::list::Listed;
 use crate::vapi::org::foreign_org;
 use crate::vapi::ratelimit::RateLimit;
 use crate::{audit, explain, export, normalize};
@@ -38,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, RunError> {
         Command::Validate(args) => validate(args),
         Command::Explain(args) => explain(args).await,
         Command::Export(args) => export(args).await,
+        Command::Schema => schema(),
         Command::Alert(args) => alert(args),
         #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(args).await,
@@ -102,6 +106,9 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, RunError> {
         UnsetVars::Error
     };
     let numbers = load_desired(&args.paths, &process_env, unset_vars)?;
+    // The ignore file `check` will read: a typo there must fail the pull request,
+    // not the nightly run.
+    let ignore = load_rules(args.ignore_file.as_deref(), &numbers)?;
     let files: std::collections::BTreeSet<&str> = numbers.iter().map(|n| n.file.as_str()).collect();
     say!(
         "vapi-drift: {} desired phone number{} in {} file{} are valid",
@@ -110,6 +117,21 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, RunError> {
         files.len(),
         plural(files.len()),
     );
+    if let Some(file) = &ignore.file {
+        say!(
+            "vapi-drift: the ignore file {file} is valid ({} rule{})",
+            ignore.rules.len(),
+            plural(ignore.rules.len())
+        );
+    }
+    Ok(ExitCode::InSync)
+}
+
+/// `vapi-drift schema`: the JSON Schema of a desired document, on stdout.
+fn schema() -> Result<ExitCode, RunError> {
+    let text = serde_json::to_string_pretty(&crate::schema::json_schema())
+        .context("rendering the schema")?;
+    say!("{text}");
     Ok(ExitCode::InSync)
 }
 
@@ -195,8 +217,8 @@ impl CheckPlan {
                 "--fail-on new needs --baseline: without one every finding is new".into(),
             ));
         }
-        if let Some(why) = inventory::flag_conflict(args.inventory.fetch, args.inventory.unmanaged)
-        {
+        let unmanaged = args.inventory.unmanaged.unwrap_or(UnmanagedMode::Report);
+        if let Some(why) = inventory::flag_conflict(args.inventory.fetch, unmanaged) {
             return Err(RunError::Usage(why.into()));
         }
         Ok(CheckPlan {
@@ -213,17 +235,38 @@ impl CheckPlan {
     }
 }
 
+/// Why unmanaged numbers are not looked for although `--unmanaged` was not set to
+/// `ignore`: the paths given are files, which may be a part of the desired set
+/// (`check desired/one.yaml`), and every other live number would read as
+/// unmanaged. Folders (and the default `desired`) are the whole set; so are files
+/// when `--unmanaged` is given explicitly.
+fn unmanaged_skip(paths: &[PathBuf], flag: Option<UnmanagedMode>) -> Option<String> {
+    let file = paths.iter().find(|p| p.is_file())?;
+    flag.is_none().then(|| {
+        format!(
+            "the paths given include a file ({}), which may be part of the desired set; give the folder, or --unmanaged report to take the files as the whole set",
+            file.display()
+        )
+    })
+}
+
 fn inventory_options(
     args: &InventoryArgs,
     api: &ApiArgs,
     selectors: Selectors,
     ignore: IgnoreSet,
+    skip_unmanaged: bool,
 ) -> Result<InventoryOptions, RunError> {
     // The unmanaged allow list: `--allow-unmanaged`, and the ignore file's `unmanaged:` globs.
     let allow = [args.allow_unmanaged.as_slice(), ignore.unmanaged.as_slice()].concat();
+    let unmanaged = match args.unmanaged {
+        _ if skip_unmanaged => UnmanagedMode::Ignore,
+        Some(mode) => mode,
+        None => UnmanagedMode::Report,
+    };
     Ok(InventoryOptions {
         fetch: args.fetch,
-        unmanaged: args.unmanaged,
+        unmanaged,
         allow: UnmanagedAllow::new(&allow).map_err(|e| anyhow!(e))?,
         selectors,
         expect_org: expected_org(api),
@@ -233,11 +276,63 @@ fn inventory_options(
     })
 }
 
+/// `vapi-drift check`. Once the flags are understood, every requested report is
+/// written whatever happens next: a run that fails (a config error, no key) writes
+/// them with `status: "error"`, its errors, and every desired number it had loaded
+/// as not checked.
 async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
     // --deadline counts from here: the whole run, loading included.
     let started = tokio::time::Instant::now();
     let plan = CheckPlan::new(&args)?;
-    let numbers = load_desired(&args.paths, &process_env, UnsetVars::Error)?;
+    let mut loaded = Vec::new();
+    match audit_desired(&args, &plan, started, &mut loaded).await {
+        Ok(audit) => {
+            warn_missed_deadline(&audit, args.deadline);
+            let (code, _) = write_reports(&audit, &plan.policy, &args.report, &plan.outputs);
+            Ok(code)
+        }
+        Err(error) => {
+            let mode = args.inventory.unmanaged.unwrap_or(UnmanagedMode::Report);
+            let audit = Audit {
+                results: loaded
+                    .into_iter()
+                    .filter(|d| plan.selectors.selects_desired(d))
+                    .map(|d| NumberResult::not_checked(d, Reason::NotRun))
+                    .collect(),
+                fatal: None,
+                errors: error.problems(),
+                unused_rules: Vec::new(),
+                expired_rules: Vec::new(),
+                unmanaged: Unmanaged::skipped(mode, "the run failed"),
+                org: None,
+                deployed: None,
+                baseline: None,
+            };
+            let report = Report {
+                audit: &audit,
+                outcome: ExitCode::Error,
+                exit_code: error.exit_code(),
+                policy: plan.policy,
+            };
+            // The error itself is printed once by `main`; here only what else failed.
+            for e in report::write_all(&plan.outputs, &report, true) {
+                eprintln!("error: {e}");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Loads, reads and compares. The desired numbers land in `loaded` as soon as they
+/// are loaded, so that a failure after that still reports them.
+async fn audit_desired(
+    args: &CheckArgs,
+    plan: &CheckPlan,
+    started: tokio::time::Instant,
+    loaded: &mut Vec<DesiredNumber>,
+) -> Result<Audit, RunError> {
+    *loaded = load_desired(&args.paths, &process_env, UnsetVars::Error)?;
+    let numbers = &*loaded;
     let deployed = match &args.gate.deployed_ref {
         Some(reference) => Some(Arc::new(load_deployed(reference, &args.paths)?)),
         None => None,
@@ -254,16 +349,24 @@ async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
     {
         return Err(anyhow!("--baseline: {why} (--expect-org)").into());
     }
+    let ignore = load_rules(args.rules.ignore_file.as_deref(), numbers)?;
+    declare_secrets(&args.secrets, &ignore);
     let key = api_key()?;
-    let ignore = load_rules(args.rules.ignore_file.as_deref(), &numbers)?;
+    let skip = unmanaged_skip(&args.paths, args.inventory.unmanaged);
     let mut opts = InventoryOptions {
         deadline: args.deadline.map(|d| started + d),
         deployed: deployed.clone(),
-        ..inventory_options(&args.inventory, &args.api, plan.selectors, ignore)?
+        ..inventory_options(
+            &args.inventory,
+            &args.api,
+            plan.selectors.clone(),
+            ignore,
+            skip.is_some(),
+        )?
     };
     let removed = deployed
         .as_ref()
-        .map(|d| d.removed(&numbers, &opts.selectors));
+        .map(|d| d.removed(numbers, &opts.selectors));
     let selected = numbers
         .iter()
         .filter(|d| opts.selectors.selects_desired(d))
@@ -285,17 +388,25 @@ async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
             .collect(),
         selective: !opts.selectors.is_everything(),
     };
+    let client = client(&args.api, key)?;
     // The bar counts the numbers in scope: those are the ones that get a result.
     let progress = Arc::new(Progress::new(selected, args.quiet));
     opts.observer = progress_observer(&progress);
-    let client = client(&args.api, key)?;
-    let audit = inventory::run(numbers, &client, &opts).await;
+    let audit = inventory::run(std::mem::take(loaded), &client, &opts).await;
     progress.finish();
-    let mut audit = audit.map_err(|errors| RunError::Config {
-        errors,
-        what: "the desired config",
-        outcome: "no report was written",
+    let mut audit = audit.map_err(|refused| {
+        *loaded = refused.numbers;
+        RunError::Config {
+            errors: refused.errors,
+            what: "the desired config",
+            outcome: "nothing was checked",
+        }
     })?;
+    if let Some(why) = skip
+        && audit.fatal.is_none()
+    {
+        audit.unmanaged = Unmanaged::skipped(UnmanagedMode::Report, &why);
+    }
     if let (Some(d), Some(removed)) = (&deployed, removed) {
         d.annotate(&mut audit, removed);
     }
@@ -308,14 +419,7 @@ async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
             None => b.annotate(&mut audit, now, &scope),
         }
     }
-    warn_missed_deadline(&audit, args.deadline);
-    let (code, _) = write_reports(&audit, &plan.policy, &args.report, &plan.outputs);
-    Ok(code)
-}
-
-fn progress_observer(progress: &Arc<Progress>) -> audit::Observer {
-    let progress = Arc::clone(progress);
-    audit::Observer::new(move |r| progress.record(r))
+    Ok(audit)
 }
 
 /// The desired files at `--deployed-ref`, read from git: exit 1 before any request
@@ -330,6 +434,11 @@ fn load_deployed(reference: &str, paths: &[PathBuf]) -> Result<Deployed, RunErro
             outcome: "nothing was checked",
         },
     })
+}
+
+fn progress_observer(progress: &Arc<Progress>) -> audit::Observer {
+    let progress = Arc::clone(progress);
+    audit::Observer::new(move |r| progress.record(r))
 }
 
 /// Writes every report; returns the exit code and what the audit earned.
@@ -436,28 +545,37 @@ fn alert(args: AlertArgs) -> Result<ExitCode, RunError> {
     Ok(ExitCode::InSync)
 }
 
-/// The one desired number `target` names: by id, name, or number (compared as
+/// Whether a phone number (desired document or live object) is the one `target`
+/// names: by id or name (case-insensitive), or by number (compared as
 /// normalization compares numbers).
+fn names_target(doc: &serde_json::Value, target: &str) -> bool {
+    let wanted = normalize::normalize(&serde_json::json!({"number": target}))["number"].clone();
+    let text = |k: &str| doc.get(k).and_then(serde_json::Value::as_str);
+    let same = |v: Option<&str>| v.is_some_and(|v| v.to_lowercase() == target.to_lowercase());
+    same(text("id"))
+        || same(text("name"))
+        || text("number").is_some_and(|num| {
+            normalize::normalize(&serde_json::json!({"number": num}))["number"] == wanted
+        })
+}
+
+/// The one desired number `target` names (see [`names_target`]), if any.
 fn find_target<'a>(
     numbers: &'a [DesiredNumber],
     target: &str,
-) -> Result<&'a DesiredNumber, RunError> {
-    let wanted = normalize::normalize(&serde_json::json!({"number": target}))["number"].clone();
+) -> Result<Option<&'a DesiredNumber>, RunError> {
     let matches: Vec<&DesiredNumber> = numbers
         .iter()
         .filter(|n| {
-            n.id.as_deref() == Some(target)
-                || n.name.as_deref() == Some(target)
-                || n.number.as_ref().is_some_and(|num| {
-                    normalize::normalize(&serde_json::json!({"number": num}))["number"] == wanted
-                })
+            names_target(&n.doc.value(), target)
+                || n.id
+                    .as_deref()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(target))
         })
         .collect();
     match matches.as_slice() {
-        [one] => Ok(one),
-        [] => {
-            Err(anyhow!("no desired phone number has the id, number or name \"{target}\"").into())
-        }
+        [one] => Ok(Some(one)),
+        [] => Ok(None),
         many => Err(anyhow!(
             "\"{target}\" matches {} desired phone numbers ({}); give its id",
             many.len(),
@@ -470,10 +588,76 @@ fn find_target<'a>(
     }
 }
 
+/// `explain` of a number no desired document describes: the live number it names,
+/// if the org has one (unmanaged), masked.
+async fn explain_unmanaged(
+    args: &ExplainArgs,
+    numbers: &[DesiredNumber],
+) -> Result<ExitCode, RunError> {
+    let client = client(&args.api, api_key()?)?;
+    let listing = client
+        .list_all(args.api.fetch.concurrency as usize)
+        .await
+        .context("cannot read the live numbers")?;
+    let live = listing.values();
+    let found: Vec<&serde_json::Value> = live
+        .iter()
+        .filter(|n| names_target(n, &args.target))
+        .collect();
+    let one = match found.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(anyhow!(
+                "no desired or live phone number has the id, number or name \"{}\" ({} desired, {} live)",
+                args.target,
+                numbers.len(),
+                live.len()
+            )
+            .into());
+        }
+        many => {
+            return Err(anyhow!(
+                "\"{}\" matches {} live phone numbers ({}); give its id",
+                args.target,
+                many.len(),
+                many.iter()
+                    .map(|n| n["id"].as_str().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+            .into());
+        }
+    };
+    // Described after all, by a document without an id (found by its number or sipUri)?
+    if let Some(d) = numbers
+        .iter()
+        .find(|d| !lookup::find_live(std::slice::from_ref(one), d).is_empty())
+    {
+        return Err(anyhow!(
+            "\"{}\" is live number {}, which {}:{} describes by its number: explain it by that document's name or number",
+            args.target,
+            one["id"].as_str().unwrap_or_default(),
+            d.file,
+            d.line
+        )
+        .into());
+    }
+    let text = explain::render_unmanaged(one);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing to stdout")?;
+    Ok(ExitCode::InSync)
+}
+
 async fn explain(args: ExplainArgs) -> Result<ExitCode, RunError> {
     let numbers = load_desired(&args.paths, &process_env, UnsetVars::Error)?;
     let ignore = load_rules(args.ignore_file.as_deref(), &numbers)?;
-    let desired = find_target(&numbers, &args.target)?;
+    declare_secrets(&args.secrets, &ignore);
+    let Some(desired) = find_target(&numbers, &args.target)? else {
+        return explain_unmanaged(&args, &numbers).await;
+    };
     let client = client(&args.api, api_key()?)?;
     let fetched = match &desired.id {
         Some(id) => client.get_phone_number(id).await,
@@ -528,33 +712,39 @@ async fn explain(args: ExplainArgs) -> Result<ExitCode, RunError> {
     Ok(code)
 }
 
+/// Declares the header names a team calls secret (`--secret-header`, the ignore
+/// file's `secret_headers:`), before anything is masked or exported.
+fn declare_secrets(flags: &SecretArgs, ignore: &IgnoreSet) {
+    crate::secret::declare_secret_headers(flags.secret_header.iter().chain(&ignore.secret_headers));
+}
+
 /// `vapi-drift export`: reads the org through the list, then writes one desired
 /// file per selected live number, or nothing at all.
 async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
     let selectors =
         Selectors::new(&args.only, &args.exclude).map_err(|e| RunError::Usage(e.to_string()))?;
+    let ignore = load_rules(args.ignore_file.as_deref(), &[])?;
+    declare_secrets(&args.secrets, &ignore);
     let client = client(&args.api, api_key()?)?;
     let listing = client
         .list_all(args.api.fetch.concurrency as usize)
         .await
         .context("cannot read the live numbers; nothing was written")?;
-    // The listed numbers stay compact text: each is parsed when it is looked at
-    // (a whole org of parsed values took 540 MB at 100,000 numbers).
-    let org = expected_org(&args.api);
-    let mut selected: Vec<&Listed> = Vec::new();
-    for listed in &listing.numbers {
-        let n = listed.value();
-        if let Some(org) = &org
-            && let Some(reason) = foreign_org([&n], org)
-        {
-            return Err(anyhow!("{reason}; nothing was written").into());
-        }
-        if selectors.selects_live(&n) {
-            selected.push(listed);
-        }
+    let live = listing.values();
+    if let Some(org) = expected_org(&args.api)
+        && let Some(reason) = foreign_org(&live, &org)
+    {
+        return Err(anyhow!("{reason}; nothing was written").into());
     }
-    let files = export::plan_with(&selected, |l| l.value(), &args.out).map_err(|e| anyhow!(e))?;
-    let existing = export::existing(&files);
+    let selected: Vec<serde_json::Value> = live
+        .into_iter()
+        .filter(|n| selectors.selects_live(n))
+        .collect();
+    let existing_files = export::scan(&args.out);
+    let plan = export::plan(&selected, &args.out, existing_files, &process_env)
+        .map_err(|e| anyhow!("{e}; nothing was written"))?;
+    let files = &plan.files;
+    let existing = export::existing(files);
     if !existing.is_empty() && !args.force {
         for path in &existing {
             eprintln!("error: {} exists already", path.display());
@@ -567,10 +757,29 @@ async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
         )
         .into());
     }
+    if !plan.kept.is_empty() {
+        let numbers: usize = plan.kept.iter().map(export::ExistingFile::numbers).sum();
+        eprintln!(
+            "note: {} already holds {} other desired file{} ({} phone number{}) that this export does not write; `vapi-drift check {}` reads them too",
+            args.out.display(),
+            plan.kept.len(),
+            plural(plan.kept.len()),
+            numbers,
+            plural(numbers),
+            args.out.display()
+        );
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let errors = export::write(&files);
-    for f in &files {
+    let mut errors = export::write(files);
+    let secrets_path = args.out.join(export::SECRETS_FILE);
+    if let Err(e) = crate::atomic_file::write_atomically(
+        &secrets_path,
+        export::secrets_file(&plan, &args.out).as_bytes(),
+    ) {
+        errors.push(format!("cannot write {}: {e}", secrets_path.display()));
+    }
+    for f in files {
         for w in &f.warnings {
             eprintln!("warning: {}: {w}", f.path.display());
         }
@@ -587,16 +796,22 @@ async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
         plural(listing.numbers.len()),
         selected.len()
     );
-    let variables: Vec<(&export::Variable, &export::ExportFile)> = files
-        .iter()
-        .flat_map(|f| f.variables.iter().map(move |v| (v, f)))
-        .collect();
-    if !variables.is_empty() {
+    if !plan.variables.is_empty() {
         say!(
-            "Secrets were not written. Set these variables to the live values before `vapi-drift check`:"
+            "Secrets were not written: {} variable{} to set before `vapi-drift check` (one per distinct secret value; {} lists them, with the files that read each):",
+            plan.variables.len(),
+            plural(plan.variables.len()),
+            secrets_path.display()
         );
-        for (v, f) in variables {
-            say!("  {}  {} {}", v.name, f.path.display(), v.path);
+        for v in &plan.variables {
+            let files = v.files().len();
+            say!(
+                "  {}  {} ({} file{})",
+                v.name,
+                v.what(),
+                files,
+                plural(files)
+            );
         }
     }
     if let Some(why) = listing.incomplete() {
@@ -656,8 +871,8 @@ mod demo {
         let audit = inventory::run(numbers, &client, &opts).await;
         progress.finish();
         standin.shutdown().await;
-        let audit = audit.map_err(|errors| RunError::Config {
-            errors,
+        let audit = audit.map_err(|refused| RunError::Config {
+            errors: refused.errors,
             what: "the desired config",
             outcome: "no report was written",
         })?;

@@ -8,6 +8,10 @@
 //!
 //! Does not own: positions in files (issues carry JSON paths; `desired` maps them to
 //! lines), or anything about live objects, which are never validated (the API grows).
+//!
+//! Long file: the patches, the validator and the JSON Schema export read the same
+//! patched schemas; kept together so that what editors check and what `validate`
+//! checks cannot drift apart.
 
 use crate::pointer::{Pointer, Seg, Trail};
 use serde_json::{Map, Value, json};
@@ -578,9 +582,147 @@ fn check_one_of<'a>(
     }
 }
 
+/// Where editors find the JSON Schema of a desired document: the copy committed
+/// in the repository (`schema/desired.schema.json`, what [`json_schema`] prints).
+pub const SCHEMA_URL: &str =
+    "https://raw.githubusercontent.com/vapi-drift/vapi-drift/main/schema/desired.schema.json";
+
+/// The JSON Schema (draft-07) of one desired document, for editors (completion and
+/// checks as the user types; `vapi-drift schema`). Made from the same patched
+/// schemas the validator uses, and saying what the validator says: each provider's
+/// variant by `provider` (`if`/`then`), closed objects (`additionalProperties:
+/// false` where the spec lists properties), `id` optional, the server-managed
+/// fields refused, `oneOf` as `anyOf` (the validator takes the first branch that
+/// fits), `integer` as `number`, and none of the keywords the validator does not
+/// enforce (`format`, `example`). Checks the validator makes beyond the schema
+/// (the same `id` twice, `${VAR}`s, header names that differ only in case) are
+/// `vapi-drift validate`'s alone.
+pub fn json_schema() -> Value {
+    let mut definitions = Map::new();
+    for (name, schema) in SCHEMAS.iter() {
+        definitions.insert(name.clone(), to_json_schema(schema));
+    }
+    let mut variants = Vec::new();
+    for provider in PROVIDERS {
+        let name = variant_schema(provider).expect("every provider has a variant");
+        let mut variant = to_json_schema(&RELAXED[name]);
+        if let Some(props) = variant.get_mut("properties").and_then(Value::as_object_mut) {
+            for key in SERVER_MANAGED {
+                props.shift_remove(key);
+            }
+        }
+        definitions.insert(name.to_string(), variant);
+        variants.push(json!({
+            "if": {"properties": {"provider": {"const": provider}}, "required": ["provider"]},
+            "then": {"$ref": format!("#/definitions/{name}")},
+        }));
+    }
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_URL,
+        "title": "vapi-drift desired phone number",
+        "description": "One phone number as `GET /phone-number/{id}` returns it, plus `id` (optional); server-managed fields (orgId, createdAt, updatedAt, status) are refused. Made by `vapi-drift schema` from Vapi's OpenAPI document with vapi-drift's patches.",
+        "type": "object",
+        "required": ["provider"],
+        "properties": {
+            "provider": {
+                "type": "string",
+                "enum": PROVIDERS,
+                "description": "Which provider the number is with; it decides which other fields the document may have."
+            }
+        },
+        "allOf": variants,
+        "definitions": definitions,
+    })
+}
+
+/// One schema of the OpenAPI document as JSON Schema, keeping what the validator
+/// enforces (see [`json_schema`]) and the descriptions, titles and defaults.
+fn to_json_schema(schema: &Value) -> Value {
+    let Some(obj) = schema.as_object() else {
+        return schema.clone();
+    };
+    if let Some(target) = obj.get("$ref").and_then(Value::as_str) {
+        let name = target.rsplit('/').next().unwrap_or_default();
+        return json!({"$ref": format!("#/definitions/{name}")});
+    }
+    if let Some([only]) = obj
+        .get("allOf")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        return to_json_schema(only);
+    }
+    let mut out = Map::new();
+    for key in ["title", "description", "default"] {
+        if let Some(v) = obj.get(key) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(branches) = obj.get("oneOf").and_then(Value::as_array) {
+        out.insert(
+            "anyOf".into(),
+            Value::Array(branches.iter().map(to_json_schema).collect()),
+        );
+        return Value::Object(out);
+    }
+    // No type: the validator takes anything here.
+    let Some(ty) = obj.get("type").and_then(Value::as_str) else {
+        return Value::Object(out);
+    };
+    let ty = if ty == "integer" { "number" } else { ty };
+    out.insert("type".into(), json!(ty));
+    let copy = |out: &mut Map<String, Value>, keys: &[&str]| {
+        for key in keys {
+            if let Some(v) = obj.get(*key) {
+                out.insert((*key).into(), v.clone());
+            }
+        }
+    };
+    match ty {
+        // With an enum the validator checks only the enum.
+        "string" if obj.contains_key("enum") => copy(&mut out, &["enum"]),
+        "string" => copy(&mut out, &["minLength", "maxLength"]),
+        "number" => copy(&mut out, &["minimum", "maximum"]),
+        "array" => {
+            copy(&mut out, &["maxItems"]);
+            if let Some(items) = obj.get("items") {
+                out.insert("items".into(), to_json_schema(items));
+            }
+        }
+        "object" => {
+            if let Some(props) = obj.get("properties").and_then(Value::as_object) {
+                out.insert(
+                    "properties".into(),
+                    Value::Object(
+                        props
+                            .iter()
+                            .map(|(k, v)| (k.clone(), to_json_schema(v)))
+                            .collect(),
+                    ),
+                );
+                out.insert("additionalProperties".into(), json!(false));
+                copy(&mut out, &["required"]);
+            }
+        }
+        _ => {}
+    }
+    Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_committed_json_schema_is_what_vapi_drift_schema_prints() {
+        let committed = include_str!("../schema/desired.schema.json");
+        let printed = serde_json::to_string_pretty(&json_schema()).expect("json") + "\n";
+        assert!(
+            committed == printed,
+            "schema/desired.schema.json is out of date: run `cargo run -- schema > schema/desired.schema.json`"
+        );
+    }
 
     fn issues(doc: Value) -> Vec<(String, String)> {
         validate_phone_number(&doc)

@@ -1,13 +1,16 @@
 //! Secrets: which paths of a phone number hold one, and masking them for output.
 //!
 //! Owns: the list of secret fields (REFERENCE.md §8: Twilio credentials, the SIP
-//! password, webhook header values, SIP header values at any depth, legacy server
-//! secrets), the `<sensitive>` marker, what a masked live value shows and whether it
-//! agrees with the desired one, and the API key's wrapper type.
-//! Values are compared by value elsewhere; they are only ever printed through here.
+//! password, legacy server secrets), the one rule for which header values are
+//! secrets ([`is_secret_header`], [`looks_like_credential`]), the `<sensitive>`
+//! marker, what a masked live value shows and whether it agrees with the desired
+//! one, and the API key's wrapper type. Reports, diffs, `explain` and `export` all
+//! decide through here. Values are compared by value elsewhere; they are only ever
+//! printed through here.
 
 use crate::pointer::Pointer;
 use serde_json::Value;
+use std::sync::RwLock;
 
 /// What a secret value is printed as, everywhere.
 pub const MASK: &str = "<sensitive>";
@@ -33,7 +36,82 @@ pub const WRITE_ONLY_CANDIDATES: [&[&str]; 4] = [
     &["authentication", "password"],
 ];
 
-/// Whether the value at `path` is secret (the path is a secret field, or lies inside one).
+/// Parts of a header name that make its value a secret (compared case-insensitively):
+/// `Authorization`, `Proxy-Authorization`, `X-Api-Key`, `X-Auth-Token`, `Cookie`,
+/// `X-Webhook-Signature`, `X-Session-Id`… When unsure, mask: a part matches
+/// anywhere in the name.
+pub const CREDENTIAL_NAME_PARTS: [&str; 10] = [
+    "auth",
+    "key",
+    "token",
+    "secret",
+    "pass",
+    "signature",
+    "cookie",
+    "credential",
+    "session",
+    "jwt",
+];
+
+/// Header names a team declared secret (`secret_headers:` in the ignore file,
+/// `--secret-header`), lower-case. Set once per run, before anything is printed;
+/// held here so that every mask, report and export applies the same rule without
+/// each caller passing it along.
+static DECLARED_HEADERS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Declares more header names whose values are secrets (case-insensitive, exact names).
+pub fn declare_secret_headers<S: AsRef<str>>(names: impl IntoIterator<Item = S>) {
+    let mut declared = DECLARED_HEADERS
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for name in names {
+        let name = name.as_ref().trim().to_ascii_lowercase();
+        if !name.is_empty() && !declared.contains(&name) {
+            declared.push(name);
+        }
+    }
+}
+
+/// The rule for header values: a header whose name contains one of
+/// [`CREDENTIAL_NAME_PARTS`], or that a team declared, holds a secret.
+pub fn is_secret_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    CREDENTIAL_NAME_PARTS.iter().any(|p| lower.contains(p))
+        || DECLARED_HEADERS
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&lower)
+}
+
+/// Whether a header value looks like a credential whatever its header is called
+/// (when unsure, mask): an HTTP auth scheme (`Bearer …`, `Basic …`, `Token …`), or
+/// an opaque token (24 characters or more, no spaces, letters and digits).
+pub fn looks_like_credential(value: &str) -> bool {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    let scheme = ["bearer ", "basic ", "digest ", "token ", "apikey ", "hmac "]
+        .iter()
+        .any(|s| lower.starts_with(s));
+    let opaque = v.chars().count() >= 24
+        && !v.contains(char::is_whitespace)
+        && v.contains(|c: char| c.is_ascii_digit())
+        && v.contains(|c: char| c.is_alphabetic());
+    scheme || opaque
+}
+
+/// The header name when `path` is inside a header map: `server.headers` (webhook
+/// headers) or `sipHeaders` at any depth.
+pub fn header_name(path: &Pointer) -> Option<&str> {
+    let segs = path.segments();
+    (0..segs.len().saturating_sub(1))
+        .find(|&i| {
+            segs[i] == "sipHeaders" || (i > 0 && segs[i] == "headers" && segs[i - 1] == "server")
+        })
+        .map(|i| segs[i + 1].as_str())
+}
+
+/// Whether the value at `path` is secret by its place alone: a secret field (or
+/// inside one), or a header the rule calls secret ([`is_secret_header`]).
 pub fn is_secret(path: &Pointer) -> bool {
     let segs = path.segments();
     if SECRET_FIELDS
@@ -42,10 +120,14 @@ pub fn is_secret(path: &Pointer) -> bool {
     {
         return true;
     }
-    // Values of webhook headers (`server.headers`) and of SIP headers, at any depth.
-    (0..segs.len().saturating_sub(1)).any(|i| {
-        segs[i] == "sipHeaders" || (i > 0 && segs[i] == "headers" && segs[i - 1] == "server")
-    })
+    header_name(path).is_some_and(is_secret_header)
+}
+
+/// Whether this value at `path` is secret: by its place ([`is_secret`]), or as a
+/// header value that looks like a credential ([`looks_like_credential`]).
+pub fn is_secret_value(path: &Pointer, value: &Value) -> bool {
+    is_secret(path)
+        || (header_name(path).is_some() && value.as_str().is_some_and(looks_like_credential))
 }
 
 /// Whether a value at `path` is or contains a secret.
@@ -78,7 +160,12 @@ pub fn mask_against(value: &Value, path: &Pointer, other: Option<&Value>) -> Val
                 .collect(),
         ),
         Value::Null => Value::Null,
-        leaf if !is_secret(path) => leaf.clone(),
+        // A leaf is masked when it is a secret, or the other side's value there is.
+        leaf if !is_secret_value(path, leaf)
+            && !other.is_some_and(|o| is_secret_value(path, o)) =>
+        {
+            leaf.clone()
+        }
         leaf => match other {
             Some(o) if o != leaf && !o.is_object() && !o.is_array() => {
                 Value::String(MASK_CHANGED.into())
@@ -305,7 +392,12 @@ mod tests {
             "/server/headers/Authorization",
             "/fallbackDestination/sipHeaders/X-Token",
             "/hooks/0/do/0/destination/sipHeaders/X-Token",
-            "/hooks/1/do/destination/sipHeaders/X",
+            "/hooks/1/do/destination/sipHeaders/X-Auth",
+            "/server/headers/proxy-authorization",
+            "/server/headers/Cookie",
+            "/server/headers/X-Api-Key",
+            "/server/headers/X-Webhook-Signature",
+            "/server/headers/X-Password",
             "/server/secret",
             "/serverUrlSecret",
         ] {
@@ -317,10 +409,41 @@ mod tests {
             "/authentication/username",
             "/twilioAccountSid",
             "/fallbackDestination/sipHeaders",
+            "/server/headers/X-Tenant",
+            "/fallbackDestination/sipHeaders/X-Region",
             "/name",
         ] {
             assert!(!is_secret(&p(plain)), "{plain}");
         }
+    }
+
+    #[test]
+    fn a_header_value_that_looks_like_a_credential_is_masked_whatever_its_name() {
+        let path = p("/server/headers/X-Tenant");
+        assert!(!is_secret_value(&path, &json!("acme")));
+        assert!(is_secret_value(&path, &json!("Bearer abc")));
+        assert!(is_secret_value(&path, &json!("basic dXNlcjpwYXNz")));
+        assert!(is_secret_value(
+            &path,
+            &json!("sk_live_4f9a8b7c6d5e4f3a2b1c")
+        ));
+        assert!(!is_secret_value(&path, &json!("eu-west-1 production tier")));
+        // Outside header maps the look of a value does not matter.
+        assert!(!is_secret_value(&p("/name"), &json!("Bearer abc")));
+        // Either side being a secret masks both.
+        let masked = mask_against(&json!("acme"), &path, Some(&json!("Bearer x")));
+        assert_eq!(masked, json!(MASK_CHANGED));
+    }
+
+    #[test]
+    fn a_team_declares_more_secret_headers() {
+        let path = p("/server/headers/X-Acme-Tenant-Ref");
+        assert!(!is_secret(&path));
+        declare_secret_headers(["x-acme-TENANT-ref"]);
+        assert!(is_secret(&path));
+        assert!(is_secret(&p(
+            "/fallbackDestination/sipHeaders/X-ACME-Tenant-Ref"
+        )));
     }
 
     #[test]
@@ -330,7 +453,7 @@ mod tests {
         let masked = mask(&v, &Pointer::root());
         assert_eq!(
             masked,
-            json!({"server": {"url": "https://x", "headers": {"Authorization": MASK, "X-Tenant": MASK}},
+            json!({"server": {"url": "https://x", "headers": {"Authorization": MASK, "X-Tenant": "acme"}},
                    "twilioAuthToken": MASK, "name": "n"})
         );
         assert!(touches_secret(&p("/server"), Some(&v["server"])));

@@ -95,12 +95,27 @@ fn first_line(message: &str) -> String {
     let line = message.lines().next().unwrap_or("invalid YAML").trim();
     let line = line.strip_prefix("error: ").unwrap_or(line);
     // "line 2 column 11: unclosed bracket" -> "unclosed bracket" (the position is reported apart).
-    match line.split_once(": ") {
-        Some((head, rest)) if head.starts_with("line ") && head.contains(" column ") => {
-            rest.to_string()
-        }
-        _ => line.to_string(),
+    let line = match line.split_once(": ") {
+        Some((head, rest)) if head.starts_with("line ") && head.contains(" column ") => rest,
+        _ => line,
+    };
+    plain(line)
+}
+
+/// The parser's wording without its internals: "duplicate mapping key: name, set
+/// DuplicateKeyPolicy in Options if acceptable" -> `key "name" appears twice in
+/// this mapping (a YAML mapping has each key once)`.
+fn plain(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        return format!(
+            "key \"{key}\" appears twice in this mapping (a YAML mapping has each key once)"
+        );
     }
+    message.to_string()
 }
 
 /// Renders a JSON value as block YAML (used for the canonical text of a
@@ -281,9 +296,14 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_an_error() {
+    fn duplicate_keys_are_an_error_in_plain_words() {
         let err = parse_documents("a: 1\na: 2\n").expect_err("duplicate key");
-        assert!(err.message.to_lowercase().contains("duplicate"), "{err:?}");
+        assert_eq!(
+            err.message,
+            "key \"a\" appears twice in this mapping (a YAML mapping has each key once)"
+        );
+        assert_eq!(err.pos.map(|p| p.line), Some(2));
+        assert!(!err.message.contains("DuplicateKeyPolicy"), "{err:?}");
     }
 
     #[test]

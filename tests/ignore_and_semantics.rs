@@ -357,12 +357,12 @@ fn explain_shows_both_sides_the_rules_applied_and_the_verdict_without_secrets() 
         "{out}"
     );
     assert!(
-        out.contains("NotEqual /name: \"Support line (Twilio)\" -> \"Renamed live\""),
+        out.contains("NOT_EQUAL /name: \"Support line (Twilio)\" -> \"Renamed live\""),
         "{out}"
     );
     assert!(
         out.contains(
-            "NotEqual /server/headers/Authorization: \"<sensitive>\" -> \"<sensitive, changed>\""
+            "NOT_EQUAL /server/headers/Authorization: \"<sensitive>\" -> \"<sensitive, changed>\""
         ),
         "{out}"
     );
@@ -385,7 +385,7 @@ fn explain_shows_both_sides_the_rules_applied_and_the_verdict_without_secrets() 
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
-            .contains("no desired phone number has the id, number or name \"nobody\""),
+            .contains("no desired or live phone number has the id, number or name \"nobody\""),
         "{}",
         run.stderr
     );

@@ -62,36 +62,85 @@ fn export(w: &World, args: &[&str]) -> Run {
     Run::from(cmd.output().expect("binary runs"))
 }
 
-/// The variables export says to set, with the live values they stand for.
+/// The variables export says to set (each once), with the live values they stand
+/// for: read back from the files it wrote (each `${VAR}` at its path, the value
+/// at that path of the live number with the file's id). One name never stands
+/// for two values.
 fn variables(run: &Run, w: &World, lives: &[Value]) -> Vec<(String, String)> {
-    run.stdout
+    let printed: Vec<String> = run
+        .stdout
         .lines()
         .filter(|l| l.starts_with("  VAPI_DRIFT_"))
-        .map(|line| {
-            let parts: Vec<&str> = line.split_whitespace().collect();
-            let [name, file, pointer] = parts[..] else {
-                panic!("unexpected line {line:?}")
-            };
-            let text = std::fs::read_to_string(w.path(file)).expect("exported file");
-            let id = text
-                .lines()
-                .find_map(|l| l.strip_prefix("id: "))
-                .expect("an id line")
-                .trim_matches(|c| c == '"' || c == '\'');
-            let live = lives.iter().find(|l| l["id"] == id).expect("a live number");
-            let value = live
-                .pointer(pointer)
-                .and_then(Value::as_str)
-                .expect("a live secret");
-            (name.to_string(), value.to_string())
-        })
-        .collect()
+        .map(|l| l.split_whitespace().next().expect("a name").to_string())
+        .collect();
+    let dir = w.path(
+        run.stdout
+            .lines()
+            .find_map(|l| l.split(" to ").nth(1))
+            .and_then(|rest| rest.split(" (").next())
+            .expect("export says where it wrote"),
+    );
+    let mut out: Vec<(String, String)> = Vec::new();
+    for file in yaml_files(&dir) {
+        let text = std::fs::read_to_string(dir.join(&file)).expect("exported file");
+        for doc in vapi_drift::yaml::parse_documents(&text).expect("yaml") {
+            let doc = doc.to_json();
+            let live = lives
+                .iter()
+                .find(|l| l["id"] == doc["id"])
+                .expect("a live number");
+            let mut found = Vec::new();
+            placeholders_in(&doc, String::new(), &mut found);
+            for (name, pointer) in found {
+                let value = live
+                    .pointer(&pointer)
+                    .and_then(Value::as_str)
+                    .expect("a live secret")
+                    .to_string();
+                match out.iter().find(|(n, _)| *n == name) {
+                    Some((_, v)) => assert_eq!(*v, value, "{name} stands for two values"),
+                    None => out.push((name, value)),
+                }
+            }
+        }
+    }
+    let mut names: Vec<&String> = out.iter().map(|(n, _)| n).collect();
+    names.sort();
+    let mut printed_sorted: Vec<&String> = printed.iter().collect();
+    printed_sorted.sort();
+    assert_eq!(
+        names, printed_sorted,
+        "export printed each variable the files read"
+    );
+    out
+}
+
+/// `(VAR, pointer)` of every string that is exactly `${VAR}`.
+fn placeholders_in(v: &Value, at: String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(o) => o.iter().for_each(|(k, x)| {
+            placeholders_in(
+                x,
+                format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                out,
+            )
+        }),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| placeholders_in(x, format!("{at}/{i}"), out)),
+        Value::String(s) if s.starts_with("${") && s.ends_with('}') => {
+            out.push((s[2..s.len() - 1].to_string(), at));
+        }
+        _ => {}
+    }
 }
 
 fn yaml_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
         .collect();
     names.sort();
     names
@@ -121,8 +170,29 @@ fn bar_an_org_of_2500_exports_checks_in_3_pages_finds_hand_made_numbers_and_guar
         "{}",
         run.stdout
     );
+    // 2,500 numbers share two webhook tokens: two variables, not one per number and
+    // header; `X-Tenant: acme` is no credential and stays in the files as it is.
+    let vars = variables(&run, &w, &lives);
+    let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "VAPI_DRIFT_SERVER_AUTHORIZATION",
+            "VAPI_DRIFT_SERVER_AUTHORIZATION_2"
+        ]
+    );
+    let secrets = std::fs::read_to_string(w.path("desired/vapi-drift.secrets.md")).expect("r");
+    assert!(
+        secrets.contains("| `VAPI_DRIFT_SERVER_AUTHORIZATION_2` | `server.headers.Authorization` | 25 files: `line-99.yaml`, `line-199.yaml`,")
+            || secrets.contains("| `VAPI_DRIFT_SERVER_AUTHORIZATION_2` | `server.headers.Authorization` | 25 files: `line-1099.yaml`"),
+        "{secrets}"
+    );
+    for (_, value) in &vars {
+        assert!(!secrets.contains(value.as_str()));
+    }
+    let env: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     w.standin.reset_stats();
-    let run = w.check(&["--fetch", "list", "-o", "json"], &[]);
+    let run = w.check(&["--fetch", "list", "-o", "json"], &env);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report = run.json();
     assert_eq!(report["summary"]["in_sync"], 2500);
@@ -138,7 +208,7 @@ fn bar_an_org_of_2500_exports_checks_in_3_pages_finds_hand_made_numbers_and_guar
         w.standin.upsert(hand_made(i, &format!("+1212555010{i}")));
     }
     w.standin.reset_stats();
-    let run = w.check(&["-o", "json"], &[]);
+    let run = w.check(&["-o", "json"], &env);
     assert_eq!(
         run.code, 0,
         "report does not change the exit code: {}",
@@ -171,7 +241,7 @@ fn bar_an_org_of_2500_exports_checks_in_3_pages_finds_hand_made_numbers_and_guar
     );
     let run = w.check(
         &["-o", "json", "--unmanaged", "ignore", "--fetch", "list"],
-        &[],
+        &env,
     );
     let report = run.json();
     let found = report["numbers"]
@@ -187,7 +257,7 @@ fn bar_an_org_of_2500_exports_checks_in_3_pages_finds_hand_made_numbers_and_guar
     // 4. A key of another org exits 1 and says which org it belongs to.
     let run = w.check(
         &["--expect-org", "00000000-1111-4000-8000-000000000000"],
-        &[],
+        &env,
     );
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
@@ -638,7 +708,11 @@ fn a_document_that_matches_two_live_numbers_or_one_already_claimed_is_an_error()
     w.desired("twice.yaml", &desired_without_id(&first));
     let run = w.check(&["-o", "json"], &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+    // The report is written all the same: the error, and the number not checked.
+    let report = run.json();
+    assert_eq!(report["status"], "error");
+    assert_eq!(report["errors"][0]["file"], "desired/twice.yaml");
+    assert_eq!(report["numbers"][0]["status"], "NOT_CHECKED");
     assert!(
         run.stderr.contains(&format!(
             "desired/twice.yaml:1:1: number \"+447700900123\" matches 2 live numbers ({}, {})",
@@ -750,18 +824,17 @@ fn export_round_trips_for_every_provider_without_writing_a_secret() {
     let vars = variables(&run, &w, &lives);
     let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
     for expected in [
-        "VAPI_DRIFT_SUPPORT_LINE_TWILIO_TWILIO_AUTH_TOKEN",
-        "VAPI_DRIFT_SUPPORT_LINE_TWILIO_TWILIO_API_KEY",
-        "VAPI_DRIFT_SUPPORT_LINE_TWILIO_SERVER_HEADER_AUTHORIZATION",
-        "VAPI_DRIFT_HQ_SIP_TRUNK_MAIN_LINE_SIP_HEADER_X_TOKEN",
-        "VAPI_DRIFT_SIP_ENTRY_VAPI_AUTHENTICATION_PASSWORD",
-        "VAPI_DRIFT_UK_SALES_VONAGE_SERVER_HEADER_X_API_KEY",
+        "VAPI_DRIFT_TWILIO_AUTH_TOKEN",
+        "VAPI_DRIFT_TWILIO_API_KEY",
+        "VAPI_DRIFT_SERVER_AUTHORIZATION",
+        "VAPI_DRIFT_SIP_X_TOKEN",
+        "VAPI_DRIFT_AUTHENTICATION_PASSWORD",
+        "VAPI_DRIFT_SERVER_X_API_KEY",
     ] {
         assert!(names.contains(&expected), "{expected} not in {names:?}");
     }
-    // Not one secret value in a file or in what export printed. (Every header
-    // value counts as secret, including the example's `X-Tenant: acme`, which is
-    // also part of a SIP username: short values are left out of the search.)
+    // Not one secret value in a file or in what export printed (short values are
+    // left out of the search: they could be part of something else).
     let secrets: Vec<&str> = vars
         .iter()
         .map(|(_, v)| v.as_str())
@@ -773,7 +846,10 @@ fn export_round_trips_for_every_provider_without_writing_a_secret() {
         for secret in &secrets {
             assert!(!text.contains(secret), "{file} holds a secret:\n{text}");
         }
-        assert!(text.starts_with("# "), "{text}");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=https://"),
+            "{text}"
+        );
     }
     for secret in &secrets {
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
@@ -844,9 +920,10 @@ fn export_round_trips_for_every_provider_without_writing_a_secret() {
 #[test]
 fn export_never_overwrites_without_force_and_writes_nothing_then() {
     let lives = vec![example("vonage"), example("telnyx"), example("vapi-pstn")];
-    let w = World::new(lives);
-    std::fs::create_dir_all(w.path("desired")).expect("mkdir");
-    std::fs::write(w.path("desired/uk-sales-vonage.yaml"), "# mine\n").expect("write");
+    let w = World::new(lives.clone());
+    // The vonage number's own file, as a team left it.
+    let mine = format!("# mine\n{}", desired_from(&lives[0]));
+    w.desired("uk-sales-vonage.yaml", &mine);
     let run = export(&w, &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
@@ -859,7 +936,7 @@ fn export_never_overwrites_without_force_and_writes_nothing_then() {
     assert_eq!(yaml_files(&w.path("desired")), ["uk-sales-vonage.yaml"]);
     assert_eq!(
         std::fs::read_to_string(w.path("desired/uk-sales-vonage.yaml")).expect("r"),
-        "# mine\n"
+        mine
     );
     let run = export(&w, &["--force"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -880,6 +957,84 @@ fn export_never_overwrites_without_force_and_writes_nothing_then() {
         std::fs::read_to_string(w.path("only/chicago-office-telnyx.yaml")).expect("r"),
         first
     );
+}
+
+/// Regression (issue 12): `export --force --only` after a number was renamed wrote
+/// a second file with the same id, and an export beside other numbers' files said
+/// nothing of them (or overwrote one that happened to share a name).
+#[test]
+fn export_into_a_folder_with_other_files_says_so_and_never_duplicates_an_id() {
+    let mut lives = vec![example("vonage"), example("telnyx")];
+    let w = World::new(lives.clone());
+    assert_eq!(export(&w, &[]).code, 0);
+    // Renamed in the dashboard: a new name would give a new file name.
+    lives[1]["name"] = json!("Chicago HQ");
+    w.standin.upsert(lives[1].clone());
+    // Someone else's number in a file that the new name would have taken.
+    w.desired(
+        "chicago-hq.yaml",
+        "id: 0c0c0c0c-0000-4000-8000-000000000000\nprovider: vapi\nname: Chicago HQ\n",
+    );
+    let run = export(&w, &["--only", "*chicago*"]);
+    assert_eq!(run.code, 1, "without --force the number's own file is kept");
+    assert!(
+        run.stderr
+            .contains("desired/chicago-office-telnyx.yaml exists already"),
+        "{}",
+        run.stderr
+    );
+    let run = export(&w, &["--only", "*chicago*", "--force"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "note: desired already holds 2 other desired files (2 phone numbers) that this export does not write"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        yaml_files(&w.path("desired")),
+        [
+            "chicago-hq.yaml",
+            "chicago-office-telnyx.yaml",
+            "uk-sales-vonage.yaml"
+        ]
+    );
+    let rewritten =
+        std::fs::read_to_string(w.path("desired/chicago-office-telnyx.yaml")).expect("r");
+    assert!(rewritten.contains("name: Chicago HQ"), "{rewritten}");
+    let other = std::fs::read_to_string(w.path("desired/chicago-hq.yaml")).expect("r");
+    assert!(
+        other.contains("provider: vapi"),
+        "another number's file is left alone"
+    );
+    // validate sees no duplicate id.
+    let mut cmd = w.command();
+    let run = Run::from(
+        cmd.args(["validate", "--allow-unset-env"])
+            .output()
+            .expect("runs"),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // A number described in a file together with others is not split silently.
+    std::fs::remove_file(w.path("desired/chicago-office-telnyx.yaml")).expect("rm");
+    let both = format!(
+        "{}\n---\n{}",
+        desired_from(&lives[1]),
+        "id: 0d0d0d0d-0000-4000-8000-000000000000\nprovider: vapi\n"
+    );
+    w.desired("together.yaml", &both);
+    let run = export(&w, &["--only", "*chicago*", "--force"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("is described in desired/together.yaml with 1 other numbers"),
+        "{}",
+        run.stderr
+    );
+    // Flags export does not have are refused, never accepted and ignored.
+    let run = export(&w, &["--deadline", "10s"]);
+    assert_eq!(run.code, 64, "{}", run.stderr);
 }
 
 #[test]

@@ -46,9 +46,23 @@ fn header_name() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Header maps: a header the rule calls secret (by its name) holds a secret, the
+/// others a plain word, which reports may show.
 fn headers() -> impl Strategy<Value = Value> {
-    prop::collection::btree_map(header_name(), secret(), 0..4)
-        .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k, json!(v))).collect()))
+    prop::collection::btree_map(header_name(), (secret(), word()), 0..4).prop_map(|m| {
+        Value::Object(
+            m.into_iter()
+                .map(|(k, (secret, plain))| {
+                    let v = if vapi_drift::secret::is_secret_header(&k) {
+                        secret
+                    } else {
+                        plain
+                    };
+                    (k, json!(v))
+                })
+                .collect(),
+        )
+    })
 }
 
 fn e164() -> impl Strategy<Value = Value> {
@@ -517,6 +531,7 @@ proptest! {
         let audit = Audit {
             results: vec![result],
             fatal: None,
+            errors: Vec::new(),
             unused_rules: Vec::new(),
             expired_rules: Vec::new(),
             unmanaged: Unmanaged::default(),

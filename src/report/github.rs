@@ -20,17 +20,38 @@ const VALUE_MAX: usize = 200;
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    if let Some(reason) = &report.audit.fatal {
+    let title = if report.audit.fatal.is_some() {
+        "vapi-drift: run stopped"
+    } else {
+        "vapi-drift: error"
+    };
+    for e in report.run_errors() {
+        let at = match (&e.file, e.line) {
+            (Some(file), line) => Some(At {
+                file: file.strip_prefix("./").unwrap_or(file),
+                line: line.unwrap_or(1),
+                column: e.column,
+            }),
+            (None, _) => None,
+        };
+        command(&mut out, Level::Error, at.as_ref(), title, &e.message);
+    }
+    if let Some(line) = report.stopped_line() {
         command(
             &mut out,
-            Level::Error,
+            Level::Warning,
             None,
-            "vapi-drift: run stopped",
-            reason,
+            "vapi-drift: not checked",
+            &line,
         );
     }
     ignore_rules(&mut out, report);
-    for r in &report.audit.results {
+    for r in report
+        .audit
+        .results
+        .iter()
+        .filter(|r| !r.stopped_with_run())
+    {
         number(&mut out, report, r);
     }
     unmanaged(&mut out, &report.audit.unmanaged);
@@ -58,10 +79,11 @@ enum Level {
     Notice,
 }
 
-/// Where an annotation points: a file and a line in it.
+/// Where an annotation points: a file and a line (and column) in it.
 struct At<'a> {
     file: &'a str,
     line: u32,
+    column: Option<u32>,
 }
 
 /// Expired and unused ignore rules, on their line of the ignore file.
@@ -133,6 +155,7 @@ fn rule_at(id: &str) -> Option<At<'_>> {
     Some(At {
         file: file.strip_prefix("./").unwrap_or(file),
         line: line.parse().ok()?,
+        column: None,
     })
 }
 
@@ -140,7 +163,11 @@ fn number(out: &mut String, report: &Report, r: &NumberResult) {
     let d = &r.desired;
     let label = d.label();
     let file = d.file.strip_prefix("./").unwrap_or(&d.file);
-    let doc = At { file, line: d.line };
+    let doc = At {
+        file,
+        line: d.line,
+        column: None,
+    };
     let id = d.id.as_deref().unwrap_or("-");
     match r.status {
         Status::Missing => command(
@@ -167,6 +194,7 @@ fn number(out: &mut String, report: &Report, r: &NumberResult) {
         let at = At {
             file,
             line: r.line_of(x),
+            column: None,
         };
         let (title, message) = difference(&label, file, x);
         // --deployed-ref: a PENDING difference is what the deploy will apply.
@@ -197,6 +225,7 @@ fn number(out: &mut String, report: &Report, r: &NumberResult) {
         let at = At {
             file,
             line: d.source_map.line(path),
+            column: None,
         };
         command(
             out,
@@ -250,6 +279,9 @@ fn command(out: &mut String, level: Level, at: Option<&At>, title: &str, message
     if let Some(at) = at {
         props.push(format!("file={}", property(at.file)));
         props.push(format!("line={}", at.line));
+        if let Some(col) = at.column {
+            props.push(format!("col={col}"));
+        }
     }
     props.push(format!("title={}", property(title)));
     let _ = writeln!(out, "::{name} {}::{}", props.join(","), data(message));
@@ -291,6 +323,7 @@ mod tests {
             Some(&At {
                 file: "desired/a,b:c.yaml",
                 line: 3,
+                column: None,
             }),
             "x::y,\nz",
             "line one\n::error::forged\r\n",

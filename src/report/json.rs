@@ -16,9 +16,12 @@ pub fn render(report: &Report) -> String {
     doc.insert("format_version".into(), json!(FORMAT_VERSION));
     doc.insert("status".into(), json!(report.outcome.status_word()));
     doc.insert("exit_code".into(), json!(report.exit_code.code()));
-    if let Some(reason) = &report.audit.fatal {
-        doc.insert("error".into(), json!(reason));
+    let errors = report.run_errors();
+    if let Some(first) = errors.first() {
+        // The first error, as one line (kept from before `errors` was added).
+        doc.insert("error".into(), json!(first.to_string()));
     }
+    doc.insert("errors".into(), json!(errors));
     doc.insert("org".into(), json!(report.audit.org));
     doc.insert("summary".into(), json!(report.summary()));
     if let Some(d) = &report.audit.deployed {

@@ -14,7 +14,7 @@
 
 use super::{Report, one_line, tags};
 use crate::diff::Difference;
-use crate::model::{NumberResult, Status};
+use crate::model::{NumberResult, RunProblem, Status};
 use crate::model::{UnmanagedCheck, UnmanagedMode, UnmanagedNumber};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -57,12 +57,9 @@ impl Outcome {
 }
 
 pub fn render(report: &Report) -> String {
-    let mut cases: Vec<TestCase> = report
-        .audit
-        .results
-        .iter()
-        .map(|r| test_case(report, r))
-        .collect();
+    // The run's errors first, each a test case in error of its own (classname `run`).
+    let mut cases: Vec<TestCase> = report.run_errors().iter().map(error_case).collect();
+    cases.extend(report.audit.results.iter().map(|r| test_case(report, r)));
     // Under `--unmanaged fail` an unmanaged number is drift: a failing test case of its own.
     let unmanaged = &report.audit.unmanaged;
     if unmanaged.mode == UnmanagedMode::Fail {
@@ -179,7 +176,11 @@ fn write_case<W: std::io::Write>(w: &mut Writer<W>, case: &TestCase) -> std::io:
     if let Some(o) = &case.outcome {
         let name = if o.error { "error" } else { "failure" };
         let tag = start(name, &[("message", &o.message), ("type", o.ty)]);
-        text_element(w, tag, &o.description)?;
+        if o.description.is_empty() {
+            w.write_event(Event::Empty(tag))?;
+        } else {
+            text_element(w, tag, &o.description)?;
+        }
     }
     if !case.system_out.is_empty() {
         text_element(w, BytesStart::new("system-out"), &case.system_out)?;
@@ -197,9 +198,6 @@ fn xml_char(c: char) -> bool {
 fn suite_output(report: &Report) -> (String, String) {
     let mut out = String::new();
     let mut err = String::new();
-    if let Some(reason) = &report.audit.fatal {
-        let _ = writeln!(err, "run stopped: {reason}");
-    }
     for rule in &report.audit.expired_rules {
         let target = if report.policy.fail_on_expired_ignore {
             &mut err
@@ -248,6 +246,36 @@ fn unmanaged_text(n: &UnmanagedNumber) -> String {
         n.label(),
         n.details()
     )
+}
+
+/// One error of the run: `file:line` (or `vapi-drift`), in error.
+fn error_case(e: &RunProblem) -> TestCase {
+    // The message once: the text adds only where it is (none: an empty element).
+    let description = match &e.file {
+        Some(file) => match (e.line, e.column) {
+            (Some(l), Some(c)) => format!("{file}:{l}:{c}\n"),
+            (Some(l), None) => format!("{file}:{l}\n"),
+            _ => format!("{file}\n"),
+        },
+        None => String::new(),
+    };
+    let name = match (&e.file, e.line) {
+        (Some(file), Some(line)) => format!("{file}:{line}"),
+        (Some(file), None) => file.clone(),
+        (None, _) => NAME.to_string(),
+    };
+    TestCase {
+        name,
+        classname: "run".into(),
+        at: e.file.as_ref().map(|f| (f.clone(), e.line.unwrap_or(1))),
+        outcome: Some(Outcome {
+            error: true,
+            ty: "ERROR",
+            message: e.message.clone(),
+            description,
+        }),
+        system_out: String::new(),
+    }
 }
 
 fn unmanaged_case(n: &UnmanagedNumber) -> TestCase {

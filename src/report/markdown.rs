@@ -42,7 +42,7 @@ pub fn render(report: &Report) -> String {
         .audit
         .results
         .iter()
-        .filter(|r| r.worth_reporting())
+        .filter(|r| r.worth_reporting() && !r.stopped_with_run())
         .collect();
     for (i, r) in shown.iter().enumerate() {
         let block = number(report, r);
@@ -141,8 +141,17 @@ fn head(report: &Report) -> String {
             )
         }
         ExitCode::Error | ExitCode::Usage => {
+            let errors = report.audit.errors.len();
             let why = match &report.audit.fatal {
                 Some(reason) => format!("the run stopped: {}.", inline(reason)),
+                None if report.nothing_loaded() => format!(
+                    "the desired config could not be loaded ({}); nothing was checked.",
+                    counted(errors, "error", "errors")
+                ),
+                None if errors > 0 => format!(
+                    "{}; nothing was checked.",
+                    counted(errors, "error", "errors")
+                ),
                 None if report.policy.fail_on_expired_ignore
                     && !report.audit.expired_rules.is_empty() =>
                 {
@@ -178,9 +187,43 @@ fn head(report: &Report) -> String {
         "| {} | {} | {} | {} | {} | {} |{count}\n",
         s.desired, s.checked, s.in_sync, s.modified, s.missing, s.not_checked
     );
+    out.push_str(&run_errors(report));
     out.push_str(&gate_section(report));
     out.push_str(&ignore_rules(report));
     out.push_str(&unmanaged_section(unmanaged));
+    out
+}
+
+/// At most this many run errors are listed.
+const ERRORS_MAX: usize = 50;
+
+/// The run's errors (`file:line:column` and message), each once, then the one line
+/// for the numbers they kept from being checked.
+fn run_errors(report: &Report) -> String {
+    let errors = report.audit.errors.as_slice();
+    let mut out = String::new();
+    for e in errors.iter().take(ERRORS_MAX) {
+        let place = match (&e.file, e.line, e.column) {
+            (Some(f), Some(l), Some(c)) => format!("<code>{}:{l}:{c}</code>: ", inline(f)),
+            (Some(f), Some(l), None) => format!("<code>{}:{l}</code>: ", inline(f)),
+            (Some(f), None, _) => format!("<code>{}</code>: ", inline(f)),
+            (None, _, _) => String::new(),
+        };
+        let _ = writeln!(out, "- ❌ {place}{}", inline(&e.message));
+    }
+    if errors.len() > ERRORS_MAX {
+        let _ = writeln!(
+            out,
+            "- … and {} more: the JSON report has them all",
+            errors.len() - ERRORS_MAX
+        );
+    }
+    if let Some(line) = report.stopped_line() {
+        let _ = writeln!(out, "- ⚠️ {}", inline(&line));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
     out
 }
 
@@ -619,6 +662,7 @@ mod tests {
                 audit: &Audit {
                     results: vec![],
                     fatal: None,
+                    errors: Vec::new(),
                     unused_rules: vec![],
                     expired_rules: vec![],
                     ..Default::default()

@@ -14,7 +14,7 @@ use crate::atomic_file::write_atomically;
 use crate::diff::{Change, Difference};
 use crate::exit::{ExitCode, Policy};
 use crate::finding::{Cause, Seen};
-use crate::model::{Audit, NumberResult, Status};
+use crate::model::{Audit, NumberResult, RunProblem, Status};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
@@ -183,6 +183,51 @@ pub fn tags(cause: Option<Cause>, seen: Option<&Seen>) -> String {
         None => {}
     }
     out
+}
+
+impl Report<'_> {
+    /// Every error of the run, each once: why it stopped, then the errors that
+    /// kept it from checking (config errors with their place, a missing key).
+    pub fn run_errors(&self) -> Vec<RunProblem> {
+        let mut all: Vec<RunProblem> = self
+            .audit
+            .fatal
+            .iter()
+            .map(|r| RunProblem::message(r.clone()))
+            .collect();
+        all.extend(self.audit.errors.iter().cloned());
+        all
+    }
+
+    /// Whether no desired number was loaded: the desired config has errors.
+    pub fn nothing_loaded(&self) -> bool {
+        self.audit.results.is_empty() && !self.audit.errors.is_empty()
+    }
+
+    /// The one line every format says for the numbers not checked for a reason of
+    /// the whole run (`None` when there are none), instead of once per number.
+    pub fn stopped_line(&self) -> Option<String> {
+        let n = self
+            .audit
+            .results
+            .iter()
+            .filter(|r| r.stopped_with_run())
+            .count();
+        if n == 0 {
+            return None;
+        }
+        let (numbers, were) = if n == 1 {
+            ("desired number", "was")
+        } else {
+            ("desired numbers", "were")
+        };
+        let why = if self.audit.fatal.is_some() {
+            "the run stopped before they were read (see the run's error)"
+        } else {
+            "the run failed before they were read (see the run's errors)"
+        };
+        Some(format!("{n} {numbers} {were} not checked: {why}"))
+    }
 }
 
 impl NumberResult {

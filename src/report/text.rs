@@ -68,8 +68,14 @@ pub fn render(report: &Report, color: bool) -> String {
             &d.commit[..d.commit.len().min(12)]
         );
     }
-    if let Some(reason) = &report.audit.fatal {
-        let _ = writeln!(out, "{} {reason}", p.paint(RED.bold(), "error:"));
+    for e in report.run_errors() {
+        let _ = writeln!(out, "{} {e}", p.paint(RED.bold(), "error:"));
+    }
+    if report.nothing_loaded() {
+        let _ = writeln!(
+            out,
+            "no desired number was loaded: the desired config has the errors above"
+        );
     }
     for rule in &report.audit.expired_rules {
         let _ = writeln!(
@@ -87,6 +93,8 @@ pub fn render(report: &Report, color: bool) -> String {
             rule.unused_warning()
         );
     }
+    // Each number once; one the run's error kept from being checked says only
+    // that (the error itself is said once, above).
     for r in &report.audit.results {
         number(&mut out, &p, r);
     }

@@ -48,6 +48,10 @@ pub enum FetchError {
     /// Gave up: a non-retryable error, or retries exhausted.
     #[error("{0}")]
     Failed(String),
+    /// Gave up on an API that did not answer at all (DNS, connection refused or
+    /// reset before any answer), after the retries.
+    #[error("cannot reach the Vapi API at {base_url}: {detail}")]
+    Unreachable { base_url: String, detail: String },
 }
 
 /// Base URL problems are setup errors (exit 1).
@@ -94,6 +98,8 @@ pub struct Client {
     limiter: Option<RateLimit>,
     /// Attempts sent (retries included).
     sent: AtomicU64,
+    /// Attempts the API answered (any HTTP status).
+    answered: AtomicU64,
 }
 
 /// What one attempt came to.
@@ -102,6 +108,8 @@ enum Attempt {
     Retry {
         reason: String,
         wait: Option<Duration>,
+        /// No answer at all: the connection could not be made.
+        unanswered: bool,
     },
 }
 
@@ -124,6 +132,7 @@ impl Client {
             cfg,
             limiter: None,
             sent: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
         })
     }
 
@@ -136,6 +145,12 @@ impl Client {
     /// How many requests were sent so far, retries included.
     pub fn requests_sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
+    }
+
+    /// How many requests the API answered so far (any status): none means it
+    /// could not be reached at all.
+    pub fn responses_received(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
     }
 
     pub(crate) fn url(&self, segments: &[&str]) -> Url {
@@ -161,13 +176,23 @@ impl Client {
         loop {
             match self.attempt(url.clone()).await {
                 Attempt::Done(result) => return result,
-                Attempt::Retry { reason, wait } => {
+                Attempt::Retry {
+                    reason,
+                    wait,
+                    unanswered,
+                } => {
                     if attempt >= self.cfg.max_retries {
                         let tries = attempt + 1;
                         let plural = if tries == 1 { "" } else { "s" };
-                        return Err(FetchError::Failed(format!(
-                            "{reason} (gave up after {tries} attempt{plural})"
-                        )));
+                        let detail = format!("{reason} (gave up after {tries} attempt{plural})");
+                        return Err(if unanswered {
+                            FetchError::Unreachable {
+                                base_url: self.base.as_str().trim_end_matches('/').to_string(),
+                                detail,
+                            }
+                        } else {
+                            FetchError::Failed(detail)
+                        });
                     }
                     let wait =
                         retry_wait(wait, self.cfg.retry_base, attempt, self.cfg.max_retry_wait);
@@ -196,9 +221,11 @@ impl Client {
                 return Attempt::Retry {
                     reason: self.describe(&e),
                     wait: None,
+                    unanswered: e.is_connect(),
                 };
             }
         };
+        self.answered.fetch_add(1, Ordering::Relaxed);
         let status = response.status();
         let retry_after = response
             .headers()
@@ -217,6 +244,7 @@ impl Client {
                 return Attempt::Retry {
                     reason: format!("reading the response failed: {}", self.describe(&e)),
                     wait: None,
+                    unanswered: false,
                 };
             }
         };
@@ -242,10 +270,12 @@ impl Client {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => Attempt::Retry {
                 reason: format!("HTTP {}: {message}", status.as_u16()),
                 wait: retry_after,
+                unanswered: false,
             },
             s if s.is_server_error() => Attempt::Retry {
                 reason: format!("HTTP {}: {message}", s.as_u16()),
                 wait: retry_after,
+                unanswered: false,
             },
             s => Attempt::Done(Err(FetchError::Failed(format!(
                 "HTTP {}: {message}",

@@ -32,8 +32,16 @@ pub fn env(name: &str) -> Option<String> {
     })
 }
 
+/// The webhook token every synthetic number's server sends, but every hundredth
+/// (a second token): an org whose numbers share their secrets, as real ones do.
+pub const SYNTHETIC_WEBHOOK_TOKENS: [&str; 2] = [
+    "Bearer synthetic-webhook-token-7f3a9c2e41",
+    "Bearer synthetic-webhook-token-b81d05e6f2",
+];
+
 /// `n` synthetic live numbers, cycling through the five providers (benchmarks, stand-in).
-/// Ids are stable: `00000000-0000-4000-8000-{i:012}`.
+/// Ids are stable: `00000000-0000-4000-8000-{i:012}`. Each has a webhook header
+/// `Authorization` (one of [`SYNTHETIC_WEBHOOK_TOKENS`]) and `X-Tenant: acme`.
 pub fn synthetic_numbers(n: usize) -> Vec<Value> {
     (0..n).map(synthetic_number).collect()
 }
@@ -54,7 +62,9 @@ fn synthetic_number(i: usize) -> Value {
         "status": "active",
         "createdAt": created,
         "updatedAt": created,
-        "server": {"url": "https://hooks.example.com/vapi", "timeoutSeconds": 20},
+        "server": {"url": "https://hooks.example.com/vapi", "timeoutSeconds": 20,
+            "headers": {"Authorization": SYNTHETIC_WEBHOOK_TOKENS[usize::from(i % 100 == 99)],
+                        "X-Tenant": "acme"}},
         "fallbackDestination": {"type": "number", "number": "+14155550100",
             "transferPlan": {"mode": "blind-transfer"}},
     });
