@@ -88,7 +88,7 @@ impl std::fmt::Debug for Observer {
 }
 
 /// Where the live state of one desired number comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Source {
     /// Read it now with `GET /phone-number/{id}`.
     Get,
@@ -100,31 +100,46 @@ pub enum Source {
     NotChecked(Reason),
 }
 
+/// One desired number of an audit's plan.
+// Most entries are `Number`s: boxing them would cost an allocation per number.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Planned {
+    /// A desired number and where its live state comes from.
+    Number(DesiredNumber, Source),
+    /// Being compared already: read from the list and handed to
+    /// [`spawn_compare`] as its page arrived (see `inventory`).
+    Compared(tokio::task::JoinHandle<NumberResult>),
+}
+
 /// Fetches (one GET each) and compares every desired number.
 pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptions) -> Audit {
-    let planned = desired.into_iter().map(|d| (d, Source::Get)).collect();
+    let planned = desired
+        .into_iter()
+        .map(|d| Planned::Number(d, Source::Get))
+        .collect();
     run_planned(planned, client, opts).await
 }
 
 /// Compares every desired number with its live state, reading the ones whose
 /// source is [`Source::Get`] (at most `concurrency` at once).
-pub async fn run_planned(
-    desired: Vec<(DesiredNumber, Source)>,
-    client: &Client,
-    opts: &AuditOptions,
-) -> Audit {
+pub async fn run_planned(desired: Vec<Planned>, client: &Client, opts: &AuditOptions) -> Audit {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<String>);
     let deadline = opts.deadline;
     let ignore = Arc::new(opts.ignore.clone());
     let org = Arc::new(OnceLock::new());
     let count = desired.len();
-    let fetches = desired.into_iter().enumerate().map(|(i, (d, source))| {
+    let fetches = desired.into_iter().enumerate().map(|(i, planned)| {
         let mut stop = stop_rx.clone();
         let stop_tx = &stop_tx;
         let ignore = &ignore;
         let deployed = &opts.deployed;
         let org = &org;
         async move {
+            let (d, source) = match planned {
+                Planned::Compared(task) => return (i, join(task).await),
+                Planned::Number(d, source) => (d, source),
+            };
             match source {
                 Source::Get => {}
                 Source::Live(live) => {
@@ -256,10 +271,22 @@ async fn compare_apart(
     deployed: &Option<Arc<Deployed>>,
     org: &Arc<OnceLock<String>>,
 ) -> NumberResult {
+    join(spawn_compare(desired, live, ignore, deployed, org)).await
+}
+
+/// [`compare_three`] on the runtime's worker threads; the task's result is taken
+/// with [`join`]. `org` learns the org of the first live number compared.
+pub fn spawn_compare(
+    desired: DesiredNumber,
+    live: impl FnOnce() -> Value + Send + 'static,
+    ignore: &Arc<IgnoreSet>,
+    deployed: &Option<Arc<Deployed>>,
+    org: &Arc<OnceLock<String>>,
+) -> tokio::task::JoinHandle<NumberResult> {
     let ignore = Arc::clone(ignore);
     let deployed = deployed.clone();
     let org = Arc::clone(org);
-    let task = async move {
+    tokio::spawn(async move {
         let live = live();
         if let Some(o) = live.get("orgId").and_then(Value::as_str) {
             org.get_or_init(|| o.to_string());
@@ -272,16 +299,24 @@ async fn compare_apart(
             .as_ref()
             .map(|dep| dep.same_declarations(&desired))
             .unwrap_or_default();
+        let deployed_doc = deployed
+            .as_ref()
+            .and_then(|dep| dep.find(&desired))
+            .map(|n| n.doc.value());
         let base = match &deployed {
             None => Base::TwoWay,
-            Some(dep) => Base::Doc {
-                doc: dep.find(&desired).map_or(&undeployed, |n| &n.doc),
+            Some(_) => Base::Doc {
+                doc: deployed_doc.as_ref().unwrap_or(&undeployed),
                 same_declarations: &same,
             },
         };
         compare_three(desired, &live, &ignore, base)
-    };
-    match tokio::spawn(task).await {
+    })
+}
+
+/// The result of a [`spawn_compare`] task (its panic, if it panicked).
+pub async fn join(task: tokio::task::JoinHandle<NumberResult>) -> NumberResult {
+    match task.await {
         Ok(result) => result,
         Err(e) => match e.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
@@ -326,9 +361,10 @@ pub fn compare_three(
         .map(str::to_string);
     // Fields the schema does not know are reported apart, never as differences:
     // the desired file cannot state them (it is validated against the same schema).
+    let doc = desired.doc.value();
     let unknown: Vec<Pointer> = schema::unknown_fields(live)
         .into_iter()
-        .filter(|p| desired.doc.pointer(&p.to_string()).is_none())
+        .filter(|p| doc.pointer(&p.to_string()).is_none())
         .collect();
     let unknown_fields = unknown
         .iter()
@@ -349,8 +385,8 @@ pub fn compare_three(
         set_at(live.to_mut(), p.segments(), None);
     }
     // A vapi number's assigned `number` is compared when the desired file states it.
-    let pinned = pins(&desired.doc);
-    let (mut want, want_paths) = normalize_pinned(&desired.doc, &pinned);
+    let pinned = pins(&doc);
+    let (mut want, want_paths) = normalize_pinned(&doc, &pinned);
     let (mut have, have_paths) = normalize_pinned(&live, &pinned);
     // On the normalized documents: header names folded and hooks matched, one path
     // finds a secret on both sides. Listed as the desired document spells them.

@@ -5,20 +5,23 @@
 //! interpolation, and every config error a user can make, rendered as
 //! `file:line:column: message`. Validation happens here, before any network call.
 //!
-//! Does not own: YAML syntax (see `yaml`), the schema rules (see `schema`).
+//! Does not own: YAML syntax (see `yaml`), the schema rules (see `schema`), the
+//! source map's storage (see `source_map`).
 //!
-//! Long file: loading, `${VAR}` interpolation and the source map share one walk
-//! of each document, and every config error a user can make is worded here.
+//! Long file: loading, `${VAR}` interpolation and the checks share one walk of
+//! each document (`Doc::convert`), and every config error a user can make is
+//! worded here; the source map's storage is in `source_map`. About a quarter is
+//! unit tests.
 
 use crate::pointer::{self, Pointer};
 use crate::schema;
+pub use crate::source_map::SourceMap;
+use crate::source_map::{Interned, PathTable};
 use crate::yaml::{self, Node, NodeKind, Pos};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// One phone number as the desired configuration declares it.
 #[derive(Debug, Clone)]
@@ -31,8 +34,9 @@ pub struct DesiredNumber {
     pub file: String,
     /// The document's first line.
     pub line: u32,
-    /// The document after `${VAR}` interpolation, exactly as written otherwise.
-    pub doc: Value,
+    /// The document after `${VAR}` interpolation, exactly as written otherwise
+    /// (held as compact JSON text, parsed when it is compared).
+    pub doc: DocText,
     pub source_map: SourceMap,
     /// What `${VAR}` put into the document: secrets, masked in every output.
     pub interpolated: Interpolated,
@@ -67,143 +71,34 @@ impl DesiredNumber {
     }
 }
 
-/// JSON path -> position of the key (or list item) in the desired file.
+/// A desired document held as its compact JSON text, parsed when it is used.
 ///
-/// Compact, because every loaded number keeps one: the numbers of a load mostly
-/// declare the same paths (the same keys, lists of the same lengths), so the sorted
-/// list of path texts is shared between them and each number keeps only its
-/// positions, in that list's order (8 bytes a path instead of a string and a tree
-/// node a path).
-#[derive(Debug, Clone, Default)]
-pub struct SourceMap {
-    root: Pos,
-    paths: Arc<Paths>,
-    /// `positions[i]` is the position of `paths.0[i]`.
-    positions: Box<[Pos]>,
-}
+/// Every desired number of a run is held from the load to the report, and a
+/// parsed `Value` (with `preserve_order`) takes about five times the memory of its
+/// text: a synthetic number is ~2.5 KB as a value and ~0.4 KB as text. Parsing it
+/// back costs a few microseconds, once per comparison.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct DocText(Box<str>);
 
-/// Pointer texts (RFC 6901), sorted, each once.
-#[derive(Debug, Default)]
-struct Paths(Box<[Arc<str>]>);
-
-impl SourceMap {
-    fn get(&self, text: &str) -> Option<Pos> {
-        self.paths
-            .0
-            .binary_search_by(|p| (**p).cmp(text))
-            .ok()
-            .map(|i| self.positions[i])
+impl DocText {
+    pub fn new(doc: &Value) -> DocText {
+        DocText(
+            serde_json::to_string(doc)
+                .expect("a JSON value always serialises")
+                .into(),
+        )
     }
 
-    /// The position of `path`, or of its nearest ancestor the document has,
-    /// or the document's first line.
-    pub fn position(&self, path: &Pointer) -> Pos {
-        let mut p = path.clone();
-        loop {
-            if let Some(pos) = self.get(&p.to_string()) {
-                return pos;
-            }
-            if p.is_root() {
-                return self.root;
-            }
-            p = p.parent();
-        }
-    }
-
-    pub fn line(&self, path: &Pointer) -> u32 {
-        self.position(path).line
-    }
-
-    /// Whether the document itself has this path (not only an ancestor).
-    pub fn contains(&self, path: &Pointer) -> bool {
-        path.is_root() || self.get(&path.to_string()).is_some()
-    }
-
-    /// Every path the document declares (each key and list item).
-    pub fn declared_paths(&self) -> impl Iterator<Item = Pointer> + '_ {
-        self.paths
-            .0
-            .iter()
-            .map(|k| Pointer::parse(k).expect("entries are keyed by pointer text"))
+    /// The document (the text was written from a parsed value, so it parses back).
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.0).expect("serde_json reads back what it wrote")
     }
 }
 
-/// Shares path texts, and whole sorted path lists, between the documents of one
-/// load (one per loading thread).
-#[derive(Default)]
-struct PathTable {
-    texts: HashSet<Arc<str>>,
-    /// A document's paths in document order -> their shared sorted list.
-    lists: HashMap<Box<[Interned]>, Shared>,
-}
-
-/// A sorted path list and, for each of its entries, the document-order index
-/// whose position it takes.
-struct Shared {
-    paths: Arc<Paths>,
-    pick: Box<[u32]>,
-}
-
-/// An interned path text, compared and hashed by identity: one table hands out
-/// one `Arc` per text.
-#[derive(Clone)]
-struct Interned(Arc<str>);
-
-impl PartialEq for Interned {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for Interned {}
-
-impl Hash for Interned {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        Arc::as_ptr(&self.0).cast::<u8>().hash(state);
-    }
-}
-
-impl PathTable {
-    fn intern(&mut self, text: &str) -> Interned {
-        if let Some(t) = self.texts.get(text) {
-            return Interned(t.clone());
-        }
-        let t: Arc<str> = Arc::from(text);
-        self.texts.insert(t.clone());
-        Interned(t)
-    }
-
-    /// The source map of a document whose paths (in document order) were found at
-    /// `found`. A path found twice keeps its later position.
-    fn source_map(&mut self, root: Pos, order: Vec<Interned>, found: &[Pos]) -> SourceMap {
-        if let Some(Shared { paths, pick }) = self.lists.get(order.as_slice()) {
-            return SourceMap {
-                root,
-                paths: paths.clone(),
-                positions: pick.iter().map(|&i| found[i as usize]).collect(),
-            };
-        }
-        let mut pick: Vec<u32> = (0..order.len() as u32).collect();
-        // By text; of equal texts the later first, so that `dedup` keeps it.
-        pick.sort_by(|&a, &b| {
-            order[a as usize]
-                .0
-                .cmp(&order[b as usize].0)
-                .then(b.cmp(&a))
-        });
-        pick.dedup_by(|a, b| order[*a as usize] == order[*b as usize]);
-        let paths = Arc::new(Paths(
-            pick.iter().map(|&i| order[i as usize].0.clone()).collect(),
-        ));
-        let map = SourceMap {
-            root,
-            paths: paths.clone(),
-            positions: pick.iter().map(|&i| found[i as usize]).collect(),
-        };
-        let pick = pick.into_boxed_slice();
-        self.lists
-            .insert(order.into_boxed_slice(), Shared { paths, pick });
-        map
+/// The size only: the document may hold secrets.
+impl fmt::Debug for DocText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DocText({} bytes)", self.0.len())
     }
 }
 
@@ -551,7 +446,7 @@ impl Doc<'_> {
                 file: file.into(),
                 line: root.line,
                 source_map,
-                doc,
+                doc: DocText::new(&doc),
                 interpolated,
             });
         }
@@ -831,7 +726,7 @@ mod tests {
         assert_eq!(numbers[0].line, 1);
         assert_eq!(numbers[1].line, 7);
         assert_eq!(
-            numbers[1].doc["server"]["headers"]["Authorization"],
+            numbers[1].doc.value()["server"]["headers"]["Authorization"],
             "Bearer s3cr3t-value"
         );
         let p = Pointer::root()
@@ -854,7 +749,7 @@ mod tests {
         );
         assert_eq!(errors, Vec::<String>::new());
         let (a, b) = (&numbers[0].source_map, &numbers[1].source_map);
-        assert!(Arc::ptr_eq(&a.paths, &b.paths));
+        assert!(a.shares_paths_with(b));
         let header = Pointer::root()
             .child("server")
             .child("headers")
@@ -963,7 +858,7 @@ mod tests {
         let (numbers, errors) =
             load_one("id: a\nprovider: vapi\nserver:\n  headers:\n    X-A: one\n    x-a: two\n");
         assert_eq!(errors, Vec::<String>::new());
-        assert_eq!(numbers[0].doc["server"]["headers"]["x-a"], "two");
+        assert_eq!(numbers[0].doc.value()["server"]["headers"]["x-a"], "two");
         let (_, errors) = load_one("id: \"\"\nprovider: vapi\n");
         assert_eq!(
             errors,

@@ -37,6 +37,7 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
     );
     let root = Pointer::root();
     let inter = &d.interpolated;
+    let doc = d.doc.value();
     // What `${VAR}` put in is a secret too: masked on both sides, where it sits.
     let redact = |v: &Value, at: &[Pointer], other: Option<&Value>| {
         secret::redact(v, &root, at, &inter.values, other)
@@ -44,7 +45,7 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
     section(&mut out, "desired, as loaded (secrets masked)");
     block(
         &mut out,
-        &yaml::render(&secret::mask(&redact(&d.doc, &inter.paths, None), &root)),
+        &yaml::render(&secret::mask(&redact(&doc, &inter.paths, None), &root)),
     );
     let live = match live {
         Live::Found(v) => v,
@@ -71,13 +72,13 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
     block(
         &mut out,
         &yaml::render(&secret::mask(
-            &redact(live, &inter.paths, Some(&d.doc)),
+            &redact(live, &inter.paths, Some(&doc)),
             &root,
         )),
     );
 
-    let pinned = pins(&d.doc);
-    let (want, want_map, want_notes) = normalize_explained(&d.doc, &pinned);
+    let pinned = pins(&doc);
+    let (want, want_map, want_notes) = normalize_explained(&doc, &pinned);
     let (have, _, have_notes) = normalize_explained(live, &pinned);
     section(&mut out, "normalization of the desired document");
     notes(&mut out, &want_notes);

@@ -11,12 +11,12 @@
 //! an `id` (`lookup`), reading the list routes (`vapi::list`), the org guard
 //! (`vapi::org`), comparing a desired number with its live object (`audit`).
 
-use crate::audit::{self, AuditOptions, Observer, Source};
+use crate::audit::{self, AuditOptions, Observer, Planned, Source};
 use crate::desired::{ConfigError, ConfigErrors, DesiredNumber};
 use crate::ignore::IgnoreSet;
-use crate::lookup::{Index, lookup_key};
+use crate::lookup::{Index, LookupKey, live_keys, lookup_key};
 use crate::model::{
-    Audit, Reason, Status, Unmanaged, UnmanagedCheck, UnmanagedMode, UnmanagedNumber,
+    Audit, NumberResult, Reason, Status, Unmanaged, UnmanagedCheck, UnmanagedMode, UnmanagedNumber,
 };
 use crate::pointer::Pointer;
 use crate::select::{Selectors, UnmanagedAllow};
@@ -24,6 +24,7 @@ use crate::vapi::client::{Client, FetchError};
 use crate::vapi::list::{Listed, Listing};
 use crate::vapi::org::foreign_org;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 /// How the live numbers are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -137,57 +138,66 @@ pub async fn run(
         }
     }
 
-    // The list read ends at the deadline too: then nothing was read, and every
-    // number in scope is NOT_CHECKED "deadline".
+    // The list is read page by page, and each listed number a desired number in
+    // scope names by id is compared as its page arrives (see `Stream`): the
+    // listing is never held whole. The list read ends at the deadline too: then
+    // nothing was read, and every number in scope is NOT_CHECKED "deadline".
+    let mut stream = Stream::new(scope, &others, opts, &audit_opts);
     let read = tokio::select! {
-        r = read_list(&scope, client, opts) => Some(r),
+        r = read_list(&mut stream, client, opts) => Some(r),
         () = audit::sleep_until_deadline(opts.deadline) => None,
     };
     let Some(read) = read else {
-        let planned = scope
+        let planned = stream
+            .settle()
+            .await
             .into_iter()
-            .map(|d| (d, Source::NotChecked(Reason::Deadline)))
+            .map(|d| Planned::Number(d, Source::NotChecked(Reason::Deadline)))
             .collect();
         return Ok(audit::run_planned(planned, client, &audit_opts).await);
     };
     let (listing, list_error) = match read {
         Ok(listing) => (listing, None),
         Err(e) if audit::stops_the_run(&e, client) => {
+            let scope = stream.settle().await;
             return Ok(stopped(scope, e.to_string(), client, &audit_opts).await);
         }
         Err(e) => (None, Some(e.to_string())),
     };
-    if let (Some(l), Some(org)) = (&listing, &opts.expect_org)
-        && let Some(reason) = foreign_org(l.numbers.iter().map(Listed::value), org)
+    if listing.is_some()
+        && let Some(reason) = stream.foreign.take()
     {
+        let scope = stream.settle().await;
         return Ok(stopped(scope, reason, client, &audit_opts).await);
+    }
+    if listing.is_none() {
+        // No listing after all (it failed, or `auto` fell back to GETs): what was
+        // compared from the pages read is not used.
+        stream.settle_in_place().await;
     }
 
     let incomplete = listing.as_ref().and_then(Listing::incomplete);
-    let listed: Option<Vec<Listed>> = listing.map(|l| l.numbers);
-    // Lookup keys cost a parse of every listed number: only a document without an
-    // `id` is found by them.
-    let by_key = scope.iter().chain(&others).any(|d| d.id.is_none());
-    let index = listed.as_deref().map(|l| Index::new(l, by_key));
-    // Owned (id -> file, line), so the planning loop below can move the desired
-    // numbers instead of cloning each one (a whole copy of the org's documents).
-    let explicit: HashMap<String, (String, u32)> = scope
-        .iter()
-        .chain(&others)
-        .filter_map(|d| {
-            d.id.as_ref()
-                .map(|id| (id.clone(), (d.file.clone(), d.line)))
-        })
-        .collect();
+    // Lookup keys: only a document without an `id` is found by them, among the
+    // listed numbers that have one of their keys (kept as they came).
+    let index = listing
+        .as_ref()
+        .map(|_| Index::new(&stream.by_key, !stream.keys.is_empty()));
+    let explicit = &stream.explicit;
     let mut errors = Vec::new();
     let mut found_by: HashMap<String, String> = HashMap::new();
-    let mut planned = Vec::with_capacity(scope.len());
-    for mut d in scope {
+    let mut found_ids: Vec<String> = Vec::new();
+    let mut planned = Vec::with_capacity(stream.scope.len());
+    let slots = std::mem::take(&mut stream.scope);
+    let tasks = std::mem::take(&mut stream.compared);
+    for (d, task) in slots.into_iter().zip(tasks) {
+        if let Some(task) = task {
+            planned.push(Planned::Compared(task));
+            continue;
+        }
+        let mut d = d.expect("a number not compared is still held");
         let source = match (&d.id, &index, &list_error) {
-            (Some(id), Some(ix), _) => match ix.by_id.get(id.as_str()) {
-                Some(live) => Source::Live((*live).clone()),
-                None => Source::Get,
-            },
+            // Listed, it would have been compared as its page arrived.
+            (Some(_), Some(_), _) => Source::Get,
             (_, None, Some(e)) => Source::NotChecked(Reason::ListUnread(e.clone())),
             (Some(_), None, None) => Source::Get,
             (None, None, None) => Source::NotChecked(Reason::NoIdUnlisted),
@@ -220,6 +230,7 @@ pub async fn run(
                         } else {
                             found_by.insert(id.clone(), here);
                         }
+                        found_ids.push(id.clone());
                         d.id = Some(id);
                         Source::Live((*live).clone())
                     }
@@ -238,25 +249,31 @@ pub async fn run(
                 }
             }
         };
-        planned.push((d, source));
+        planned.push(Planned::Number(d, source));
     }
     if !errors.is_empty() {
+        let mut numbers = Vec::with_capacity(planned.len());
+        for p in planned {
+            numbers.push(match p {
+                Planned::Number(d, _) => d,
+                Planned::Compared(task) => audit::join(task).await.desired,
+            });
+        }
         return Err(Refused {
             errors: ConfigErrors(errors),
-            numbers: planned.into_iter().map(|(d, _)| d).collect(),
+            numbers,
         });
     }
 
-    // What the listing says of the numbers no document claims, worked out now:
-    // the plan knows every claimed id, and the listing can then be dropped, so
-    // each live number is freed as soon as it is compared.
-    let unmanaged = match (&listed, &list_error) {
+    // What the listing says of the numbers no document claims: the listed numbers
+    // no document names by id were summarized as they came; those a document
+    // without an id found are taken out now.
+    let unmanaged = match (&listing, &list_error) {
         _ if opts.unmanaged == UnmanagedMode::Ignore => {
             Unmanaged::skipped(opts.unmanaged, "--unmanaged ignore")
         }
-        (Some(l), _) => {
-            let mut claimed: HashSet<&str> = explicit.keys().map(String::as_str).collect();
-            claimed.extend(planned.iter().filter_map(|(d, _)| d.id.as_deref()));
+        (Some(_), _) => {
+            let mut claimed: HashSet<&str> = found_ids.iter().map(String::as_str).collect();
             // An id-less document outside the selectors still claims what it matches.
             let ix = index.as_ref().expect("built with the listing");
             for d in others.iter().filter(|d| d.id.is_none()) {
@@ -264,12 +281,10 @@ pub async fn run(
                     claimed.extend(ix.find(&key).iter().map(|l| l.id()));
                 }
             }
-            let mut numbers: Vec<UnmanagedNumber> = l
-                .iter()
-                .filter(|n| !claimed.contains(n.id()))
-                .map(Listed::value)
-                .filter(|n| opts.selectors.selects_live(n) && !opts.allow.allows(n))
-                .map(|n| UnmanagedNumber::of(&n))
+            let mut numbers: Vec<UnmanagedNumber> = std::mem::take(&mut stream.unmanaged)
+                .into_iter()
+                .filter(|(id, _)| !claimed.contains(&**id))
+                .map(|(_, n)| n)
                 .collect();
             numbers.sort_by(|a, b| (&a.number, &a.id).cmp(&(&b.number, &b.id)));
             let check = match &incomplete {
@@ -291,11 +306,17 @@ pub async fn run(
             Unmanaged::skipped(opts.unmanaged, "--fetch get reads only the desired numbers")
         }
     };
-    let listed_before = listed.is_some();
+    let listed_before = listing.is_some();
     drop(index);
-    drop(listed);
+    let streamed_org = Arc::clone(&stream.org);
+    drop(stream);
 
     let mut audit = audit::run_planned(planned, client, &audit_opts).await;
+    if audit.org.is_none() {
+        // The org learnt from the numbers compared as the list was read (their
+        // compares have all ended: run_planned joined them).
+        audit.org = streamed_org.get().cloned();
+    }
     if !listed_before
         && audit.fatal.is_none()
         && let Some(org) = &opts.expect_org
@@ -337,34 +358,178 @@ fn claim_error(d: &DesiredNumber, message: String) -> ConfigError {
     }
 }
 
-/// Reads the list when the fetch rule (see [`run`]) says so; `None` when it does not.
+/// The list as it is read: each listed number that a desired number in scope
+/// names by id is compared at once ([`audit::spawn_compare`]), and of the others
+/// only what the plan needs afterwards is kept: the few a document without an
+/// `id` may be (by a lookup key), and a summary of each unmanaged candidate. So a
+/// check holds the desired numbers and the results, not the org's listing.
+struct Stream<'a> {
+    /// The desired numbers in scope, in desired order; each is taken when compared.
+    scope: Vec<Option<DesiredNumber>>,
+    /// The compare of each number in scope that the list showed.
+    compared: Vec<Option<tokio::task::JoinHandle<NumberResult>>>,
+    /// The slot of each `id` in scope.
+    slot_of: HashMap<String, usize>,
+    /// Numbers in scope whose `id` the list showed (compared or not).
+    matched: usize,
+    /// Every `id` a document names (in scope or not) -> (file, line). Owned, so the
+    /// planning loop can move the desired numbers.
+    explicit: HashMap<String, (String, u32)>,
+    /// The lookup keys of the documents without an `id` (in scope or not).
+    keys: HashSet<LookupKey>,
+    /// Listed numbers that have one of those keys.
+    by_key: Vec<Listed>,
+    /// Listed numbers no document names by id, in scope of the unmanaged check: (id, summary).
+    unmanaged: Vec<(Box<str>, UnmanagedNumber)>,
+    /// Why the run stops: a listed number of another org (`--expect-org`).
+    foreign: Option<String>,
+    opts: &'a InventoryOptions,
+    ignore: Arc<IgnoreSet>,
+    deployed: Option<Arc<crate::deployed::Deployed>>,
+    /// The org of the first number compared.
+    org: Arc<OnceLock<String>>,
+}
+
+impl<'a> Stream<'a> {
+    fn new(
+        scope: Vec<DesiredNumber>,
+        others: &[DesiredNumber],
+        opts: &'a InventoryOptions,
+        audit_opts: &AuditOptions,
+    ) -> Stream<'a> {
+        let explicit = scope
+            .iter()
+            .chain(others)
+            .filter_map(|d| {
+                d.id.as_ref()
+                    .map(|id| (id.clone(), (d.file.clone(), d.line)))
+            })
+            .collect();
+        let keys = scope
+            .iter()
+            .chain(others)
+            .filter(|d| d.id.is_none())
+            .filter_map(lookup_key)
+            .collect();
+        let slot_of = scope
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.id.clone().map(|id| (id, i)))
+            .collect();
+        Stream {
+            compared: std::iter::repeat_with(|| None).take(scope.len()).collect(),
+            scope: scope.into_iter().map(Some).collect(),
+            slot_of,
+            matched: 0,
+            explicit,
+            keys,
+            by_key: Vec::new(),
+            unmanaged: Vec::new(),
+            foreign: None,
+            opts,
+            ignore: Arc::new(audit_opts.ignore.clone()),
+            deployed: audit_opts.deployed.clone(),
+            org: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Takes one listed number as its page arrives.
+    fn take(&mut self, listed: Listed) {
+        let opts = self.opts;
+        let named = self.explicit.contains_key(listed.id());
+        let summarize = !named && opts.unmanaged != UnmanagedMode::Ignore;
+        let value = (opts.expect_org.is_some() || !self.keys.is_empty() || summarize)
+            .then(|| listed.value());
+        if let (Some(v), Some(org), None) = (&value, &opts.expect_org, &self.foreign) {
+            self.foreign = foreign_org([v], org);
+        }
+        let slot = self.slot_of.get(listed.id()).copied();
+        if slot.is_some() {
+            self.matched += 1;
+        }
+        if self.foreign.is_some() {
+            // The run stops: nothing more is compared or kept.
+            return;
+        }
+        if let Some(v) = &value {
+            if !self.keys.is_empty() && live_keys(v).iter().any(|k| self.keys.contains(k)) {
+                self.by_key.push(listed.clone());
+            }
+            if summarize && opts.selectors.selects_live(v) && !opts.allow.allows(v) {
+                self.unmanaged
+                    .push((listed.id().into(), UnmanagedNumber::of(v)));
+            }
+        }
+        if let Some(i) = slot
+            && let Some(d) = self.scope[i].take()
+        {
+            let live = move || listed.value();
+            self.compared[i] = Some(audit::spawn_compare(
+                d,
+                live,
+                &self.ignore,
+                &self.deployed,
+                &self.org,
+            ));
+        }
+    }
+
+    /// Puts every number compared so far back in its slot (its result is not
+    /// used), so that the plan can be made as if nothing had been listed.
+    async fn settle_in_place(&mut self) {
+        for (slot, task) in self.scope.iter_mut().zip(self.compared.iter_mut()) {
+            if let Some(task) = task.take() {
+                *slot = Some(audit::join(task).await.desired);
+            }
+        }
+    }
+
+    /// The desired numbers in scope, in desired order, nothing compared used.
+    async fn settle(mut self) -> Vec<DesiredNumber> {
+        self.settle_in_place().await;
+        self.scope
+            .into_iter()
+            .map(|d| d.expect("settled: every number is back in its slot"))
+            .collect()
+    }
+}
+
+/// Reads the list when the fetch rule (see [`run`]) says so, handing each
+/// listed number to `stream` as its page arrives; `None` when it does not.
 async fn read_list(
-    scope: &[DesiredNumber],
+    stream: &mut Stream<'_>,
     client: &Client,
     opts: &InventoryOptions,
 ) -> Result<Option<Listing>, FetchError> {
-    let needs_list =
-        opts.unmanaged != UnmanagedMode::Ignore || scope.iter().any(|d| d.id.is_none());
+    let scope_len = stream.scope.len();
+    let needs_list = opts.unmanaged != UnmanagedMode::Ignore
+        || stream.scope.iter().flatten().any(|d| d.id.is_none());
     match opts.fetch {
         FetchMode::Get => Ok(None),
-        FetchMode::List => client.list_all(opts.concurrency).await.map(Some),
-        FetchMode::Auto if needs_list => client.list_all(opts.concurrency).await.map(Some),
-        FetchMode::Auto if scope.len() <= 1 => Ok(None),
+        FetchMode::List => client
+            .list_all_into(opts.concurrency, &mut |l| stream.take(l))
+            .await
+            .map(Some),
+        FetchMode::Auto if needs_list => client
+            .list_all_into(opts.concurrency, &mut |l| stream.take(l))
+            .await
+            .map(Some),
+        FetchMode::Auto if scope_len <= 1 => Ok(None),
         FetchMode::Auto => {
-            let first = match client.list_first().await {
+            let first = match client.list_first_into(&mut |l| stream.take(l)).await {
                 Ok(first) => first,
                 // Nothing needed the list: a failed first page falls back to GETs.
                 Err(e @ FetchError::Unauthorized { .. }) => return Err(e),
                 Err(_) => return Ok(None),
             };
-            let held: HashSet<&str> = first.numbers.iter().map(Listed::id).collect();
-            let not_held = scope
-                .iter()
-                .filter(|d| d.id.as_deref().is_none_or(|id| !held.contains(id)))
-                .count();
+            // The numbers in scope page 1 did not hold (those without an id among them).
+            let not_held = scope_len - stream.matched;
             match first.remaining_pages() {
                 Some(pages) if pages > 0 && pages <= not_held => {
-                    match client.list_rest(first, opts.concurrency).await {
+                    match client
+                        .list_rest_into(first, opts.concurrency, &mut |l| stream.take(l))
+                        .await
+                    {
                         Ok(listing) => Ok(Some(listing)),
                         Err(e @ FetchError::Unauthorized { .. }) => Err(e),
                         Err(_) => Ok(None),
@@ -385,7 +550,7 @@ async fn stopped(
 ) -> Audit {
     let planned = scope
         .into_iter()
-        .map(|d| (d, Source::NotChecked(Reason::Stopped)))
+        .map(|d| Planned::Number(d, Source::NotChecked(Reason::Stopped)))
         .collect();
     let mut audit = audit::run_planned(planned, client, opts).await;
     audit.fatal = Some(reason);

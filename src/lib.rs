@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: desired -> live -> normalized pair -> differences -> report.
 //!
-//! - `desired`, `yaml`, `schema`: load and validate the desired YAML (`files`: which
+//! - `desired`, `yaml`, `schema`, `source_map`: load and validate the desired YAML (`files`: which
 //!   files are desired files, for the working tree and `--deployed-ref` alike);
 //! - `select`, `lookup`: which numbers a glob picks; finding a number without an id;
 //! - `vapi`: the read-only client, the list routes, the org guard;
@@ -43,6 +43,7 @@ pub mod run;
 pub mod schema;
 pub mod secret;
 pub mod select;
+pub mod source_map;
 pub mod uri;
 pub mod vapi;
 pub mod yaml;

@@ -46,11 +46,12 @@ pub fn lookup_key(d: &DesiredNumber) -> Option<LookupKey> {
 /// A desired number's number (or sipUri) as a lookup key, whether it has an `id` or
 /// not (`--deployed-ref` matches documents whose `id` came or went by it).
 pub fn key(d: &DesiredNumber) -> Option<LookupKey> {
+    let doc = d.doc.value();
     if let Some(n) = &d.number {
-        return Some(LookupKey::Number(comparable_number(n, e164_check(&d.doc))));
+        return Some(LookupKey::Number(comparable_number(n, e164_check(&doc))));
     }
     if d.provider == "vapi"
-        && let Some(uri) = d.doc.get("sipUri").and_then(Value::as_str)
+        && let Some(uri) = doc.get("sipUri").and_then(Value::as_str)
     {
         return Some(LookupKey::SipUri(crate::uri::vapi_sip_uri(uri)));
     }

@@ -568,7 +568,7 @@ fn find_target<'a>(
     let matches: Vec<&DesiredNumber> = numbers
         .iter()
         .filter(|n| {
-            names_target(&n.doc, target)
+            names_target(&n.doc.value(), target)
                 || n.id
                     .as_deref()
                     .is_some_and(|id| id.eq_ignore_ascii_case(target))

@@ -17,7 +17,7 @@ mod common;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use vapi_drift::audit::compare;
-use vapi_drift::desired::{DesiredNumber, SourceMap};
+use vapi_drift::desired::{DesiredNumber, DocText, SourceMap};
 use vapi_drift::diff::{Change, differences};
 use vapi_drift::exit::{ExitCode, Policy};
 use vapi_drift::ignore::IgnoreSet;
@@ -404,7 +404,7 @@ fn desired_number(doc: Value) -> DesiredNumber {
         number: None,
         file: "desired/p.yaml".into(),
         line: 1,
-        doc,
+        doc: DocText::new(&doc),
         source_map: SourceMap::default(),
         interpolated: Default::default(),
     }

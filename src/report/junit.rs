@@ -6,14 +6,18 @@
 //! test case of its own (classname `unmanaged`); otherwise they are listed in the
 //! suite's `<system-out>`.
 //!
-//! Owns: the mapping from results to test cases. quick-junit owns the XML (escaping,
-//! counts) and this report sets no timestamps or durations, so it is deterministic.
+//! Owns: the mapping from results to test cases, and the few elements written (the
+//! layout cargo-nextest's quick-junit writes: attribute order, four-space indent).
+//! quick-xml escapes the text and attributes; terminal escapes and the control
+//! characters XML 1.0 forbids are taken out of every string first. This report sets
+//! no timestamps or durations, so it is deterministic.
 
 use super::{Report, one_line, tags};
 use crate::diff::Difference;
 use crate::model::{NumberResult, RunProblem, Status};
 use crate::model::{UnmanagedCheck, UnmanagedMode, UnmanagedNumber};
-use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use std::fmt::Write;
 
 /// The name of the report and of its one test suite.
@@ -23,31 +27,165 @@ const MESSAGE_PATHS: usize = 10;
 /// The longest value printed, in characters.
 const VALUE_MAX: usize = 200;
 
+/// One `<testcase>`.
+struct TestCase {
+    name: String,
+    classname: String,
+    /// `file` and `line` attributes, when set.
+    at: Option<(String, u32)>,
+    outcome: Option<Outcome>,
+    system_out: String,
+}
+
+/// A `<failure>` or an `<error>`.
+struct Outcome {
+    error: bool,
+    ty: &'static str,
+    message: String,
+    description: String,
+}
+
+impl Outcome {
+    fn failure(ty: &'static str, message: String, description: String) -> Outcome {
+        Outcome {
+            error: false,
+            ty,
+            message,
+            description,
+        }
+    }
+}
+
 pub fn render(report: &Report) -> String {
-    let mut suite = TestSuite::new(NAME);
     // The run's errors first, each a test case in error of its own (classname `run`).
-    suite.add_test_cases(report.run_errors().iter().map(error_case));
-    suite.add_test_cases(report.audit.results.iter().map(|r| test_case(report, r)));
+    let mut cases: Vec<TestCase> = report.run_errors().iter().map(error_case).collect();
+    cases.extend(report.audit.results.iter().map(|r| test_case(report, r)));
     // Under `--unmanaged fail` an unmanaged number is drift: a failing test case of its own.
     let unmanaged = &report.audit.unmanaged;
     if unmanaged.mode == UnmanagedMode::Fail {
-        suite.add_test_cases(unmanaged.numbers.iter().map(unmanaged_case));
+        cases.extend(unmanaged.numbers.iter().map(unmanaged_case));
     }
     let (out, err) = suite_output(report);
-    if !out.is_empty() {
-        suite.set_system_out(out);
-    }
-    if !err.is_empty() {
-        suite.set_system_err(err);
-    }
-    let mut junit = quick_junit::Report::new(NAME);
-    junit.add_test_suite(suite);
-    let xml = junit
-        .to_string()
+    let xml = write_xml(&cases, &out, &err)
         .expect("XML written to memory from UTF-8 strings cannot fail");
-    // XML 1.0 allows neither U+FFFE nor U+FFFF (nor C0 controls, which quick-junit
+    // XML 1.0 allows neither U+FFFE nor U+FFFF (nor C0 controls, which `clean`
     // already drops); a hostile live value must not make the file unreadable.
     xml.chars().filter(|c| xml_char(*c)).collect()
+}
+
+/// A string as it may appear in the report: terminal escapes (a hostile live name
+/// must not paint a CI log) and C0 control characters other than tab, newline and
+/// carriage return taken out.
+fn clean(s: &str) -> String {
+    strip_ansi_escapes::strip_str(s).replace(
+        |c| matches!(c, '\x00'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f'),
+        "",
+    )
+}
+
+fn start<'a>(tag: &'a str, attributes: &[(&str, &str)]) -> BytesStart<'a> {
+    let mut start = BytesStart::new(tag);
+    for (k, v) in attributes {
+        start.push_attribute((*k, clean(v).as_str()));
+    }
+    start
+}
+
+/// `<tag>text</tag>`
+fn text_element<W: std::io::Write>(
+    w: &mut Writer<W>,
+    tag: BytesStart<'_>,
+    text: &str,
+) -> std::io::Result<()> {
+    let name = String::from_utf8_lossy(tag.name().as_ref()).into_owned();
+    w.write_event(Event::Start(tag))?;
+    w.write_event(Event::Text(BytesText::new(&clean(text))))?;
+    w.write_event(Event::End(BytesEnd::new(name)))
+}
+
+fn write_xml(cases: &[TestCase], out: &str, err: &str) -> std::io::Result<String> {
+    let failures = cases
+        .iter()
+        .filter(|c| c.outcome.as_ref().is_some_and(|o| !o.error))
+        .count()
+        .to_string();
+    let errors = cases
+        .iter()
+        .filter(|c| c.outcome.as_ref().is_some_and(|o| o.error))
+        .count()
+        .to_string();
+    let tests = cases.len().to_string();
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 4);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    w.write_event(Event::Start(start(
+        "testsuites",
+        &[
+            ("name", NAME),
+            ("tests", &tests),
+            ("skipped", "0"),
+            ("failures", &failures),
+            ("errors", &errors),
+        ],
+    )))?;
+    let suite = start(
+        "testsuite",
+        &[
+            ("name", NAME),
+            ("tests", &tests),
+            ("skipped", "0"),
+            ("errors", &errors),
+            ("failures", &failures),
+        ],
+    );
+    if cases.is_empty() && out.is_empty() && err.is_empty() {
+        w.write_event(Event::Empty(suite))?;
+    } else {
+        w.write_event(Event::Start(suite))?;
+        for case in cases {
+            write_case(&mut w, case)?;
+        }
+        if !out.is_empty() {
+            text_element(&mut w, BytesStart::new("system-out"), out)?;
+        }
+        if !err.is_empty() {
+            text_element(&mut w, BytesStart::new("system-err"), err)?;
+        }
+        w.write_event(Event::End(BytesEnd::new("testsuite")))?;
+    }
+    w.write_event(Event::End(BytesEnd::new("testsuites")))?;
+    w.write_indent()?;
+    Ok(String::from_utf8(w.into_inner()).expect("written from UTF-8 strings"))
+}
+
+fn write_case<W: std::io::Write>(w: &mut Writer<W>, case: &TestCase) -> std::io::Result<()> {
+    let line;
+    let mut attributes = vec![
+        ("name", case.name.as_str()),
+        ("classname", case.classname.as_str()),
+    ];
+    if let Some((file, l)) = &case.at {
+        line = l.to_string();
+        attributes.push(("file", file.as_str()));
+        attributes.push(("line", line.as_str()));
+    }
+    let tag = start("testcase", &attributes);
+    if case.outcome.is_none() && case.system_out.is_empty() {
+        return w.write_event(Event::Empty(tag));
+    }
+    w.write_event(Event::Start(tag))?;
+    if let Some(o) = &case.outcome {
+        let name = if o.error { "error" } else { "failure" };
+        let tag = start(name, &[("message", &o.message), ("type", o.ty)]);
+        if o.description.is_empty() {
+            w.write_event(Event::Empty(tag))?;
+        } else {
+            text_element(w, tag, &o.description)?;
+        }
+    }
+    if !case.system_out.is_empty() {
+        text_element(w, BytesStart::new("system-out"), &case.system_out)?;
+    }
+    w.write_event(Event::End(BytesEnd::new("testcase")))
 }
 
 /// Whether XML 1.0 allows the character in a document.
@@ -119,117 +257,115 @@ fn unmanaged_text(n: &UnmanagedNumber) -> String {
 
 /// One error of the run: `file:line` (or `vapi-drift`), in error.
 fn error_case(e: &RunProblem) -> TestCase {
-    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-    status.set_type("ERROR").set_message(e.message.as_str());
-    // The message once: the text adds only where it is.
-    if let Some(file) = &e.file {
-        let at = match (e.line, e.column) {
+    // The message once: the text adds only where it is (none: an empty element).
+    let description = match &e.file {
+        Some(file) => match (e.line, e.column) {
             (Some(l), Some(c)) => format!("{file}:{l}:{c}\n"),
             (Some(l), None) => format!("{file}:{l}\n"),
             _ => format!("{file}\n"),
-        };
-        status.set_description(at);
-    }
+        },
+        None => String::new(),
+    };
     let name = match (&e.file, e.line) {
         (Some(file), Some(line)) => format!("{file}:{line}"),
         (Some(file), None) => file.clone(),
         (None, _) => NAME.to_string(),
     };
-    let mut case = TestCase::new(name, status);
-    case.set_classname("run");
-    if let Some(file) = &e.file {
-        case.extra.insert("file".into(), file.as_str().into());
-        case.extra
-            .insert("line".into(), e.line.unwrap_or(1).to_string().into());
+    TestCase {
+        name,
+        classname: "run".into(),
+        at: e.file.as_ref().map(|f| (f.clone(), e.line.unwrap_or(1))),
+        outcome: Some(Outcome {
+            error: true,
+            ty: "ERROR",
+            message: e.message.clone(),
+            description,
+        }),
+        system_out: String::new(),
     }
-    case
 }
 
 fn unmanaged_case(n: &UnmanagedNumber) -> TestCase {
-    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-    status
-        .set_type(crate::finding::Kind::Unmanaged.word())
-        .set_message("live, but no desired file describes it (--unmanaged fail)")
-        .set_description(format!("{}\n", unmanaged_text(n)));
-    let mut case = TestCase::new(n.label(), status);
-    case.set_classname("unmanaged");
-    case
+    TestCase {
+        name: n.label(),
+        classname: "unmanaged".into(),
+        at: None,
+        outcome: Some(Outcome::failure(
+            crate::finding::Kind::Unmanaged.word(),
+            "live, but no desired file describes it (--unmanaged fail)".into(),
+            format!("{}\n", unmanaged_text(n)),
+        )),
+        system_out: String::new(),
+    }
 }
 
 fn test_case(report: &Report, r: &NumberResult) -> TestCase {
     let d = &r.desired;
-    let status = match r.status {
+    let outcome = match r.status {
         // --fail-on-unhealthy makes a live status other than `active` drift.
         Status::InSync if report.unhealthy_fails(r) => {
             let h = r.health.as_deref().unwrap_or("?");
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_type("UNHEALTHY")
-                .set_message(format!("the live status is \"{h}\", not \"active\""))
-                .set_description(format!(
+            Some(Outcome::failure(
+                "UNHEALTHY",
+                format!("the live status is \"{h}\", not \"active\""),
+                format!(
                     "{}:{}: the live status is \"{h}\", not \"active\" (--fail-on-unhealthy)\n",
                     d.file, d.line
-                ));
-            s
+                ),
+            ))
         }
         // --fail-on-unknown-fields makes a live field the schema does not know drift.
         Status::InSync if report.unknown_fails(r) => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             let lines: Vec<String> = r
                 .unknown_fields
                 .iter()
                 .map(|u| format!("? {} = {}", u.path, u.shown()))
                 .collect();
-            s.set_type("UNKNOWN_FIELDS")
-                .set_message("live fields the schema does not know")
-                .set_description(format!(
+            Some(Outcome::failure(
+                "UNKNOWN_FIELDS",
+                "live fields the schema does not know".to_string(),
+                format!(
                     "{}:{}: live fields the schema does not know (--fail-on-unknown-fields)\n{}\n",
                     d.file,
                     d.line,
                     lines.join("\n")
-                ));
-            s
+                ),
+            ))
         }
-        Status::InSync => TestCaseStatus::success(),
+        Status::InSync => None,
         // --deployed-ref: only PENDING findings, which the deploy applies: no failure.
-        Status::Modified | Status::Missing if !report.result_fails(r) => TestCaseStatus::success(),
-        Status::Modified => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_type(Status::Modified.word())
-                .set_message(changed_paths(&r.differences))
-                .set_description(failure_text(r));
-            s
-        }
-        Status::Missing => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_type(Status::Missing.word())
-                .set_message(format!(
-                    "the phone number does not exist in Vapi (404){}",
-                    tags(r.cause, r.seen.as_ref())
-                ))
-                .set_description(format!(
-                    "{}:{}: the phone number with id {} does not exist in Vapi (404){}\n",
-                    d.file,
-                    d.line,
-                    d.id.as_deref().unwrap_or("-"),
-                    tags(r.cause, r.seen.as_ref())
-                ));
-            s
-        }
+        Status::Modified | Status::Missing if !report.result_fails(r) => None,
+        Status::Modified => Some(Outcome::failure(
+            Status::Modified.word(),
+            changed_paths(&r.differences),
+            failure_text(r),
+        )),
+        Status::Missing => Some(Outcome::failure(
+            Status::Missing.word(),
+            format!(
+                "the phone number does not exist in Vapi (404){}",
+                tags(r.cause, r.seen.as_ref())
+            ),
+            format!(
+                "{}:{}: the phone number with id {} does not exist in Vapi (404){}\n",
+                d.file,
+                d.line,
+                d.id.as_deref().unwrap_or("-"),
+                tags(r.cause, r.seen.as_ref())
+            ),
+        )),
         Status::NotChecked => {
             let reason = r.reason_text();
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_type(Status::NotChecked.word())
-                .set_message(reason.as_str())
-                .set_description(format!("{}:{}: not checked: {reason}\n", d.file, d.line));
-            s
+            Some(Outcome {
+                error: true,
+                ty: Status::NotChecked.word(),
+                description: format!("{}:{}: not checked: {reason}\n", d.file, d.line),
+                message: reason,
+            })
         }
     };
-    let mut case = TestCase::new(d.label(), status);
-    case.set_classname(d.file.as_str());
     // `file` and `line` let reporters that annotate (GitHub's JUnit actions) point at the YAML.
     let line = r.differences.first().map_or(d.line, |x| r.line_of(x));
-    case.extra.insert("file".into(), d.file.as_str().into());
-    case.extra.insert("line".into(), line.to_string().into());
     let mut warnings = warnings(r);
     if !report.result_fails(r) && matches!(r.status, Status::Modified | Status::Missing) {
         // What the deploy will change, as the failure text would say it.
@@ -244,10 +380,13 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
             );
         }
     }
-    if !warnings.is_empty() {
-        case.set_system_out(warnings);
+    TestCase {
+        name: d.label(),
+        classname: d.file.clone(),
+        at: Some((d.file.clone(), line)),
+        outcome,
+        system_out: warnings,
     }
-    case
 }
 
 /// The failure message: which paths changed.

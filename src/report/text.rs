@@ -212,7 +212,7 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
     if r.status == Status::InSync && !warnings {
         return;
     }
-    let id = match (&d.id, d.doc.get("id")) {
+    let id = match (&d.id, d.doc.value().get("id")) {
         (Some(id), None) => format!(
             "{id}, found by its {}",
             if d.number.is_some() {

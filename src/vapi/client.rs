@@ -140,6 +140,10 @@ enum Attempt {
 impl Client {
     pub fn new(cfg: ClientConfig) -> anyhow::Result<Client> {
         let base = parse_base_url(&cfg.base_url)?;
+        // reqwest is built without a crypto provider of its own (no aws-lc-sys, no
+        // cmake): ring's is the process default. `Err` means one is installed
+        // already (a second client in the same process), which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .user_agent(concat!("vapi-drift/", env!("CARGO_PKG_VERSION")))
             .timeout(cfg.timeout)

@@ -74,8 +74,13 @@ impl fmt::Debug for Listed {
 #[derive(Debug, Clone)]
 pub struct Listing {
     pub route: ListRoute,
-    /// Every listed phone number, validated, deduplicated by id, in the order read.
+    /// Every listed phone number, validated, deduplicated by id, in the order read;
+    /// empty when the numbers were handed to a sink as they came (`list_*_into`).
     pub numbers: Vec<Listed>,
+    /// The ids listed so far (deduplication across pages).
+    seen: HashSet<Box<str>>,
+    /// Numbers listed (kept or handed to a sink).
+    listed: usize,
     /// List requests made (pages; retries not counted).
     pub requests: usize,
     /// Why the listing may miss numbers even once every page is read.
@@ -101,6 +106,8 @@ impl Listing {
         Listing {
             route,
             numbers: Vec::new(),
+            seen: HashSet::new(),
+            listed: 0,
             requests: 0,
             gaps: Vec::new(),
             next,
@@ -112,7 +119,7 @@ impl Listing {
     /// Why this listing may not hold every number of the org; `None` when it does.
     pub fn incomplete(&self) -> Option<String> {
         let mut reasons = self.gaps.clone();
-        let listed = self.numbers.len() + self.skipped;
+        let listed = self.listed + self.skipped;
         if self.next.is_none()
             && let Some(total) = self.announced
             && listed < total
@@ -145,11 +152,21 @@ impl Listing {
         }
     }
 
-    fn add(&mut self, page: Page, seen: &mut HashSet<String>) {
+    /// Adds a page's numbers to `numbers`.
+    #[cfg(test)]
+    fn add(&mut self, page: Page) {
+        let mut kept = std::mem::take(&mut self.numbers);
+        self.add_into(page, &mut |n| kept.push(n));
+        self.numbers = kept;
+    }
+
+    /// Hands a page's numbers not listed before to `sink`.
+    fn add_into(&mut self, page: Page, sink: &mut Sink<'_>) {
         self.requests += 1;
         for number in page.numbers {
-            if seen.insert(number.id().to_string()) {
-                self.numbers.push(number);
+            if self.seen.insert(number.id().into()) {
+                self.listed += 1;
+                sink(number);
             }
         }
         self.skipped += page.skipped.len();
@@ -169,15 +186,14 @@ impl Listing {
         }
     }
 
-    fn seen(&self) -> HashSet<String> {
-        self.numbers.iter().map(|n| n.id().to_string()).collect()
-    }
-
     /// Every listed number, parsed.
     pub fn values(&self) -> Vec<Value> {
         self.numbers.iter().map(Listed::value).collect()
     }
 }
+
+/// Where listed numbers go as their page arrives (see [`Client::list_all_into`]).
+pub type Sink<'a> = dyn FnMut(Listed) + Send + 'a;
 
 /// One page of `GET /v2/phone-number`, its elements checked.
 struct Page {
@@ -382,6 +398,14 @@ impl Client {
     /// The first page of the org: page 1 of `GET /v2/phone-number`, or, when that
     /// route answers 404, everything `GET /phone-number?limit=1000` returns.
     pub async fn list_first(&self) -> Result<Listing, FetchError> {
+        let mut numbers = Vec::new();
+        let mut listing = self.list_first_into(&mut |n| numbers.push(n)).await?;
+        listing.numbers = numbers;
+        Ok(listing)
+    }
+
+    /// [`Client::list_first`], its numbers handed to `sink` instead of kept.
+    pub async fn list_first_into(&self, sink: &mut Sink<'_>) -> Result<Listing, FetchError> {
         match self.list_page(1, PAGE_LIMIT).await? {
             Some(page) => {
                 let next = page.more.then_some(Remaining {
@@ -389,7 +413,7 @@ impl Client {
                     last_page: page.total_pages,
                 });
                 let mut listing = Listing::empty(ListRoute::V2, next, page.total_items);
-                listing.add(page, &mut HashSet::new());
+                listing.add_into(page, sink);
                 Ok(listing)
             }
             None => {
@@ -398,7 +422,7 @@ impl Client {
                 let (numbers, mut skipped) = split_elements(items);
                 skipped.extend(bad);
                 let mut listing = Listing::empty(ListRoute::V1, None, None);
-                listing.add(
+                listing.add_into(
                     Page {
                         numbers,
                         skipped,
@@ -407,7 +431,7 @@ impl Client {
                         more: false,
                         beyond_retention: false,
                     },
-                    &mut HashSet::new(),
+                    sink,
                 );
                 if full {
                     listing.gaps.push(format!(
@@ -427,27 +451,40 @@ impl Client {
         mut listing: Listing,
         concurrency: usize,
     ) -> Result<Listing, FetchError> {
+        let mut numbers = std::mem::take(&mut listing.numbers);
+        let mut listing = self
+            .list_rest_into(listing, concurrency, &mut |n| numbers.push(n))
+            .await?;
+        listing.numbers = numbers;
+        Ok(listing)
+    }
+
+    /// [`Client::list_rest`], its numbers handed to `sink` page by page, in page
+    /// order, as they arrive (at most `concurrency` pages held at once).
+    pub async fn list_rest_into(
+        &self,
+        mut listing: Listing,
+        concurrency: usize,
+        sink: &mut Sink<'_>,
+    ) -> Result<Listing, FetchError> {
         let Some(rest) = listing.next.take() else {
             return Ok(listing);
         };
-        let mut seen = listing.seen();
         let mut next_page = rest.next_page;
         let mut more = true;
         if let Some(last) = rest.last_page
             && last >= next_page
         {
+            // In page order, so that a number listed twice (it moved between pages
+            // while they were read) is taken from the earlier page.
             let mut pages = futures::stream::iter(next_page..=last)
                 .map(|p| async move { (p, self.list_page(p, PAGE_LIMIT).await) })
-                .buffer_unordered(concurrency.max(1));
-            let mut read: Vec<(usize, Page)> = Vec::new();
+                .buffered(concurrency.max(1));
             // The first failure ends the listing (the pages still in flight are dropped).
             while let Some((p, result)) = pages.next().await {
-                read.push((p, result?.ok_or_else(|| vanished(p))?));
-            }
-            read.sort_by_key(|(p, _)| *p);
-            for (_, page) in read {
+                let page = result?.ok_or_else(|| vanished(p))?;
                 more = page.more;
-                listing.add(page, &mut seen);
+                listing.add_into(page, sink);
             }
             next_page = last.saturating_add(1);
         }
@@ -463,7 +500,7 @@ impl Client {
                 .await?
                 .ok_or_else(|| vanished(next_page))?;
             more = page.more;
-            listing.add(page, &mut seen);
+            listing.add_into(page, sink);
             next_page = next_page.saturating_add(1);
         }
         Ok(listing)
@@ -473,6 +510,16 @@ impl Client {
     pub async fn list_all(&self, concurrency: usize) -> Result<Listing, FetchError> {
         let first = self.list_first().await?;
         self.list_rest(first, concurrency).await
+    }
+
+    /// [`Client::list_all`], each number handed to `sink` as its page arrives.
+    pub async fn list_all_into(
+        &self,
+        concurrency: usize,
+        sink: &mut Sink<'_>,
+    ) -> Result<Listing, FetchError> {
+        let first = self.list_first_into(sink).await?;
+        self.list_rest_into(first, concurrency, sink).await
     }
 
     /// One live number of the org (`limit=1`), to learn which org the key
@@ -597,7 +644,7 @@ mod tests {
             more: false,
             beyond_retention: false,
         };
-        listing.add(page, &mut HashSet::new());
+        listing.add(page);
         assert_eq!(
             listing.incomplete().as_deref(),
             Some("the list showed 2 of the 3 numbers the API announced")
@@ -620,7 +667,7 @@ mod tests {
             page.skipped
         );
         let mut listing = Listing::empty(ListRoute::V2, None, Some(4));
-        listing.add(page, &mut HashSet::new());
+        listing.add(page);
         let why = listing.incomplete().expect("incomplete");
         assert!(
             why.starts_with("3 listed entries are not a phone number"),
@@ -704,7 +751,6 @@ mod tests {
                 .expect("not all read")
                 .contains("page 1 of 3")
         );
-        let mut seen = HashSet::new();
         let page = |ids: &[usize]| Page {
             numbers: ids.iter().map(|i| listed(*i)).collect(),
             skipped: Vec::new(),
@@ -713,8 +759,8 @@ mod tests {
             more: false,
             beyond_retention: false,
         };
-        listing.add(page(&[1, 2]), &mut seen);
-        listing.add(page(&[2, 3]), &mut seen);
+        listing.add(page(&[1, 2]));
+        listing.add(page(&[2, 3]));
         listing.next = None;
         assert_eq!(listing.numbers.len(), 3);
         assert_eq!(listing.requests, 2);

@@ -52,11 +52,15 @@ async fn start(numbers: Vec<Value>) -> StandIn {
     StandIn::start(config(numbers)).await.unwrap()
 }
 
-fn client() -> reqwest::Client {
+/// In the workspace's test build reqwest has TLS without a provider of its own
+/// (vapi-drift installs ring's), so a client here needs one installed too.
+fn builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
-        .user_agent("vapi-drift-test/1.0")
-        .build()
-        .unwrap()
+}
+
+fn client() -> reqwest::Client {
+    builder().user_agent("vapi-drift-test/1.0").build().unwrap()
 }
 
 async fn get(s: &StandIn, path: &str) -> reqwest::Response {
@@ -632,7 +636,7 @@ async fn reset_mid_body_is_a_client_side_body_error() {
 async fn hang_times_out_while_other_requests_go_on() {
     let s = start(numbers(2)).await;
     s.inject(&id_of(0), vec![Fault::Hang]);
-    let c = reqwest::Client::builder()
+    let c = builder()
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();
