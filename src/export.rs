@@ -569,9 +569,56 @@ fn placeholders(
             }
             Value::String(format!("${{{var}}}"))
         }
-        Value::String(s) => Value::String(s.replace("${", "$${")),
+        Value::String(s) => Value::String(
+            url_placeholders(s, path, name, vars).unwrap_or_else(|| s.replace("${", "$${")),
+        ),
         other => other.clone(),
     }
+}
+
+/// A URL whose credential-like query values (`?token=…`: the rule the reports mask
+/// them by, `secret::name_looks_like_credential`) become `${VAR}`, the rest escaped;
+/// `None` when the string is not such a URL. `https://h/hook?token=abc&t=acme` ->
+/// `https://h/hook?token=${VAPI_DRIFT_SERVER_URL_TOKEN}&t=acme`.
+fn url_placeholders(
+    url: &str,
+    path: &Pointer,
+    name: &mut dyn FnMut(&Value, &Pointer) -> String,
+    vars: &mut Vec<String>,
+) -> Option<String> {
+    if !url.contains("://") {
+        return None;
+    }
+    let (before, query) = url.split_once('?')?;
+    let (query, fragment) = match query.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (query, None),
+    };
+    let escape = |s: &str| s.replace("${", "$${");
+    let mut any = false;
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !v.is_empty() && secret::name_looks_like_credential(k) => {
+                any = true;
+                let var = name(&Value::String(v.to_string()), &path.child(k));
+                if !vars.contains(&var) {
+                    vars.push(var.clone());
+                }
+                format!("{}=${{{var}}}", escape(k))
+            }
+            _ => escape(pair),
+        })
+        .collect();
+    if !any {
+        return None;
+    }
+    let mut out = format!("{}?{}", escape(before), pairs.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(&escape(f));
+    }
+    Some(out)
 }
 
 /// The variable name a secret's field gives, shared by every number (no index,

@@ -917,6 +917,37 @@ fn export_round_trips_for_every_provider_without_writing_a_secret() {
     );
 }
 
+/// A token in a webhook URL's query (`?token=…`) is a secret: export writes a
+/// `${VAR}` in its place, never the value, and `check` with the variable set is in sync.
+#[test]
+fn export_turns_a_credential_in_a_url_query_into_a_variable() {
+    let token = "qTk8v2Lx9pZr4sYw7nBc";
+    let mut live = hand_made(7, "+14155550177");
+    live["server"] =
+        json!({"url": format!("https://hooks.example.com/vapi?tenant=acme&token={token}")});
+    let w = World::new(vec![live]);
+    let run = export(&w, &["--out", "desired"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains(token) && !run.stderr.contains(token));
+    let dir = w.path("desired");
+    let mut text = String::new();
+    for entry in std::fs::read_dir(&dir).expect("ls") {
+        let path = entry.expect("entry").path();
+        text.push_str(&std::fs::read_to_string(&path).expect("read"));
+    }
+    assert!(!text.contains(token), "a secret was written:\n{text}");
+    let var = text
+        .split("token=${")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .unwrap_or_else(|| panic!("no ${{VAR}} for the token:\n{text}"))
+        .to_string();
+    assert!(text.contains("?tenant=acme&token=${"), "{text}");
+    let check = w.check(&["desired", "-o", "json"], &[(var.as_str(), token)]);
+    assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
+    assert!(!check.stdout.contains(token));
+}
+
 #[test]
 fn export_never_overwrites_without_force_and_writes_nothing_then() {
     let lives = vec![example("vonage"), example("telnyx"), example("vapi-pstn")];
