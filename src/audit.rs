@@ -19,7 +19,7 @@ use crate::finding::Cause;
 use crate::ignore::{IgnoreSet, Ignored, Rule};
 use crate::model::{Audit, NumberResult, Reason, Status, UnknownField, Unmanaged};
 use crate::normalize::{PathMap, normalize_pinned, pins};
-use crate::pointer::Pointer;
+use crate::pointer::{self, Pointer};
 use crate::schema;
 use crate::secret;
 use crate::vapi::client::{Client, FetchError};
@@ -648,18 +648,9 @@ fn set_at(doc: &mut Value, path: &[String], value: Option<Value>) {
     let Some((last, parents)) = path.split_last() else {
         return;
     };
-    let mut target = doc;
-    for seg in parents {
-        let next = match target {
-            Value::Object(o) => o.get_mut(seg),
-            Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
-            _ => None,
-        };
-        match next {
-            Some(t) => target = t,
-            None => return,
-        }
-    }
+    let Some(target) = pointer::get_mut(doc, parents) else {
+        return;
+    };
     match (target, value) {
         (Value::Object(o), Some(v)) => {
             o.insert(last.clone(), v);

@@ -97,14 +97,7 @@ pub fn load(reference: &str, paths: &[PathBuf], env: &Env) -> Result<Deployed, L
     let files = files_at(reference, &commit, &top, paths)?;
     let texts = read_blobs(reference, &top, &files)?;
     let mut numbers = desired::load_texts(&texts, env, IdRule::Optional, UnsetVars::Error)
-        .and_then(|numbers| {
-            let errors = lookup::lookup_errors(&numbers);
-            if errors.is_empty() {
-                Ok(numbers)
-            } else {
-                Err(ConfigErrors(errors))
-            }
-        })
+        .and_then(lookup::findable)
         .map_err(|ConfigErrors(errors)| {
             // The files are named as in the working tree (so selectors match them the
             // same way); an error says at which revision.

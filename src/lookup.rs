@@ -4,7 +4,7 @@
 //! (case-insensitive, as Vapi documents it). Used by `check`, `explain` and
 //! `export` alike.
 
-use crate::desired::{ConfigError, DesiredNumber};
+use crate::desired::{ConfigError, ConfigErrors, DesiredNumber};
 use crate::normalize::comparable_number;
 use crate::pointer::Pointer;
 use crate::vapi::list::Listed;
@@ -103,6 +103,17 @@ pub fn lookup_errors(numbers: &[DesiredNumber]) -> Vec<ConfigError> {
             }
         })
         .collect()
+}
+
+/// `numbers`, when each can be found (see [`lookup_errors`]); else those errors.
+/// What every loader of desired numbers (the working tree, a git ref) hands on.
+pub fn findable(numbers: Vec<DesiredNumber>) -> Result<Vec<DesiredNumber>, ConfigErrors> {
+    let errors = lookup_errors(&numbers);
+    if errors.is_empty() {
+        Ok(numbers)
+    } else {
+        Err(ConfigErrors(errors))
+    }
 }
 
 /// The live numbers a desired document without an `id` matches (by number or sipUri).

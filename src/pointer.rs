@@ -168,6 +168,20 @@ pub fn escape(seg: &str) -> Cow<'_, str> {
     }
 }
 
+/// The value that `segments` (mapping keys, list indexes) lead to in `doc`, to change
+/// it: the one walk every "set" and "remove" by path starts with.
+pub fn get_mut<'v>(
+    doc: &'v mut serde_json::Value,
+    segments: &[String],
+) -> Option<&'v mut serde_json::Value> {
+    use serde_json::Value;
+    segments.iter().try_fold(doc, |v, seg| match v {
+        Value::Object(o) => o.get_mut(seg),
+        Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::cli::{
     ReportArgs, SecretArgs, ValidateArgs,
 };
 use crate::deployed::{self, Deployed};
-use crate::desired::{self, ConfigErrors, DesiredNumber, IdRule, UnsetVars};
+use crate::desired::{self, DesiredNumber, IdRule, UnsetVars};
 use crate::exit::{ExitCode, FailOn, Policy, RunError};
 use crate::ignore::{self, IgnoreSet};
 use crate::inventory::{self, InventoryOptions};
@@ -73,14 +73,7 @@ fn load_desired(
     unset_vars: UnsetVars,
 ) -> Result<Vec<DesiredNumber>, RunError> {
     desired::load_with(paths, env, IdRule::Optional, unset_vars)
-        .and_then(|numbers| {
-            let errors = lookup::lookup_errors(&numbers);
-            if errors.is_empty() {
-                Ok(numbers)
-            } else {
-                Err(ConfigErrors(errors))
-            }
-        })
+        .and_then(lookup::findable)
         .map_err(|errors| RunError::Config {
             errors,
             what: "the desired config",

@@ -496,18 +496,9 @@ fn remove_entry(doc: &mut Value, path: &[String]) -> bool {
     let Some((last, parents)) = path.split_last() else {
         return false;
     };
-    let mut target = doc;
-    for seg in parents {
-        let next = match target {
-            Value::Object(o) => o.get_mut(seg),
-            Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
-            _ => None,
-        };
-        match next {
-            Some(t) => target = t,
-            None => return false,
-        }
-    }
+    let Some(target) = crate::pointer::get_mut(doc, parents) else {
+        return false;
+    };
     target
         .as_object_mut()
         .is_some_and(|o| o.remove(last).is_some())
