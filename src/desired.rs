@@ -60,14 +60,30 @@ impl Interpolated {
     }
 }
 
+/// How reports name a desired number: its name, else its number, else its id,
+/// else where it is declared (`file:line`).
+pub fn label(
+    name: Option<&str>,
+    number: Option<&str>,
+    id: Option<&str>,
+    file: &str,
+    line: u32,
+) -> String {
+    name.or(number)
+        .or(id)
+        .map_or_else(|| format!("{file}:{line}"), str::to_string)
+}
+
 impl DesiredNumber {
     /// How reports name the number: its name, else its number, else its id.
     pub fn label(&self) -> String {
-        self.name
-            .clone()
-            .or_else(|| self.number.clone())
-            .or_else(|| self.id.clone())
-            .unwrap_or_else(|| format!("{}:{}", self.file, self.line))
+        label(
+            self.name.as_deref(),
+            self.number.as_deref(),
+            self.id.as_deref(),
+            &self.file,
+            self.line,
+        )
     }
 }
 

@@ -306,11 +306,13 @@ pub struct RemovedNumber {
 impl RemovedNumber {
     /// How reports name it: its name, else its number, else its id, else where it was.
     pub fn label(&self) -> String {
-        self.name
-            .clone()
-            .or_else(|| self.number.clone())
-            .or_else(|| self.id.clone())
-            .unwrap_or_else(|| format!("{}:{}", self.file, self.line))
+        crate::desired::label(
+            self.name.as_deref(),
+            self.number.as_deref(),
+            self.id.as_deref(),
+            &self.file,
+            self.line,
+        )
     }
 }
 
