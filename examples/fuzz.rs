@@ -13,6 +13,9 @@
 //! cargo run --release --example fuzz -- --seconds 60 [--seed N]
 //! ```
 
+#[path = "support/fuzz_args.rs"]
+mod fuzz_args;
+
 use serde_json::{Map, Value, json};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -255,22 +258,7 @@ fn load_corpus(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 fn main() {
-    let mut seconds = 30.0_f64;
-    let mut seed = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--seconds" => {
-                seconds = args
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .expect("--seconds N")
-            }
-            "--seed" => seed = args.next().and_then(|s| s.parse().ok()),
-            other => panic!("unknown argument {other} (expected --seconds N [--seed N])"),
-        }
-    }
-    let seed = seed.unwrap_or_else(|| fastrand::u64(..));
+    let (seconds, seed) = fuzz_args::seconds_and_seed();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let corpus = load_corpus(&root.join("corpus"));
     assert!(!corpus.is_empty(), "fuzz/corpus is empty");

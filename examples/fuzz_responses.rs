@@ -16,6 +16,9 @@
 //! fuzz/run.sh 60        # both halves: the desired-YAML side, then this one
 //! ```
 
+#[path = "support/fuzz_args.rs"]
+mod fuzz_args;
+
 use futures::FutureExt;
 use serde_json::{Value, json};
 use std::panic::AssertUnwindSafe;
@@ -185,22 +188,7 @@ fn answer(rng: &mut Rng, numbers: &[Value]) -> Vec<u8> {
 }
 
 fn main() {
-    let mut seconds = 30.0_f64;
-    let mut seed = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--seconds" => {
-                seconds = args
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .expect("--seconds N")
-            }
-            "--seed" => seed = args.next().and_then(|s| s.parse().ok()),
-            other => panic!("unknown argument {other} (expected --seconds N [--seed N])"),
-        }
-    }
-    let seed = seed.unwrap_or_else(|| fastrand::u64(..));
+    let (seconds, seed) = fuzz_args::seconds_and_seed();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{World, desired_from};
+use common::{World, desired_from, number_in};
 use serde_json::{Value, json};
 use std::path::Path;
 use vapi_standin::Fault;
@@ -89,12 +89,7 @@ fn gate(w: &World, extra: &[&str]) -> common::Run {
 
 /// (path, type, cause) of each difference of the number with this id.
 fn causes(report: &Value, id: &str) -> Vec<(String, String, String)> {
-    report["numbers"]
-        .as_array()
-        .expect("numbers")
-        .iter()
-        .find(|n| n["id"] == id)
-        .unwrap_or_else(|| panic!("no number {id}"))["differences"]
+    number_in(report, id)["differences"]
         .as_array()
         .expect("differences")
         .iter()
@@ -109,12 +104,7 @@ fn causes(report: &Value, id: &str) -> Vec<(String, String, String)> {
 }
 
 fn number<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["numbers"]
-        .as_array()
-        .expect("numbers")
-        .iter()
-        .find(|n| n["id"] == id)
-        .unwrap_or_else(|| panic!("no number {id}"))
+    number_in(report, id)
 }
 
 fn id(lives: &[Value], i: usize) -> String {

@@ -152,14 +152,19 @@ pub fn statuses(report: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The (path, type) of each difference of the number with this id.
-pub fn paths_of(report: &Value, id: &str) -> Vec<(String, String)> {
+/// The number with this id in a JSON report.
+pub fn number_in<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["numbers"]
         .as_array()
         .expect("numbers")
         .iter()
         .find(|n| n["id"] == id)
-        .unwrap_or_else(|| panic!("no number {id}"))["differences"]
+        .unwrap_or_else(|| panic!("no number {id}"))
+}
+
+/// The (path, type) of each difference of the number with this id.
+pub fn paths_of(report: &Value, id: &str) -> Vec<(String, String)> {
+    number_in(report, id)["differences"]
         .as_array()
         .expect("differences")
         .iter()
