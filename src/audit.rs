@@ -100,46 +100,56 @@ pub enum Source {
     NotChecked(Reason),
 }
 
-/// One desired number of an audit's plan.
-// Most entries are `Number`s: boxing them would cost an allocation per number.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub enum Planned {
-    /// A desired number and where its live state comes from.
-    Number(DesiredNumber, Source),
-    /// Being compared already: read from the list and handed to
-    /// [`spawn_compare`] as its page arrived (see `inventory`).
-    Compared(tokio::task::JoinHandle<NumberResult>),
-}
+/// One desired number of an audit's plan: its slot among the results (desired
+/// order), the number, and where its live state comes from.
+pub type Planned = (usize, DesiredNumber, Source);
 
 /// Fetches (one GET each) and compares every desired number.
 pub async fn run(desired: Vec<DesiredNumber>, client: &Client, opts: &AuditOptions) -> Audit {
-    let planned = desired
-        .into_iter()
-        .map(|d| Planned::Number(d, Source::Get))
-        .collect();
-    run_planned(planned, client, opts).await
+    run_planned(desired.into_iter().map(|d| (d, Source::Get)), client, opts).await
 }
 
 /// Compares every desired number with its live state, reading the ones whose
 /// source is [`Source::Get`] (at most `concurrency` at once).
-pub async fn run_planned(desired: Vec<Planned>, client: &Client, opts: &AuditOptions) -> Audit {
+pub async fn run_planned(
+    desired: impl ExactSizeIterator<Item = (DesiredNumber, Source)>,
+    client: &Client,
+    opts: &AuditOptions,
+) -> Audit {
+    let slots = std::iter::repeat_with(|| None)
+        .take(desired.len())
+        .collect();
+    let planned = desired
+        .enumerate()
+        .map(|(i, (d, source))| (i, d, source))
+        .collect();
+    finish(slots, planned, client, opts).await
+}
+
+/// [`run_planned`] when some results are in already: `slots` has one entry per
+/// desired number, in desired order, holding the results of the numbers compared
+/// as the list was read (see `inventory`); `planned` the others, each with its
+/// slot.
+pub async fn finish(
+    mut slots: Vec<Option<NumberResult>>,
+    planned: Vec<Planned>,
+    client: &Client,
+    opts: &AuditOptions,
+) -> Audit {
+    for r in slots.iter().flatten() {
+        opts.observer.tell(r);
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None::<String>);
     let deadline = opts.deadline;
     let ignore = Arc::new(opts.ignore.clone());
     let org = Arc::new(OnceLock::new());
-    let count = desired.len();
-    let fetches = desired.into_iter().enumerate().map(|(i, planned)| {
+    let fetches = planned.into_iter().map(|(i, d, source)| {
         let mut stop = stop_rx.clone();
         let stop_tx = &stop_tx;
         let ignore = &ignore;
         let deployed = &opts.deployed;
         let org = &org;
         async move {
-            let (d, source) = match planned {
-                Planned::Compared(task) => return (i, join(task).await),
-                Planned::Number(d, source) => (d, source),
-            };
             match source {
                 Source::Get => {}
                 Source::Live(live) => {
@@ -195,8 +205,6 @@ pub async fn run_planned(desired: Vec<Planned>, client: &Client, opts: &AuditOpt
     // Each result goes to its number's slot as it comes: one allocation of the
     // final size, in the desired order, instead of a growing list sorted and
     // copied at the end.
-    let mut slots: Vec<Option<NumberResult>> =
-        std::iter::repeat_with(|| None).take(count).collect();
     futures::stream::iter(fetches)
         .buffer_unordered(opts.concurrency.max(1))
         .for_each(|(i, r)| {
@@ -310,7 +318,9 @@ pub fn spawn_compare(
                 same_declarations: &same,
             },
         };
-        compare_three(desired, &live, &ignore, base)
+        let mut result = compare_three(desired, &live, &ignore, base);
+        result.shed();
+        result
     })
 }
 
@@ -691,6 +701,27 @@ mod tests {
         let r = compare(d, &live, &IgnoreSet::default());
         assert_eq!(r.status, Status::InSync, "{:?}", r.differences);
         assert_eq!(r.health, None);
+    }
+
+    #[test]
+    fn a_result_no_report_mentions_sheds_its_document_and_one_that_drifts_keeps_it() {
+        let yaml = "id: a\nprovider: vonage\nnumber: \"+1\"\ncredentialId: c\nname: x\n";
+        let live = json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c", "name": "x"});
+        let mut quiet = compare(desired(yaml), &live, &IgnoreSet::default());
+        quiet.shed();
+        assert_eq!(quiet.desired.doc.value(), Value::Null);
+        assert!(
+            !quiet
+                .desired
+                .source_map
+                .contains(&Pointer::root().child("name"))
+        );
+        assert_eq!(quiet.desired.label(), "x", "the labels stay");
+        let renamed = json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c", "name": "y"});
+        let mut loud = compare(desired(yaml), &renamed, &IgnoreSet::default());
+        loud.shed();
+        assert_eq!(loud.desired.doc.value()["name"], "x");
+        assert_eq!(loud.line_of(&loud.differences[0]), 5);
     }
 
     #[test]

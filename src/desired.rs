@@ -106,7 +106,12 @@ impl DocText {
     }
 
     /// The document (the text was written from a parsed value, so it parses back).
+    /// `null` once shed (`NumberResult::shed`): nothing reads it then,
+    /// and were anything to compare it, `null` differs from every live number.
     pub fn value(&self) -> Value {
+        if self.0.is_empty() {
+            return Value::Null;
+        }
         serde_json::from_str(&self.0).expect("serde_json reads back what it wrote")
     }
 }

@@ -23,6 +23,8 @@ use crate::select::{Selectors, UnmanagedAllow};
 use crate::vapi::client::{Client, FetchError};
 use crate::vapi::list::{Listed, Listing};
 use crate::vapi::org::foreign_org;
+use futures::future::{BoxFuture, FutureExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
@@ -105,9 +107,11 @@ pub async fn run(
     client: &Client,
     opts: &InventoryOptions,
 ) -> Result<Audit, Refused> {
-    let (scope, others): (Vec<DesiredNumber>, Vec<DesiredNumber>) = desired
-        .into_iter()
-        .partition(|d| opts.selectors.selects_desired(d));
+    // In place: the numbers in scope stay in the list they were loaded into.
+    let mut scope = desired;
+    let others: Vec<DesiredNumber> = scope
+        .extract_if(.., |d| !opts.selectors.selects_desired(d))
+        .collect();
     let audit_opts = AuditOptions {
         concurrency: opts.concurrency,
         ignore: opts.ignore.clone(),
@@ -152,8 +156,7 @@ pub async fn run(
             .settle()
             .await
             .into_iter()
-            .map(|d| Planned::Number(d, Source::NotChecked(Reason::Deadline)))
-            .collect();
+            .map(|d| (d, Source::NotChecked(Reason::Deadline)));
         return Ok(audit::run_planned(planned, client, &audit_opts).await);
     };
     let (listing, list_error) = match read {
@@ -170,11 +173,15 @@ pub async fn run(
         let scope = stream.settle().await;
         return Ok(stopped(scope, reason, client, &audit_opts).await);
     }
-    if listing.is_none() {
-        // No listing after all (it failed, or `auto` fell back to GETs): what was
-        // compared from the pages read is not used.
+    if list_error.is_some() {
+        // The listing failed: what was compared from the pages read is not used
+        // (every number in scope is reported as not checked, as if nothing had been
+        // listed). When `auto` fell back to GETs instead, the numbers compared from
+        // the pages read stay compared: only the others are read by GET.
         stream.settle_in_place().await;
     }
+    // Every compare begun as the list was read has ended from here on.
+    stream.finish_compares().await;
 
     let incomplete = listing.as_ref().and_then(Listing::incomplete);
     // Lookup keys: only a document without an `id` is found by them, among the
@@ -182,19 +189,16 @@ pub async fn run(
     let index = listing
         .as_ref()
         .map(|_| Index::new(&stream.by_key, !stream.keys.is_empty()));
-    let explicit = &stream.explicit;
+    let named = &stream.named;
     let mut errors = Vec::new();
     let mut found_by: HashMap<String, String> = HashMap::new();
     let mut found_ids: Vec<String> = Vec::new();
-    let mut planned = Vec::with_capacity(stream.scope.len());
+    let mut planned: Vec<Planned> = Vec::new();
     let slots = std::mem::take(&mut stream.scope);
-    let tasks = std::mem::take(&mut stream.compared);
-    for (d, task) in slots.into_iter().zip(tasks) {
-        if let Some(task) = task {
-            planned.push(Planned::Compared(task));
-            continue;
-        }
-        let mut d = d.expect("a number not compared is still held");
+    let boxed = std::mem::take(&mut stream.results);
+    for (i, d) in slots.into_iter().enumerate() {
+        // Compared as its page arrived: its result is in `results`.
+        let Some(mut d) = d else { continue };
         let source = match (&d.id, &index, &list_error) {
             // Listed, it would have been compared as its page arrived.
             (Some(_), Some(_), _) => Source::Get,
@@ -215,7 +219,7 @@ pub async fn run(
                     [live] => {
                         let id = live.id().to_string();
                         let here = format!("{}:{}", d.file, d.line);
-                        if let Some((file, line)) = explicit.get(id.as_str()) {
+                        if let Some(Named { file, line, .. }) = named.get(id.as_str()) {
                             errors.push(claim_error(
                                 &d,
                                 format!(
@@ -249,16 +253,18 @@ pub async fn run(
                 }
             }
         };
-        planned.push(Planned::Number(d, source));
+        planned.push((i, d, source));
     }
     if !errors.is_empty() {
-        let mut numbers = Vec::with_capacity(planned.len());
-        for p in planned {
-            numbers.push(match p {
-                Planned::Number(d, _) => d,
-                Planned::Compared(task) => audit::join(task).await.desired,
-            });
-        }
+        // Each slot has its result, or its number is planned (in slot order).
+        let mut planned = planned.into_iter();
+        let numbers = boxed
+            .into_iter()
+            .map(|r| match r {
+                Some(r) => r.desired,
+                None => planned.next().expect("a number not compared is planned").1,
+            })
+            .collect();
         return Err(Refused {
             errors: ConfigErrors(errors),
             numbers,
@@ -311,10 +317,12 @@ pub async fn run(
     let streamed_org = Arc::clone(&stream.org);
     drop(stream);
 
-    let mut audit = audit::run_planned(planned, client, &audit_opts).await;
+    // Unboxed in slot order, each box let go as its result moves.
+    let results = boxed.into_iter().map(|r| r.map(|r| *r)).collect();
+    let mut audit = audit::finish(results, planned, client, &audit_opts).await;
     if audit.org.is_none() {
         // The org learnt from the numbers compared as the list was read (their
-        // compares have all ended: run_planned joined them).
+        // compares have all ended: see `Stream::finish_compares`).
         audit.org = streamed_org.get().cloned();
     }
     if !listed_before
@@ -358,6 +366,13 @@ fn claim_error(d: &DesiredNumber, message: String) -> ConfigError {
     }
 }
 
+/// A number a desired document names by `id`: where, and its slot when in scope.
+struct Named {
+    file: Arc<str>,
+    line: u32,
+    slot: Option<usize>,
+}
+
 /// The list as it is read: each listed number that a desired number in scope
 /// names by id is compared at once ([`audit::spawn_compare`]), and of the others
 /// only what the plan needs afterwards is kept: the few a document without an
@@ -366,15 +381,19 @@ fn claim_error(d: &DesiredNumber, message: String) -> ConfigError {
 struct Stream<'a> {
     /// The desired numbers in scope, in desired order; each is taken when compared.
     scope: Vec<Option<DesiredNumber>>,
-    /// The compare of each number in scope that the list showed.
-    compared: Vec<Option<tokio::task::JoinHandle<NumberResult>>>,
-    /// The slot of each `id` in scope.
-    slot_of: HashMap<String, usize>,
+    /// The result of each number in scope whose compare has ended (shed: see
+    /// [`NumberResult::shed`]). Boxed, so that a slot takes memory only once its
+    /// result is in, while the documents compared before it are being let go.
+    results: Vec<Option<Box<NumberResult>>>,
+    /// The compares begun and not yet taken into `results`, each with its slot.
+    /// Taken as they end (at each listed number), so that a finished compare does
+    /// not hold its task's memory until the whole list is read.
+    running: FuturesUnordered<BoxFuture<'static, (usize, NumberResult)>>,
     /// Numbers in scope whose `id` the list showed (compared or not).
     matched: usize,
-    /// Every `id` a document names (in scope or not) -> (file, line). Owned, so the
-    /// planning loop can move the desired numbers.
-    explicit: HashMap<String, (String, u32)>,
+    /// Every `id` a document names (in scope or not). Owned, so the planning loop
+    /// can move the desired numbers.
+    named: HashMap<Box<str>, Named>,
     /// The lookup keys of the documents without an `id` (in scope or not).
     keys: HashSet<LookupKey>,
     /// Listed numbers that have one of those keys.
@@ -397,31 +416,33 @@ impl<'a> Stream<'a> {
         opts: &'a InventoryOptions,
         audit_opts: &AuditOptions,
     ) -> Stream<'a> {
-        let explicit = scope
-            .iter()
-            .chain(others)
-            .filter_map(|d| {
-                d.id.as_ref()
-                    .map(|id| (id.clone(), (d.file.clone(), d.line)))
-            })
-            .collect();
+        // Each file's name once, however many numbers it declares.
+        let mut files: HashMap<&str, Arc<str>> = HashMap::new();
+        let mut named = HashMap::with_capacity(scope.len() + others.len());
+        let slots = (0..scope.len()).map(Some).chain(std::iter::repeat(None));
+        for (slot, d) in slots.zip(scope.iter().chain(others)) {
+            if let Some(id) = &d.id {
+                let file = files
+                    .entry(d.file.as_str())
+                    .or_insert_with(|| d.file.as_str().into());
+                let file = Arc::clone(file);
+                let line = d.line;
+                named.insert(id.as_str().into(), Named { file, line, slot });
+            }
+        }
+        drop(files);
         let keys = scope
             .iter()
             .chain(others)
             .filter(|d| d.id.is_none())
             .filter_map(lookup_key)
             .collect();
-        let slot_of = scope
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| d.id.clone().map(|id| (id, i)))
-            .collect();
         Stream {
-            compared: std::iter::repeat_with(|| None).take(scope.len()).collect(),
+            results: std::iter::repeat_with(|| None).take(scope.len()).collect(),
+            running: FuturesUnordered::new(),
             scope: scope.into_iter().map(Some).collect(),
-            slot_of,
             matched: 0,
-            explicit,
+            named,
             keys,
             by_key: Vec::new(),
             unmanaged: Vec::new(),
@@ -433,17 +454,59 @@ impl<'a> Stream<'a> {
         }
     }
 
+    fn keep(&mut self, i: usize, result: NumberResult) {
+        self.results[i] = Some(Box::new(result));
+    }
+
+    /// Waits for every compare begun and takes its result.
+    async fn finish_compares(&mut self) {
+        while let Some((i, result)) = self.running.next().await {
+            self.keep(i, result);
+        }
+    }
+
+    /// Puts every number compared so far back in its slot (its result is not
+    /// used), so that the plan can be made as if nothing had been listed. Every
+    /// caller reports these numbers as not checked: a compared result was shed of
+    /// its document, so it is not compared again.
+    async fn settle_in_place(&mut self) {
+        self.finish_compares().await;
+        for (slot, result) in self.scope.iter_mut().zip(self.results.iter_mut()) {
+            if let Some(result) = result.take() {
+                *slot = Some(result.desired);
+            }
+        }
+    }
+
+    /// The desired numbers in scope, in desired order, nothing compared used.
+    async fn settle(mut self) -> Vec<DesiredNumber> {
+        self.settle_in_place().await;
+        self.scope
+            .into_iter()
+            .map(|d| d.expect("settled: every number is back in its slot"))
+            .collect()
+    }
+}
+
+/// Compares begun and not ended beyond which the list read waits (after a page)
+/// until they are down to half: each holds its desired number and the listed
+/// number's text (~1 KB), and pages arrive faster than two cores compare them, so
+/// without a bound a 100,000-number listing had ~99,000 compares waiting at its end.
+const COMPARES_AHEAD: usize = 2_000;
+
+impl crate::vapi::list::Sink for Stream<'_> {
     /// Takes one listed number as its page arrives.
     fn take(&mut self, listed: Listed) {
         let opts = self.opts;
-        let named = self.explicit.contains_key(listed.id());
+        let claim = self.named.get(listed.id());
+        let named = claim.is_some();
+        let slot = claim.and_then(|n| n.slot);
         let summarize = !named && opts.unmanaged != UnmanagedMode::Ignore;
         let value = (opts.expect_org.is_some() || !self.keys.is_empty() || summarize)
             .then(|| listed.value());
         if let (Some(v), Some(org), None) = (&value, &opts.expect_org, &self.foreign) {
             self.foreign = foreign_org([v], org);
         }
-        let slot = self.slot_of.get(listed.id()).copied();
         if slot.is_some() {
             self.matched += 1;
         }
@@ -464,33 +527,27 @@ impl<'a> Stream<'a> {
             && let Some(d) = self.scope[i].take()
         {
             let live = move || listed.value();
-            self.compared[i] = Some(audit::spawn_compare(
-                d,
-                live,
-                &self.ignore,
-                &self.deployed,
-                &self.org,
-            ));
+            let task = audit::spawn_compare(d, live, &self.ignore, &self.deployed, &self.org);
+            self.running
+                .push(Box::pin(async move { (i, audit::join(task).await) }));
+        }
+        // Whatever has ended meanwhile (never waits).
+        while let Some(Some((i, result))) = self.running.next().now_or_never() {
+            self.keep(i, result);
         }
     }
 
-    /// Puts every number compared so far back in its slot (its result is not
-    /// used), so that the plan can be made as if nothing had been listed.
-    async fn settle_in_place(&mut self) {
-        for (slot, task) in self.scope.iter_mut().zip(self.compared.iter_mut()) {
-            if let Some(task) = task.take() {
-                *slot = Some(audit::join(task).await.desired);
+    fn caught_up(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if self.running.len() > COMPARES_AHEAD {
+                while self.running.len() > COMPARES_AHEAD / 2 {
+                    let Some((i, result)) = self.running.next().await else {
+                        break;
+                    };
+                    self.keep(i, result);
+                }
             }
-        }
-    }
-
-    /// The desired numbers in scope, in desired order, nothing compared used.
-    async fn settle(mut self) -> Vec<DesiredNumber> {
-        self.settle_in_place().await;
-        self.scope
-            .into_iter()
-            .map(|d| d.expect("settled: every number is back in its slot"))
-            .collect()
+        })
     }
 }
 
@@ -507,16 +564,16 @@ async fn read_list(
     match opts.fetch {
         FetchMode::Get => Ok(None),
         FetchMode::List => client
-            .list_all_into(opts.concurrency, &mut |l| stream.take(l))
+            .list_all_into(opts.concurrency, stream)
             .await
             .map(Some),
         FetchMode::Auto if needs_list => client
-            .list_all_into(opts.concurrency, &mut |l| stream.take(l))
+            .list_all_into(opts.concurrency, stream)
             .await
             .map(Some),
         FetchMode::Auto if scope_len <= 1 => Ok(None),
         FetchMode::Auto => {
-            let first = match client.list_first_into(&mut |l| stream.take(l)).await {
+            let first = match client.list_first_into(stream).await {
                 Ok(first) => first,
                 // Nothing needed the list: a failed first page falls back to GETs.
                 Err(e @ FetchError::Unauthorized { .. }) => return Err(e),
@@ -526,10 +583,7 @@ async fn read_list(
             let not_held = scope_len - stream.matched;
             match first.remaining_pages() {
                 Some(pages) if pages > 0 && pages <= not_held => {
-                    match client
-                        .list_rest_into(first, opts.concurrency, &mut |l| stream.take(l))
-                        .await
-                    {
+                    match client.list_rest_into(first, opts.concurrency, stream).await {
                         Ok(listing) => Ok(Some(listing)),
                         Err(e @ FetchError::Unauthorized { .. }) => Err(e),
                         Err(_) => Ok(None),
@@ -550,8 +604,7 @@ async fn stopped(
 ) -> Audit {
     let planned = scope
         .into_iter()
-        .map(|d| Planned::Number(d, Source::NotChecked(Reason::Stopped)))
-        .collect();
+        .map(|d| (d, Source::NotChecked(Reason::Stopped)));
     let mut audit = audit::run_planned(planned, client, opts).await;
     audit.fatal = Some(reason);
     audit

@@ -7,7 +7,7 @@
 //! words here (`IN_SYNC`, the reasons) are the only wording of these nouns: every
 //! report format and `explain` print them through `Display`.
 
-use crate::desired::DesiredNumber;
+use crate::desired::{DesiredNumber, DocText, SourceMap};
 use crate::diff::Difference;
 use crate::finding::{Cause, Seen};
 use crate::ignore::{Ignored, Rule};
@@ -187,6 +187,28 @@ impl NumberResult {
             status: Status::NotChecked,
             reason: Some(reason),
             ..NumberResult::empty(desired)
+        }
+    }
+
+    /// Whether a report should mention this number: not in sync, or in sync with a
+    /// warning (a secret that could not be verified, a live status that is not
+    /// `active`) or with differences an ignore rule suppressed.
+    pub fn worth_reporting(&self) -> bool {
+        self.status != Status::InSync
+            || !self.unverifiable.is_empty()
+            || self.health.is_some()
+            || !self.ignored.is_empty()
+    }
+
+    /// Lets go of what no report reads of a number it does not mention (see
+    /// [`NumberResult::worth_reporting`]): the desired document and its source map.
+    /// The labels, file and line stay. A result is held from its compare to the
+    /// report, and these are most of its memory (~0.5 KB a number); call it only
+    /// once the result is final (nothing compares the number again).
+    pub fn shed(&mut self) {
+        if !self.worth_reporting() {
+            self.desired.doc = DocText::default();
+            self.desired.source_map = SourceMap::default();
         }
     }
 

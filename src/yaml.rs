@@ -54,9 +54,6 @@ pub struct SyntaxError {
 fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         strict_booleans: true,
-        // Comments are still checked as syntax; their text is never used here,
-        // so the parser need not keep it.
-        emit_comments: false,
         leading_zero_numbers_as_strings: true,
         // The parser's defaults (1,024 documents, 250,000 nodes a stream) guard against
         // hostile input; desired files are the team's own and an org can have 10,000

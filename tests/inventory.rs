@@ -609,6 +609,58 @@ fn a_list_that_fails_leaves_every_number_not_checked_and_unmanaged_incomplete() 
 }
 
 #[test]
+fn when_auto_falls_back_to_gets_the_numbers_compared_from_page_1_are_not_read_again() {
+    // Three pages; one desired number on page 1, three on page 3: `auto` reads
+    // page 1, then the two other pages (fewer requests than three GETs). Those
+    // fail: it falls back to GETs, for the page-3 numbers only. The page-1 number
+    // was compared as its page arrived, and that compare (drift included) stands.
+    let lives = synthetic_numbers(2500);
+    let w = World::new(lives.clone());
+    let mut drifted = lives[1].clone();
+    drifted["name"] = json!("Renamed in git");
+    let docs = [
+        desired_from(&drifted),
+        desired_from(&lives[2001]),
+        desired_from(&lives[2002]),
+        desired_from(&lives[2003]),
+    ];
+    w.desired("d.yaml", &docs.join("\n---\n"));
+    // Page 1 as the stand-in answers it, then the other pages fail.
+    let page_1 = json!({
+        "results": &lives[..1000],
+        "metadata": {"itemsPerPage": 1000, "totalItems": 2500, "currentPage": 1,
+                     "totalPages": 3, "hasNextPage": true, "sortOrder": "ASC"},
+    });
+    let mut faults = vec![Fault::Raw {
+        status: 200,
+        headers: Vec::new(),
+        body: page_1.to_string().into_bytes(),
+    }];
+    faults.extend(std::iter::repeat_n(Fault::status(500), 20));
+    w.standin.inject_list(faults);
+    let run = w.check(
+        &["--unmanaged", "ignore", "--max-retries", "0", "-o", "json"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let status = |i: usize| number_report(&report, &synthetic_id(i))["status"].clone();
+    assert_eq!(status(1), "MODIFIED", "{report:#}");
+    for i in [2001, 2002, 2003] {
+        assert_eq!(status(i), "IN_SYNC", "{report:#}");
+    }
+    let stats = w.standin.stats();
+    let lists = list_requests(&stats);
+    assert!(lists.len() >= 2, "page 1, then the rest failed: {lists:?}");
+    let mut gets = get_requests(&stats);
+    gets.sort();
+    assert_eq!(
+        gets,
+        [synthetic_id(2001), synthetic_id(2002), synthetic_id(2003)]
+    );
+}
+
+#[test]
 fn a_document_without_an_id_is_found_by_number_or_sip_uri() {
     let twilio = example("twilio");
     let sip = example("vapi-sip");

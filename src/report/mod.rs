@@ -234,18 +234,6 @@ impl Report<'_> {
 }
 
 impl NumberResult {
-    /// Whether a report should mention this number: not in sync, or in sync with a
-    /// warning (a secret that could not be verified, a live status that is not
-    /// `active`) or with differences an ignore rule suppressed.
-    pub fn worth_reporting(&self) -> bool {
-        self.status != Status::InSync
-            || !self.unverifiable.is_empty()
-            || self.health.is_some()
-            || !self.ignored.is_empty()
-    }
-}
-
-impl NumberResult {
     /// The line of the desired file a difference concerns: the line of its key; for
     /// `ADD` (only live has it), of the nearest parent key the file has. A list item
     /// only live is never the desired item at the same index (hooks are matched by
