@@ -5,6 +5,8 @@
 //! SDK-only `name` on transfer destinations), and a small validator for the subset
 //! of JSON Schema that document uses: `$ref`, `allOf`, `oneOf`, `type`, `enum`,
 //! `properties` (closed: an unknown key is an error), `required`, lengths and ranges.
+//! The validator walks a tree compiled once from the patched schemas (`Tree`), not
+//! the `Value`s: keywords are read once, not hashed at every node of every document.
 //!
 //! Long file: the patches of the published spec, the validator of its subset of
 //! JSON Schema and the walk for unknown fields read together, their tests beside them.
@@ -133,19 +135,18 @@ pub fn variant_keys(provider: &str) -> Vec<String> {
 /// (`isServerUrlSecretSet`, `isDeleted`: Vapi ships new fields often), at any depth.
 /// They cannot be declared, so they are never differences; reports list them apart.
 pub fn unknown_fields(live: &Value) -> Vec<Pointer> {
-    if live
-        .get("provider")
-        .and_then(Value::as_str)
-        .and_then(variant_schema)
-        .is_none()
-    {
+    let (Some(obj), Some(name)) = (
+        live.as_object(),
+        live.get("provider")
+            .and_then(Value::as_str)
+            .and_then(variant_schema),
+    ) else {
         return Vec::new();
-    }
-    validate_phone_number(live)
-        .into_iter()
-        .filter(|i| matches!(i.kind, IssueKind::UnknownKey { .. }))
-        .map(|i| i.path)
-        .collect()
+    };
+    // The walk `validate_phone_number` makes, keeping only the unknown keys.
+    let mut sink = Sink::new(Mode::UnknownKeys);
+    check_variant(obj, name, &mut sink);
+    sink.issues.into_iter().map(|i| i.path).collect()
 }
 
 /// One problem with a desired document, at a JSON path.
@@ -239,68 +240,71 @@ impl std::fmt::Display for IssueKind {
 /// Validates one desired phone-number document against its provider's schema.
 /// `id` and the server-managed timestamps are not required here.
 pub fn validate_phone_number(doc: &Value) -> Vec<Issue> {
-    let mut issues = Vec::new();
+    let mut sink = Sink::new(Mode::Report);
     let root = Pointer::root();
     let Some(obj) = doc.as_object() else {
-        issues.push(Issue {
+        sink.issues.push(Issue {
             path: root,
             kind: IssueKind::WrongType {
                 expected: "a mapping of phone-number fields".into(),
                 found: type_name(doc),
             },
         });
-        return issues;
+        return sink.issues;
     };
     let provider = match obj.get("provider") {
         None => {
-            issues.push(Issue {
+            sink.issues.push(Issue {
                 path: root,
                 kind: IssueKind::MissingKey {
                     key: "provider".into(),
                 },
             });
-            return issues;
+            return sink.issues;
         }
         Some(Value::String(p)) if variant_schema(p).is_some() => p.as_str(),
         Some(other) => {
             let shown = other
                 .as_str()
                 .map_or_else(|| other.to_string(), str::to_string);
-            issues.push(Issue {
+            sink.issues.push(Issue {
                 path: root.child("provider"),
                 kind: not_allowed(&shown, PROVIDERS.iter().map(|p| p.to_string()).collect()),
             });
-            return issues;
+            return sink.issues;
         }
     };
     let name = variant_schema(provider).expect("checked above");
-    for key in SERVER_MANAGED {
-        if obj.contains_key(key) {
-            issues.push(Issue {
-                path: root.child(key),
-                kind: IssueKind::ServerManaged { key: key.into() },
-            });
+    check_variant(obj, name, &mut sink);
+    sink.issues
+}
+
+/// Checks a phone-number object against the variant `name` (its provider's).
+fn check_variant(obj: &Map<String, Value>, name: &str, sink: &mut Sink) {
+    let has_managed = obj.keys().any(|k| SERVER_MANAGED.contains(&k.as_str()));
+    if has_managed && matches!(sink.mode, Mode::Report) {
+        for key in SERVER_MANAGED {
+            if obj.contains_key(key) {
+                sink.push(|| Issue {
+                    path: Pointer::root().child(key),
+                    kind: IssueKind::ServerManaged { key: key.into() },
+                });
+            }
         }
     }
-    let relaxed = &RELAXED[name];
     // Server-managed keys were reported above; the rest of the document is checked
-    // as it is (copied only in the rare case that it has one).
-    if obj.keys().any(|k| SERVER_MANAGED.contains(&k.as_str())) {
-        let without_managed: Map<String, Value> = obj
-            .iter()
-            .filter(|(k, _)| !SERVER_MANAGED.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        check(
-            &Value::Object(without_managed),
-            relaxed,
-            &mut Trail::default(),
-            &mut issues,
-        );
-    } else {
-        check(doc, relaxed, &mut Trail::default(), &mut issues);
-    }
-    issues
+    // as it is, skipping them (the variant's root is a closed object: `compile`
+    // makes sure of it).
+    let tree = &*TREE;
+    let root = tree.variant(name);
+    check_object(
+        obj,
+        tree,
+        &tree.nodes[root],
+        has_managed,
+        &mut Trail::default(),
+        sink,
+    );
 }
 
 /// Each variant's schema with `id` and the server-managed fields no longer
@@ -399,140 +403,419 @@ fn discriminator(schema: &Value) -> Option<(&str, &str)> {
         })
 }
 
-/// Checks `value` against `schema`; `path` is where `value` is (a [`Pointer`] is
+/// The patched schemas compiled once into a tree of nodes that validation walks:
+/// `$ref`s and single `allOf`s resolved, every keyword read once (reading them from
+/// the `Value`s at every node, a hash of the key each time, was most of the cost of
+/// validating a document).
+static TREE: LazyLock<Tree> = LazyLock::new(Tree::compile);
+
+type NodeId = usize;
+
+struct Tree {
+    nodes: Vec<Node>,
+    /// Each provider's variant with `id` and the server-managed fields not
+    /// required ([`RELAXED`]), by schema name.
+    variants: Vec<(&'static str, NodeId)>,
+}
+
+/// One resolved schema: what `check` reads of it.
+#[derive(Default)]
+struct Node {
+    /// `oneOf`: when present the only rule of the node.
+    one_of: Option<OneOf>,
+    /// `type`; `None` (absent or not a string) takes any value.
+    ty: Option<Ty>,
+    /// `enum`'s strings: when present the only rule for a string.
+    allowed: Option<Vec<&'static str>>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    max_items: Option<u64>,
+    items: Option<NodeId>,
+    /// `properties` (closed), with `required`.
+    props: Option<Props>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Ty {
+    String,
+    Number,
+    Boolean,
+    Array,
+    Object,
+    /// A type name the validator does not know: any value is of it.
+    Other,
+}
+
+struct Props {
+    /// The keys in the spec's order (the candidates of a suggestion).
+    keys: Vec<&'static str>,
+    /// The keys sorted, with their schemas and whether they are required.
+    sorted: Vec<(&'static str, NodeId, bool)>,
+    /// `required`'s strings, in order.
+    required: Vec<&'static str>,
+    /// When every required key is a property and named once: how many there are
+    /// (counting them on the walk over the object then says none is missing).
+    required_props: Option<usize>,
+}
+
+struct OneOf {
+    branches: Vec<NodeId>,
+    /// (branch, key, value) of the branches with a discriminator, in order.
+    tagged: Vec<(usize, &'static str, &'static str)>,
+    /// The first branch of type string, of type object.
+    first_string: Option<usize>,
+    first_object: Option<usize>,
+    /// The branches' types, as the "wrong type" issue names them.
+    expected: String,
+}
+
+impl Tree {
+    fn compile() -> Tree {
+        let mut builder = Builder {
+            nodes: Vec::new(),
+            seen: std::collections::HashMap::new(),
+        };
+        let variants = PROVIDERS
+            .iter()
+            .filter_map(|p| variant_schema(p))
+            .map(|name| {
+                let (name, relaxed) = RELAXED
+                    .get_key_value(name)
+                    .expect("every variant is relaxed");
+                let id = builder.node(relaxed);
+                let node = &builder.nodes[id];
+                assert!(
+                    node.one_of.is_none() && node.ty == Some(Ty::Object),
+                    "the {name} schema is an object"
+                );
+                (name.as_str(), id)
+            })
+            .collect();
+        Tree {
+            nodes: builder.nodes,
+            variants,
+        }
+    }
+
+    fn variant(&self, name: &str) -> NodeId {
+        self.variants
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, id)| *id)
+            .expect("every provider's variant is compiled")
+    }
+}
+
+struct Builder {
+    nodes: Vec<Node>,
+    /// The node of each resolved schema, by address (the schemas are static):
+    /// each is compiled once, and a schema that refers to itself ends.
+    seen: std::collections::HashMap<*const Value, NodeId>,
+}
+
+impl Builder {
+    fn node(&mut self, schema: &'static Value) -> NodeId {
+        let schema = resolve(schema);
+        if let Some(&id) = self.seen.get(&std::ptr::from_ref(schema)) {
+            return id;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(Node::default());
+        self.seen.insert(std::ptr::from_ref(schema), id);
+        let node = self.build(schema);
+        self.nodes[id] = node;
+        id
+    }
+
+    fn build(&mut self, schema: &'static Value) -> Node {
+        if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+            let resolved: Vec<&'static Value> = branches.iter().map(resolve).collect();
+            let type_of = |b: &&'static Value| b.get("type").and_then(Value::as_str);
+            let one_of = OneOf {
+                branches: branches.iter().map(|b| self.node(b)).collect(),
+                tagged: resolved
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, b)| discriminator(b).map(|(k, v)| (i, k, v)))
+                    .collect(),
+                first_string: resolved.iter().position(|b| type_of(b) == Some("string")),
+                first_object: resolved.iter().position(|b| type_of(b) == Some("object")),
+                expected: resolved
+                    .iter()
+                    .filter_map(type_of)
+                    .map(expected_name)
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            return Node {
+                one_of: Some(one_of),
+                ..Node::default()
+            };
+        }
+        let Some(ty) = schema.get("type").and_then(Value::as_str) else {
+            return Node::default();
+        };
+        let ty = match ty {
+            "string" => Ty::String,
+            "number" | "integer" => Ty::Number,
+            "boolean" => Ty::Boolean,
+            "array" => Ty::Array,
+            "object" => Ty::Object,
+            _ => Ty::Other,
+        };
+        let props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|props| {
+                let required: Vec<&'static str> = schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let mut sorted: Vec<(&'static str, NodeId, bool)> = props
+                    .iter()
+                    .map(|(k, p)| (k.as_str(), self.node(p), required.contains(&k.as_str())))
+                    .collect();
+                sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let unique = required
+                    .iter()
+                    .enumerate()
+                    .all(|(i, k)| !required[..i].contains(k));
+                let all_props = required.iter().all(|k| props.contains_key(*k));
+                Props {
+                    keys: props.keys().map(String::as_str).collect(),
+                    sorted,
+                    required_props: (unique && all_props).then_some(required.len()),
+                    required,
+                }
+            });
+        Node {
+            one_of: None,
+            ty: Some(ty),
+            allowed: schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect()),
+            min_length: schema.get("minLength").and_then(Value::as_u64),
+            max_length: schema.get("maxLength").and_then(Value::as_u64),
+            minimum: schema.get("minimum").and_then(Value::as_f64),
+            maximum: schema.get("maximum").and_then(Value::as_f64),
+            max_items: schema.get("maxItems").and_then(Value::as_u64),
+            items: schema.get("items").map(|items| self.node(items)),
+            props,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Every issue.
+    Report,
+    /// The unknown keys only, without suggestions ([`unknown_fields`]).
+    UnknownKeys,
+    /// Only whether there is an issue: the walk stops at the first.
+    Probe,
+}
+
+/// Where a walk puts its issues.
+struct Sink {
+    mode: Mode,
+    issues: Vec<Issue>,
+    failed: bool,
+}
+
+impl Sink {
+    fn new(mode: Mode) -> Sink {
+        Sink {
+            mode,
+            issues: Vec::new(),
+            failed: false,
+        }
+    }
+
+    /// A probe that failed: nothing more to learn below.
+    fn done(&self) -> bool {
+        self.failed && matches!(self.mode, Mode::Probe)
+    }
+
+    /// One issue, made only when it is reported.
+    fn push(&mut self, make: impl FnOnce() -> Issue) {
+        self.failed = true;
+        if let Mode::Report = self.mode {
+            self.issues.push(make());
+        }
+    }
+
+    /// An unknown key, made (`make(suggest)`) only when it is reported.
+    fn push_unknown(&mut self, make: impl FnOnce(bool) -> Issue) {
+        self.failed = true;
+        match self.mode {
+            Mode::Report => self.issues.push(make(true)),
+            Mode::UnknownKeys => self.issues.push(make(false)),
+            Mode::Probe => {}
+        }
+    }
+}
+
+/// Checks `value` against `node`; `path` is where `value` is (a [`Pointer`] is
 /// made of it only for an issue: one per visited node was most of what checking a
 /// valid document allocated).
-fn check<'a>(value: &'a Value, schema: &Value, path: &mut Trail<'a>, issues: &mut Vec<Issue>) {
-    let schema = resolve(schema);
-    if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
-        check_one_of(value, branches, path, issues);
+fn check<'a>(value: &'a Value, tree: &Tree, node: &Node, path: &mut Trail<'a>, sink: &mut Sink) {
+    if let Some(one_of) = &node.one_of {
+        check_one_of(value, tree, one_of, path, sink);
         return;
     }
-    let Some(ty) = schema.get("type").and_then(Value::as_str) else {
+    let Some(ty) = node.ty else {
         return;
     };
     let type_ok = match ty {
-        "string" => value.is_string(),
-        "number" | "integer" => value.is_number(),
-        "boolean" => value.is_boolean(),
-        "array" => value.is_array(),
-        "object" => value.is_object(),
-        _ => true,
+        Ty::String => value.is_string(),
+        Ty::Number => value.is_number(),
+        Ty::Boolean => value.is_boolean(),
+        Ty::Array => value.is_array(),
+        Ty::Object => value.is_object(),
+        Ty::Other => true,
     };
     if !type_ok {
-        issues.push(Issue {
+        let expected = match ty {
+            Ty::String => "a string",
+            Ty::Number => "a number",
+            Ty::Boolean => "a boolean (true or false)",
+            Ty::Array => "a list",
+            Ty::Object => "a mapping",
+            Ty::Other => "a value",
+        };
+        sink.push(|| Issue {
             path: path.pointer(),
             kind: IssueKind::WrongType {
-                expected: expected_name(ty).into(),
+                expected: expected.into(),
                 found: type_name(value),
             },
         });
         return;
     }
     match value {
-        Value::String(s) => check_string(s, schema, path, issues),
-        Value::Number(n) => check_number(n.as_f64().unwrap_or(f64::NAN), schema, path, issues),
+        Value::String(s) => check_string(s, node, path, sink),
+        Value::Number(n) => check_number(n.as_f64().unwrap_or(f64::NAN), node, path, sink),
         Value::Array(items) => {
-            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+            if let Some(max) = node.max_items
                 && items.len() as u64 > max
             {
-                issues.push(Issue {
+                sink.push(|| Issue {
                     path: path.pointer(),
                     kind: IssueKind::TooManyItems { max },
                 });
             }
-            if let Some(item_schema) = schema.get("items") {
+            if let Some(item_node) = node.items {
+                let item_node = &tree.nodes[item_node];
                 for (i, item) in items.iter().enumerate() {
+                    if sink.done() {
+                        return;
+                    }
                     path.push(Seg::Index(i));
-                    check(item, item_schema, path, issues);
+                    check(item, tree, item_node, path, sink);
                     path.pop();
                 }
             }
         }
-        Value::Object(obj) => check_object(obj, schema, path, issues),
+        Value::Object(obj) => check_object(obj, tree, node, false, path, sink),
         Value::Null | Value::Bool(_) => {}
     }
 }
 
-fn check_string(s: &str, schema: &Value, path: &Trail<'_>, issues: &mut Vec<Issue>) {
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.iter().any(|a| a.as_str() == Some(s)) {
-            let allowed: Vec<String> = allowed
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-            issues.push(Issue {
+fn check_string(s: &str, node: &Node, path: &Trail<'_>, sink: &mut Sink) {
+    if let Some(allowed) = &node.allowed {
+        if !allowed.contains(&s) {
+            sink.push(|| Issue {
                 path: path.pointer(),
-                kind: not_allowed(s, allowed),
+                kind: not_allowed(s, allowed.iter().map(|a| a.to_string()).collect()),
             });
         }
         return;
     }
+    if node.min_length.is_none() && node.max_length.is_none() {
+        return;
+    }
     let len = s.chars().count() as u64;
-    if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+    if let Some(min) = node.min_length
         && len < min
     {
-        issues.push(Issue {
+        sink.push(|| Issue {
             path: path.pointer(),
             kind: IssueKind::TooShort { min },
         });
     }
-    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+    if let Some(max) = node.max_length
         && len > max
     {
-        issues.push(Issue {
+        sink.push(|| Issue {
             path: path.pointer(),
             kind: IssueKind::TooLong { max },
         });
     }
 }
 
-fn check_number(n: f64, schema: &Value, path: &Trail<'_>, issues: &mut Vec<Issue>) {
-    let min = schema.get("minimum").and_then(Value::as_f64);
-    let max = schema.get("maximum").and_then(Value::as_f64);
+fn check_number(n: f64, node: &Node, path: &Trail<'_>, sink: &mut Sink) {
+    let (min, max) = (node.minimum, node.maximum);
     if min.is_some_and(|lo| n < lo) || max.is_some_and(|hi| n > hi) {
-        issues.push(Issue {
+        sink.push(|| Issue {
             path: path.pointer(),
             kind: IssueKind::OutOfRange { min, max },
         });
     }
 }
 
+/// `skip_managed`: the root of a document, whose server-managed keys were
+/// reported already (they are checked as if absent).
 fn check_object<'a>(
     obj: &'a Map<String, Value>,
-    schema: &Value,
+    tree: &Tree,
+    node: &Node,
+    skip_managed: bool,
     path: &mut Trail<'a>,
-    issues: &mut Vec<Issue>,
+    sink: &mut Sink,
 ) {
     // `type: object` without properties is a free-form map (headers, sipHeaders, messages).
-    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+    let Some(props) = &node.props else {
         return;
     };
+    let mut required_seen = 0;
     for (key, value) in obj {
-        match props.get(key) {
-            Some(prop_schema) => {
+        if skip_managed && SERVER_MANAGED.contains(&key.as_str()) {
+            continue;
+        }
+        if sink.done() {
+            return;
+        }
+        match props.sorted.binary_search_by(|p| p.0.cmp(key.as_str())) {
+            Ok(i) => {
+                let (_, prop_node, required) = props.sorted[i];
+                required_seen += usize::from(required);
                 path.push(Seg::Key(key));
-                check(value, prop_schema, path, issues);
+                check(value, tree, &tree.nodes[prop_node], path, sink);
                 path.pop();
             }
-            None => issues.push(Issue {
+            Err(_) => sink.push_unknown(|with_suggestion| Issue {
                 path: path.pointer().child(key),
                 kind: IssueKind::UnknownKey {
                     key: key.clone(),
-                    suggestion: suggest(key, props.keys().map(String::as_str)),
+                    suggestion: with_suggestion
+                        .then(|| suggest(key, props.keys.iter().copied()))
+                        .flatten(),
                 },
             }),
         }
     }
-    for key in schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
+    if props.required_props == Some(required_seen) {
+        return;
+    }
+    for &key in &props.required {
         if !obj.contains_key(key) {
-            issues.push(Issue {
+            sink.push(|| Issue {
                 path: path.pointer(),
                 kind: IssueKind::MissingKey { key: key.into() },
             });
@@ -542,71 +825,73 @@ fn check_object<'a>(
 
 fn check_one_of<'a>(
     value: &'a Value,
-    branches: &[Value],
+    tree: &Tree,
+    one_of: &OneOf,
     path: &mut Trail<'a>,
-    issues: &mut Vec<Issue>,
+    sink: &mut Sink,
 ) {
-    let branches: Vec<&Value> = branches.iter().map(resolve).collect();
-    let mut attempts = Vec::with_capacity(branches.len());
-    for branch in &branches {
-        let mut found = Vec::new();
-        check(value, branch, path, &mut found);
-        if found.is_empty() {
+    // The first branch that fits wins; finding it needs no issues.
+    for &branch in &one_of.branches {
+        let mut probe = Sink::new(Mode::Probe);
+        check(value, tree, &tree.nodes[branch], path, &mut probe);
+        if !probe.failed {
             return;
         }
-        attempts.push(found);
     }
-    // No branch fits: explain against the branch the value meant to be.
-    if let Some(obj) = value.as_object() {
-        let tagged: Vec<(usize, &str, &str)> = branches
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b)| discriminator(b).map(|(k, v)| (i, k, v)))
-            .collect();
-        if let Some(&(_, key, _)) = tagged.first() {
-            let allowed: Vec<String> = tagged.iter().map(|(_, _, v)| v.to_string()).collect();
-            match obj.get(key) {
-                None => issues.push(Issue {
-                    path: path.pointer(),
-                    kind: IssueKind::MissingKey { key: key.into() },
-                }),
-                Some(tag) => match tagged.iter().find(|(_, _, v)| tag.as_str() == Some(v)) {
-                    Some(&(i, _, _)) => issues.append(&mut attempts[i]),
-                    None => {
-                        let shown = tag.as_str().map_or_else(|| tag.to_string(), str::to_string);
-                        issues.push(Issue {
-                            path: path.pointer().child(key),
-                            kind: not_allowed(&shown, allowed),
-                        })
-                    }
-                },
-            }
-            return;
+    if let Mode::Probe = sink.mode {
+        sink.failed = true;
+        return;
+    }
+    // No branch fits: explain against the branch the value meant to be (its
+    // issues, walked again now that they are wanted).
+    let explain = |i: usize, path: &mut Trail<'a>, sink: &mut Sink| {
+        check(value, tree, &tree.nodes[one_of.branches[i]], path, sink);
+    };
+    if let Some(obj) = value.as_object()
+        && let Some(&(_, key, _)) = one_of.tagged.first()
+    {
+        match obj.get(key) {
+            None => sink.push(|| Issue {
+                path: path.pointer(),
+                kind: IssueKind::MissingKey { key: key.into() },
+            }),
+            Some(tag) => match one_of
+                .tagged
+                .iter()
+                .find(|(_, _, v)| tag.as_str() == Some(v))
+            {
+                Some(&(i, _, _)) => explain(i, path, sink),
+                None => {
+                    let shown = tag.as_str().map_or_else(|| tag.to_string(), str::to_string);
+                    let allowed = one_of
+                        .tagged
+                        .iter()
+                        .map(|(_, _, v)| v.to_string())
+                        .collect();
+                    sink.push(|| Issue {
+                        path: path.pointer().child(key),
+                        kind: not_allowed(&shown, allowed),
+                    })
+                }
+            },
         }
+        return;
     }
     // Otherwise a union of shapes (string or CustomMessage): pick the one of the right type.
-    let same_type = branches.iter().position(|b| {
-        matches!(
-            (b.get("type").and_then(Value::as_str), value),
-            (Some("string"), Value::String(_)) | (Some("object"), Value::Object(_))
-        )
-    });
+    let same_type = match value {
+        Value::String(_) => one_of.first_string,
+        Value::Object(_) => one_of.first_object,
+        _ => None,
+    };
     match same_type {
-        Some(i) => issues.append(&mut attempts[i]),
-        None => {
-            let expected: Vec<&str> = branches
-                .iter()
-                .filter_map(|b| b.get("type").and_then(Value::as_str))
-                .map(expected_name)
-                .collect();
-            issues.push(Issue {
-                path: path.pointer(),
-                kind: IssueKind::WrongType {
-                    expected: expected.join(" or "),
-                    found: type_name(value),
-                },
-            });
-        }
+        Some(i) => explain(i, path, sink),
+        None => sink.push(|| Issue {
+            path: path.pointer(),
+            kind: IssueKind::WrongType {
+                expected: one_of.expected.clone(),
+                found: type_name(value),
+            },
+        }),
     }
 }
 
