@@ -16,7 +16,6 @@
 //! files are one plan (a target, a name and a variable each depend on the others);
 //! more than half of the file is its tests.
 
-use crate::atomic_file::write_atomically;
 use crate::normalize::without_absent;
 use crate::pointer::Pointer;
 use crate::schema::{self, IssueKind};
@@ -90,13 +89,12 @@ fn describe(path: &Pointer) -> String {
     out
 }
 
-/// One file export will write.
+/// One file export writes (its text went to the writer as it was made).
 #[derive(Debug, Clone)]
 pub struct ExportFile {
     pub path: PathBuf,
     /// The live number's id.
     pub id: String,
-    pub text: String,
     /// What the user should know about this number (fields left out, schema problems).
     pub warnings: Vec<String>,
 }
@@ -245,20 +243,58 @@ impl Secrets<'_> {
     }
 }
 
+/// Where each live number goes, before any file's text is made: the first half
+/// of a [`Plan`], so that the files already there can be checked before any is
+/// written. The numbers are held as the caller holds them (the list's compact
+/// text) and parsed when looked at: once here, once more to [`Placement::render`].
+pub struct Placement<'a, T> {
+    /// In order of creation, each with its file.
+    placed: Vec<(&'a T, PathBuf)>,
+    parse: &'a dyn Fn(&T) -> Value,
+    /// Desired files in the folder that this export does not write.
+    pub kept: Vec<ExistingFile>,
+}
+
 /// The files for these live numbers, in `out`. Each number's name (else its
 /// number, else its id) gives the file name; numbers that would share one are
 /// told apart by `-2`, `-3`… in order of creation, so names stay stable. A number
 /// a file in `out` already describes (by id, or by number for a document without
 /// one) is written to that file, and a file of another number is never a target.
-/// `env` says whether a variable the kept files read holds the same value.
-pub fn plan(
-    live: &[Value],
+/// `parse` gives a number's value.
+pub fn place<'a, T>(
+    live: &'a [T],
+    parse: &'a dyn Fn(&T) -> Value,
     out: &Path,
     existing: Vec<ExistingFile>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Plan, String> {
-    let mut order: Vec<&Value> = live.iter().collect();
-    order.sort_by_key(|n| (text(n, "createdAt"), text(n, "id")));
+) -> Result<Placement<'a, T>, String> {
+    /// What placing a number needs of it, so that it is parsed once for this.
+    struct Key<'a, T> {
+        created: Option<String>,
+        id: Option<String>,
+        /// The existing file that describes it.
+        own: Option<usize>,
+        stem: String,
+        n: &'a T,
+    }
+    let mut order: Vec<Key<'a, T>> = live
+        .iter()
+        .map(|n| {
+            let v = parse(n);
+            let own = existing.iter().position(|f| f.describes(&v));
+            Key {
+                created: text(&v, "createdAt"),
+                id: text(&v, "id"),
+                own,
+                stem: if own.is_none() {
+                    base_stem(&v)
+                } else {
+                    String::new()
+                },
+                n,
+            }
+        })
+        .collect();
+    order.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
     // The stems of the files in `out` itself: taken unless a number is written back to its own.
     let mut used: HashSet<String> = existing
         .iter()
@@ -268,19 +304,18 @@ pub fn plan(
         .collect();
     let mut targets: HashSet<PathBuf> = HashSet::new();
     let mut placed = Vec::with_capacity(order.len());
-    for n in order {
-        let own = existing.iter().find(|f| f.describes(n));
-        let path = match own {
+    for k in order {
+        let path = match k.own.map(|i| &existing[i]) {
             Some(f) if f.numbers() == 1 => f.path.clone(),
             Some(f) => {
                 return Err(format!(
                     "live number {} is described in {} with {} other numbers; export writes one file per number: move that document to a file of its own, or delete it, then export again",
-                    text(n, "id").unwrap_or_default(),
+                    k.id.unwrap_or_default(),
                     f.path.display(),
                     f.numbers() - 1
                 ));
             }
-            None => out.join(format!("{}.yaml", unique(&base_stem(n), &mut used))),
+            None => out.join(format!("{}.yaml", unique(&k.stem, &mut used))),
         };
         if !targets.insert(path.clone()) {
             return Err(format!(
@@ -288,70 +323,103 @@ pub fn plan(
                 path.display()
             ));
         }
-        placed.push((n, path));
+        placed.push((k.n, path));
     }
     let kept: Vec<ExistingFile> = existing
         .into_iter()
         .filter(|f| !targets.contains(&f.path))
         .collect();
-    let mut secrets = Secrets {
-        by_value: std::collections::HashMap::new(),
-        vars: Vec::new(),
-        reserved: kept
-            .iter()
-            .flat_map(|f| f.variables.iter().map(|(n, _)| n.clone()))
-            .collect(),
-        env,
-    };
-    let mut files = Vec::with_capacity(placed.len());
-    for (n, path) in placed {
-        let (doc, names, warnings) =
-            document(n, &mut |value, at| secrets.name_for(value, at, &path));
-        let body = yaml::render_document(&doc).map_err(|e| {
-            format!(
-                "cannot write live number {} as YAML: {e}",
-                text(n, "id").unwrap_or_default()
-            )
-        })?;
-        let mut header = format!(
-            "# yaml-language-server: $schema={}\n# {} ({}), exported from Vapi by `vapi-drift export`.\n",
-            schema::SCHEMA_URL,
-            one_line(&label(n)),
-            text(n, "provider").unwrap_or_default()
-        );
-        if !names.is_empty() {
-            header.push_str(&format!(
-                "# Secrets are read from the environment: {} (see {SECRETS_FILE}).\n",
-                names.join(", ")
-            ));
-        }
-        files.push(ExportFile {
-            path,
-            id: text(n, "id").unwrap_or_default(),
-            text: header + &body,
-            warnings,
-        });
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    // The variables the kept files read go in the list too (their uses there).
-    let mut variables = secrets.vars;
-    for f in &kept {
-        for (name, at) in &f.variables {
-            match variables.iter_mut().find(|v| &v.name == name) {
-                Some(v) => v.uses.push((f.path.clone(), at.clone())),
-                None => variables.push(Variable {
-                    name: name.clone(),
-                    uses: vec![(f.path.clone(), at.clone())],
-                }),
-            }
-        }
-    }
-    variables.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Plan {
-        files,
-        variables,
+    Ok(Placement {
+        placed,
+        parse,
         kept,
     })
+}
+
+impl<T> Placement<'_, T> {
+    /// How many files export writes.
+    pub fn len(&self) -> usize {
+        self.placed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.placed.is_empty()
+    }
+
+    /// The files export writes, in order of creation.
+    pub fn targets(&self) -> impl Iterator<Item = &Path> {
+        self.placed.iter().map(|(_, p)| p.as_path())
+    }
+
+    /// Makes each file's text, in order of creation, and hands it to `write` as
+    /// it is made (no text is kept); the first error of either stops it. `env`
+    /// says whether a variable the kept files read holds the same value.
+    pub fn render(
+        self,
+        env: &dyn Fn(&str) -> Option<String>,
+        write: &mut dyn FnMut(PathBuf, String) -> Result<(), String>,
+    ) -> Result<Plan, String> {
+        let kept = self.kept;
+        let mut secrets = Secrets {
+            by_value: std::collections::HashMap::new(),
+            vars: Vec::new(),
+            reserved: kept
+                .iter()
+                .flat_map(|f| f.variables.iter().map(|(n, _)| n.clone()))
+                .collect(),
+            env,
+        };
+        let mut files = Vec::with_capacity(self.placed.len());
+        for (n, path) in self.placed {
+            let n = &(self.parse)(n);
+            let (doc, names, warnings) =
+                document(n, &mut |value, at| secrets.name_for(value, at, &path));
+            let body = yaml::render_document(&doc).map_err(|e| {
+                format!(
+                    "cannot write live number {} as YAML: {e}",
+                    text(n, "id").unwrap_or_default()
+                )
+            })?;
+            let mut header = format!(
+                "# yaml-language-server: $schema={}\n# {} ({}), exported from Vapi by `vapi-drift export`.\n",
+                schema::SCHEMA_URL,
+                one_line(&label(n)),
+                text(n, "provider").unwrap_or_default()
+            );
+            if !names.is_empty() {
+                header.push_str(&format!(
+                    "# Secrets are read from the environment: {} (see {SECRETS_FILE}).\n",
+                    names.join(", ")
+                ));
+            }
+            write(path.clone(), header + &body)?;
+            files.push(ExportFile {
+                path,
+                id: text(n, "id").unwrap_or_default(),
+                warnings,
+            });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        // The variables the kept files read go in the list too (their uses there).
+        let mut variables = secrets.vars;
+        for f in &kept {
+            for (name, at) in &f.variables {
+                match variables.iter_mut().find(|v| &v.name == name) {
+                    Some(v) => v.uses.push((f.path.clone(), at.clone())),
+                    None => variables.push(Variable {
+                        name: name.clone(),
+                        uses: vec![(f.path.clone(), at.clone())],
+                    }),
+                }
+            }
+        }
+        variables.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Plan {
+            files,
+            variables,
+            kept,
+        })
+    }
 }
 
 /// The text of [`SECRETS_FILE`]: each variable, what it holds and which files read
@@ -398,43 +466,9 @@ pub fn secrets_file(plan: &Plan, out: &Path) -> String {
     s
 }
 
-/// The files of a plan that exist already.
-pub fn existing(files: &[ExportFile]) -> Vec<&Path> {
-    files
-        .iter()
-        .map(|f| f.path.as_path())
-        .filter(|p| p.exists())
-        .collect()
-}
-
-/// Writers at once: each atomic write waits for its file to reach the disk, so
-/// an org of thousands of numbers is written by several threads.
-const WRITERS: usize = 8;
-
-/// Writes every file (each atomically); the errors name the files, in file order.
-pub fn write(files: &[ExportFile]) -> Vec<String> {
-    let chunk = files.len().div_ceil(WRITERS).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .filter_map(|f| {
-                            write_atomically(&f.path, f.text.as_bytes())
-                                .err()
-                                .map(|e| format!("cannot write {}: {e}", f.path.display()))
-                        })
-                        .collect::<Vec<String>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a writer thread does not panic"))
-            .collect()
-    })
-}
+/// Writers at once: each file waits to reach the disk before it is renamed into
+/// place, so an org of thousands of numbers is written by several threads.
+pub const WRITERS: usize = 8;
 
 fn text(n: &Value, key: &str) -> Option<String> {
     n.get(key).and_then(Value::as_str).map(str::to_string)
@@ -733,8 +767,11 @@ mod tests {
             n("c", "2026-03-01T00:00:00Z", "///"),
             n("d", "2026-03-02T00:00:00Z", "CON"),
         ];
-        let files = plan(&live, Path::new("out"), Vec::new(), &|_| None)
-            .expect("plan")
+        let parse = |n: &Value| n.clone();
+        let files = place(&live, &parse, Path::new("out"), Vec::new())
+            .expect("place")
+            .render(&|_| None, &mut |_, _| Ok(()))
+            .expect("render")
             .files;
         let names: Vec<(String, String)> = files
             .iter()

@@ -26,6 +26,7 @@ use crate::report::{self, Format, Output, Report};
 use crate::secret::ApiKey;
 use crate::select::{Selectors, UnmanagedAllow};
 use crate::vapi::client::{Client, ClientConfig, FetchError};
+use crate::vapi::list::Listed;
 use crate::vapi::org::foreign_org;
 use crate::vapi::ratelimit::RateLimit;
 use crate::{audit, explain, export, normalize};
@@ -724,33 +725,84 @@ async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
         .list_all(args.api.fetch.concurrency as usize)
         .await
         .context("cannot read the live numbers; nothing was written")?;
-    let live = listing.values();
-    if let Some(org) = expected_org(&args.api)
-        && let Some(reason) = foreign_org(&live, &org)
-    {
-        return Err(anyhow!("{reason}; nothing was written").into());
+    // The listed numbers stay compact text: each is parsed when it is looked at
+    // (the whole org parsed at once took 560 MB at 100,000 numbers).
+    let org = expected_org(&args.api);
+    let mut selected: Vec<&Listed> = Vec::new();
+    for listed in &listing.numbers {
+        let n = listed.value();
+        if let Some(org) = &org
+            && let Some(reason) = foreign_org([&n], org)
+        {
+            return Err(anyhow!("{reason}; nothing was written").into());
+        }
+        if selectors.selects_live(&n) {
+            selected.push(listed);
+        }
     }
-    let selected: Vec<serde_json::Value> = live
-        .into_iter()
-        .filter(|n| selectors.selects_live(n))
-        .collect();
+    let nothing_written = |e: String| RunError::from(anyhow!("{e}; nothing was written"));
     let existing_files = export::scan(&args.out);
-    let plan = export::plan(&selected, &args.out, existing_files, &process_env)
-        .map_err(|e| anyhow!("{e}; nothing was written"))?;
-    let files = &plan.files;
-    let existing = export::existing(files);
+    let parse = |l: &&Listed| l.value();
+    let placement =
+        export::place(&selected, &parse, &args.out, existing_files).map_err(nothing_written)?;
+    let mut existing: Vec<PathBuf> = placement
+        .targets()
+        .filter(|p| p.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    existing.sort();
     if !existing.is_empty() && !args.force {
+        let count = placement.len();
+        // A number that cannot be written as YAML is told first, as it was when
+        // every text was made before this check: the texts are made, none kept.
+        placement
+            .render(&process_env, &mut |_, _| Ok(()))
+            .map_err(nothing_written)?;
         for path in &existing {
             eprintln!("error: {} exists already", path.display());
         }
         return Err(anyhow!(
             "vapi-drift export: {} of {} file{} exist already; nothing was written (--force overwrites them)",
             existing.len(),
-            files.len(),
-            plural(files.len())
+            count,
+            plural(count)
         )
         .into());
     }
+    // Each file is staged beside its target as its text is made; none is renamed
+    // into place before all are staged (the secrets file last), so that a failure
+    // leaves nothing written, and the texts are never held all at once.
+    let created: Vec<PathBuf> = args
+        .out
+        .ancestors()
+        .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let secrets_path = args.out.join(export::SECRETS_FILE);
+    let mut staging = crate::atomic_file::Staging::new(export::WRITERS);
+    let rendered = placement
+        .render(&process_env, &mut |path, text| staging.add(path, text))
+        .and_then(|plan| {
+            let text = export::secrets_file(&plan, &args.out);
+            staging.add(secrets_path.clone(), text)?;
+            Ok(plan)
+        });
+    let (plan, staged) = match (rendered, staging.finish()) {
+        (Ok(plan), Ok(staged)) => (plan, staged),
+        (rendered, staged) => {
+            // Nothing was renamed into place: the staged files are gone, and so
+            // are the folders this run made.
+            for dir in &created {
+                let _ = std::fs::remove_dir(dir);
+            }
+            return Err(match staged {
+                Err(errors) => nothing_written(write_errors(&errors)),
+                Ok(_) => nothing_written(rendered.err().unwrap_or_default()),
+            });
+        }
+    };
     if !plan.kept.is_empty() {
         let numbers: usize = plan.kept.iter().map(export::ExistingFile::numbers).sum();
         eprintln!(
@@ -763,23 +815,15 @@ async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
             args.out.display()
         );
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let mut errors = export::write(files);
-    let secrets_path = args.out.join(export::SECRETS_FILE);
-    if let Err(e) = crate::atomic_file::write_atomically(
-        &secrets_path,
-        export::secrets_file(&plan, &args.out).as_bytes(),
-    ) {
-        errors.push(format!("cannot write {}: {e}", secrets_path.display()));
-    }
+    let errors = staged.commit();
+    let files = &plan.files;
     for f in files {
         for w in &f.warnings {
             eprintln!("warning: {}: {w}", f.path.display());
         }
     }
     if !errors.is_empty() {
-        return Err(anyhow!(errors.join("\nerror: ")).into());
+        return Err(anyhow!(write_errors(&errors)).into());
     }
     say!(
         "vapi-drift export: wrote {} file{} to {} ({} live number{} read, {} selected)",
@@ -813,6 +857,15 @@ async fn export(args: ExportArgs) -> Result<ExitCode, RunError> {
         return Ok(ExitCode::Incomplete);
     }
     Ok(ExitCode::InSync)
+}
+
+/// `cannot write PATH: why`, one a line (each after the first with its own `error: `).
+fn write_errors(errors: &[crate::atomic_file::WriteError]) -> String {
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|(path, e)| format!("cannot write {}: {e}", path.display()))
+        .collect();
+    lines.join("\nerror: ")
 }
 
 /// `vapi-drift demo`: the real check path against the stand-in, started
