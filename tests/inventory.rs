@@ -314,6 +314,38 @@ fn pages_after_the_first_are_read_concurrently_within_the_bound() {
 }
 
 #[test]
+fn at_most_8_pages_are_read_at_once_whatever_the_concurrency() {
+    // Each page is ~0.65 MB held until its numbers are handed over: more pages in
+    // flight than compares can use is memory, not speed.
+    let lives = synthetic_numbers(11_500);
+    let w = World::with_config(StandInConfig {
+        api_key: KEY.into(),
+        numbers: lives.clone(),
+        latency: Duration::from_millis(80),
+        ..StandInConfig::default()
+    });
+    w.desired("one.yaml", &desired_from(&lives[11_499]));
+    let run = w.check(
+        &[
+            "--fetch",
+            "list",
+            "--concurrency",
+            "64",
+            "--unmanaged",
+            "ignore",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stats = w.standin.stats();
+    assert_eq!(list_requests(&stats).len(), 12);
+    assert_eq!(
+        stats.peak_in_flight, 8,
+        "11 pages after the first, 8 at once"
+    );
+}
+
+#[test]
 fn without_the_v2_route_the_v1_list_is_read_and_a_full_one_is_incomplete() {
     let lives = synthetic_numbers(5);
     let w = World::with_config(StandInConfig {

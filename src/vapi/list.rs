@@ -24,12 +24,13 @@ pub const PAGE_LIMIT: usize = 1000;
 /// A guard against a server that always says there is another page.
 const MAX_PAGES: usize = 100_000;
 /// Pages read at once, whatever `--concurrency` says. A page is up to 1,000
-/// numbers (~0.65 MB of JSON), held from its first byte until its numbers are
-/// handed over; 64 of them in flight were 22 MB of a 100,000-number check's peak.
-/// Sixteen read a 10,000-number org in one round trip, and beyond that the pages
-/// come faster than their numbers are compared (comparing, not waiting, is what
-/// a large listing spends its time on).
-const PAGES_IN_FLIGHT: usize = 16;
+/// numbers (~0.65 MB of JSON), held in the client's buffers from its first byte
+/// until its numbers are handed over: 64 in flight were 22 MB of a
+/// 100,000-number check's peak, 16 were 20 MB, 8 take 151–153 MB peak RSS where
+/// 16 took 159–165 MB. Pages come faster than their numbers are compared
+/// (comparing, not waiting, is what a large listing spends its time on): a
+/// 10,000-number check took 0.44–0.47 s with 8 and with 16.
+const PAGES_IN_FLIGHT: usize = 8;
 
 /// Which list route a listing came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
