@@ -268,15 +268,23 @@ fn bar_an_org_of_2500_exports_checks_in_3_pages_finds_hand_made_numbers_and_guar
     );
 }
 
-#[test]
-fn pages_after_the_first_are_read_concurrently_within_the_bound() {
+/// An org of `n` synthetic numbers answering after 80 ms, and a desired file
+/// declaring its last number only.
+fn last_of_a_slow_org(n: usize) -> World {
+    let lives = synthetic_numbers(n);
     let w = World::with_config(StandInConfig {
         api_key: KEY.into(),
-        numbers: synthetic_numbers(4500),
+        numbers: lives.clone(),
         latency: Duration::from_millis(80),
         ..StandInConfig::default()
     });
-    w.desired("one.yaml", &desired_from(&synthetic_numbers(4500)[4499]));
+    w.desired("one.yaml", &desired_from(&lives[n - 1]));
+    w
+}
+
+#[test]
+fn pages_after_the_first_are_read_concurrently_within_the_bound() {
+    let w = last_of_a_slow_org(4500);
     let run = w.check(
         &["--fetch", "list", "--concurrency", "2", "-o", "json"],
         &[],
@@ -317,14 +325,7 @@ fn pages_after_the_first_are_read_concurrently_within_the_bound() {
 fn at_most_8_pages_are_read_at_once_whatever_the_concurrency() {
     // Each page is ~0.65 MB held until its numbers are handed over: more pages in
     // flight than compares can use is memory, not speed.
-    let lives = synthetic_numbers(11_500);
-    let w = World::with_config(StandInConfig {
-        api_key: KEY.into(),
-        numbers: lives.clone(),
-        latency: Duration::from_millis(80),
-        ..StandInConfig::default()
-    });
-    w.desired("one.yaml", &desired_from(&lives[11_499]));
+    let w = last_of_a_slow_org(11_500);
     let run = w.check(
         &[
             "--fetch",
