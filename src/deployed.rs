@@ -439,9 +439,8 @@ impl Deployed {
         if let Some(i) = d.id.as_ref().and_then(|id| self.by_id.get(id)) {
             return Some(*i);
         }
-        let explicit = d.doc.value().get("id").is_some();
         let i = *self.by_key.get(&lookup::key(d)?)?;
-        (!explicit || self.numbers[i].id.is_none()).then_some(i)
+        (!d.declares_id || self.numbers[i].id.is_none()).then_some(i)
     }
 
     /// The deployed numbers no desired number matches, among those the selectors pick:

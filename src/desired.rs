@@ -26,7 +26,12 @@ use std::path::{Path, PathBuf};
 /// One phone number as the desired configuration declares it.
 #[derive(Debug, Clone)]
 pub struct DesiredNumber {
+    /// The number's id: as the document states it, or as the lookup by number or
+    /// `sipUri` found it live (see `declares_id`).
     pub id: Option<String>,
+    /// Whether the document states `id` (kept apart from `doc`, which a result
+    /// lets go of once nothing will read it: see `NumberResult::shed`).
+    pub declares_id: bool,
     pub provider: String,
     pub name: Option<String>,
     pub number: Option<String>,
@@ -461,6 +466,7 @@ impl Doc<'_> {
             let text_of = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_string);
             numbers.push(DesiredNumber {
                 id,
+                declares_id: doc.get("id").is_some(),
                 provider: text_of("provider").expect("validated: provider is a string"),
                 name: text_of("name"),
                 number: text_of("number"),

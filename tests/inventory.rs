@@ -1260,3 +1260,62 @@ fn snapshots_of_the_unmanaged_section_and_of_an_exported_file() {
     insta::assert_snapshot!("exported_twilio_file", file);
     insta::assert_snapshot!("export_output", run.stdout);
 }
+
+#[test]
+fn a_number_compared_before_a_config_error_keeps_its_declared_id_in_the_text_report() {
+    // a.yaml names the live number by id (compared as the list is read, in sync),
+    // b.yaml finds the same number by its number: a config error after the
+    // listing. Every number is reported NOT_CHECKED; a.yaml's has its own "id".
+    let first = example("vonage");
+    let w = World::new(vec![first.clone()]);
+    w.desired("a.yaml", &desired_from(&first));
+    w.desired("b.yaml", &desired_without_id(&first));
+    let run = w.check(&["--fetch", "list"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let id = first["id"].as_str().expect("id");
+    assert!(
+        !run.stdout
+            .contains(&format!("id {id}, found by its number) desired/a.yaml")),
+        "a.yaml declares its id:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_number_compared_before_the_list_failed_keeps_its_declared_id_in_the_text_report() {
+    // --fetch list: page 1 arrives (the number on it is compared, in sync), the
+    // other pages fail. Every number is NOT_CHECKED; the text report should still
+    // say the page-1 number's id is its own, not "found by its number".
+    let lives = synthetic_numbers(2500);
+    let w = World::new(lives.clone());
+    w.desired("d.yaml", &desired_from(&lives[1]));
+    let page_1 = json!({
+        "results": &lives[..1000],
+        "metadata": {"itemsPerPage": 1000, "totalItems": 2500, "currentPage": 1,
+                     "totalPages": 3, "hasNextPage": true, "sortOrder": "ASC"},
+    });
+    let mut faults = vec![Fault::Raw {
+        status: 200,
+        headers: Vec::new(),
+        body: page_1.to_string().into_bytes(),
+    }];
+    faults.extend(std::iter::repeat_n(Fault::status(500), 20));
+    w.standin.inject_list(faults);
+    let run = w.check(
+        &[
+            "--fetch",
+            "list",
+            "--unmanaged",
+            "ignore",
+            "--max-retries",
+            "0",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        !run.stdout.contains("found by its number"),
+        "d.yaml declares its id:\n{}",
+        run.stdout
+    );
+}

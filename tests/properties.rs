@@ -395,6 +395,7 @@ fn live_variant(doc: Value) -> impl Strategy<Value = Value> {
 fn desired_number(doc: Value) -> DesiredNumber {
     DesiredNumber {
         id: doc.get("id").and_then(Value::as_str).map(str::to_string),
+        declares_id: doc.get("id").is_some(),
         provider: doc
             .get("provider")
             .and_then(Value::as_str)

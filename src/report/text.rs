@@ -212,8 +212,8 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
     if r.status == Status::InSync && !warnings {
         return;
     }
-    let id = match (&d.id, d.doc.value().get("id")) {
-        (Some(id), None) => format!(
+    let id = match (&d.id, d.declares_id) {
+        (Some(id), false) => format!(
             "{id}, found by its {}",
             if d.number.is_some() {
                 "number"
@@ -221,7 +221,7 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
                 "sipUri"
             }
         ),
-        (Some(id), Some(_)) => id.clone(),
+        (Some(id), true) => id.clone(),
         (None, _) => "-".into(),
     };
     let _ = writeln!(
