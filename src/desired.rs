@@ -314,13 +314,7 @@ pub fn load_with(
             message: "no phone numbers declared (every document is empty)".into(),
         });
     }
-    check_unique_ids(&numbers, &mut errors);
-    errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
-    if errors.is_empty() {
-        Ok(numbers)
-    } else {
-        Err(ConfigErrors(errors))
-    }
+    checked(numbers, errors)
 }
 
 /// Loads the documents of one file's text (also used by tests and the demo).
@@ -363,6 +357,14 @@ pub fn load_texts(
         };
         doc.load(text, &mut numbers, &mut errors);
     }
+    checked(numbers, errors)
+}
+
+/// The end of every load: ids unique across the files, errors in file and line order.
+fn checked(
+    numbers: Vec<DesiredNumber>,
+    mut errors: Vec<ConfigError>,
+) -> Result<Vec<DesiredNumber>, ConfigErrors> {
     check_unique_ids(&numbers, &mut errors);
     errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
     if errors.is_empty() {

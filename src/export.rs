@@ -620,14 +620,7 @@ fn url_placeholders(
     name: &mut dyn FnMut(&Value, &Pointer) -> String,
     vars: &mut Vec<String>,
 ) -> Option<String> {
-    if !url.contains("://") {
-        return None;
-    }
-    let (before, query) = url.split_once('?')?;
-    let (query, fragment) = match query.split_once('#') {
-        Some((q, f)) => (q, Some(f)),
-        None => (query, None),
-    };
+    let (before, query, fragment) = secret::url_query(url)?;
     let escape = |s: &str| s.replace("${", "$${");
     let mut any = false;
     let pairs: Vec<String> = query

@@ -386,7 +386,7 @@ struct Stream<'a> {
     /// result is in, while the documents compared before it are being let go.
     results: Vec<Option<Box<NumberResult>>>,
     /// The compares begun and not yet taken into `results`, each with its slot.
-    /// Taken as they end (at each listed number), so that a finished compare does
+    /// Taken as they end (after each page), so that a finished compare does
     /// not hold its task's memory until the whole list is read.
     running: FuturesUnordered<BoxFuture<'static, (usize, NumberResult)>>,
     /// Numbers in scope whose `id` the list showed (compared or not).
@@ -531,14 +531,15 @@ impl crate::vapi::list::Sink for Stream<'_> {
             self.running
                 .push(Box::pin(async move { (i, audit::join(task).await) }));
         }
-        // Whatever has ended meanwhile (never waits).
-        while let Some(Some((i, result))) = self.running.next().now_or_never() {
-            self.keep(i, result);
-        }
     }
 
+    /// After each page: takes the compares that have ended (never waits), then
+    /// waits while too many are queued.
     fn caught_up(&mut self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
+            while let Some(Some((i, result))) = self.running.next().now_or_never() {
+                self.keep(i, result);
+            }
             if self.running.len() > COMPARES_AHEAD {
                 while self.running.len() > COMPARES_AHEAD / 2 {
                     let Some((i, result)) = self.running.next().await else {

@@ -181,19 +181,25 @@ pub fn mask_against(value: &Value, path: &Pointer, other: Option<&Value>) -> Val
     }
 }
 
+/// A URL's parts around its query: what comes before the `?`, the query, the
+/// fragment after a `#`; `None` when the text is not a URL or has no query.
+pub fn url_query(url: &str) -> Option<(&str, &str, Option<&str>)> {
+    if !url.contains("://") {
+        return None;
+    }
+    let (before, query) = url.split_once('?')?;
+    Some(match query.split_once('#') {
+        Some((q, f)) => (before, q, Some(f)),
+        None => (before, query, None),
+    })
+}
+
 /// A URL with the values of its credential-like query parameters (`?token=…`,
 /// `&sig=…`, `&api_key=…`: see [`name_looks_like_credential`]) masked: `<sensitive>`, or
 /// `<sensitive, changed>` where `other` (the other side's URL) has another value
 /// for that parameter. `None` when there is nothing to mask.
 pub fn mask_url_query(url: &str, other: Option<&str>) -> Option<String> {
-    if !url.contains("://") {
-        return None;
-    }
-    let (before, query) = url.split_once('?')?;
-    let (query, fragment) = match query.split_once('#') {
-        Some((q, f)) => (q, Some(f)),
-        None => (query, None),
-    };
+    let (before, query, fragment) = url_query(url)?;
     let other_value = |name: &str| -> Option<&str> {
         let q = other?.split_once('?')?.1;
         let q = q.split_once('#').map_or(q, |(q, _)| q);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{World, desired_from, number_in};
+use common::{World, desired_from, difference_fields, number_in};
 use serde_json::{Value, json};
 use std::path::Path;
 use vapi_standin::Fault;
@@ -89,18 +89,17 @@ fn gate(w: &World, extra: &[&str]) -> common::Run {
 
 /// (path, type, cause) of each difference of the number with this id.
 fn causes(report: &Value, id: &str) -> Vec<(String, String, String)> {
-    number_in(report, id)["differences"]
-        .as_array()
-        .expect("differences")
-        .iter()
-        .map(|d| {
-            (
-                d["path"].as_str().unwrap_or("").to_string(),
-                d["type"].as_str().unwrap_or("").to_string(),
-                d["cause"].as_str().unwrap_or("").to_string(),
-            )
-        })
+    difference_fields(report, id, ["path", "type", "cause"])
+        .into_iter()
+        .map(|[path, kind, cause]| (path, kind, cause))
         .collect()
+}
+
+/// Panics unless `out` (the `format` report) has every one of `words`.
+fn assert_says(format: &str, out: &str, words: &[&str]) {
+    for word in words {
+        assert!(out.contains(word), "{format} lacks {word}:\n{out}");
+    }
 }
 
 fn number<'a>(report: &'a Value, id: &str) -> &'a Value {
@@ -186,31 +185,27 @@ fn every_cause_from_a_real_repository() {
     // Every format says the cause.
     let text = w.check(&["desired", "--deployed-ref", TAG], &[]);
     assert_eq!(text.code, 2);
-    for word in [
-        "[OUT_OF_BAND]",
-        "[PENDING]",
-        "[CONFLICT]",
-        "PENDING_DELETION",
-    ] {
-        assert!(
-            text.stdout.contains(word),
-            "text lacks {word}:\n{}",
-            text.stdout
-        );
-    }
+    assert_says(
+        "text",
+        &text.stdout,
+        &[
+            "[OUT_OF_BAND]",
+            "[PENDING]",
+            "[CONFLICT]",
+            "PENDING_DELETION",
+        ],
+    );
     let md = w.check(&["desired", "--deployed-ref", TAG, "-o", "markdown"], &[]);
-    for word in [
-        "`OUT_OF_BAND`",
-        "`CONFLICT`",
-        "`PENDING`",
-        "pending deletion",
-    ] {
-        assert!(
-            md.stdout.contains(word),
-            "markdown lacks {word}:\n{}",
-            md.stdout
-        );
-    }
+    assert_says(
+        "markdown",
+        &md.stdout,
+        &[
+            "`OUT_OF_BAND`",
+            "`CONFLICT`",
+            "`PENDING`",
+            "pending deletion",
+        ],
+    );
     let junit = w.check(&["desired", "--deployed-ref", TAG, "-o", "junit"], &[]);
     assert!(junit.stdout.contains("[CONFLICT]"), "{}", junit.stdout);
     let gh = w.check(&["desired", "--deployed-ref", TAG, "-o", "github"], &[]);

@@ -641,6 +641,24 @@ fn a_list_that_fails_leaves_every_number_not_checked_and_unmanaged_incomplete() 
     assert_eq!(text.code, 0, "the faults are used up: {}", text.stdout);
 }
 
+/// The next list requests: page 1 of the 2,500 `lives` as the stand-in answers it,
+/// then 500s (the other pages fail).
+fn fail_the_list_after_page_1(w: &World, lives: &[Value]) {
+    assert_eq!(lives.len(), 2500);
+    let page_1 = json!({
+        "results": &lives[..1000],
+        "metadata": {"itemsPerPage": 1000, "totalItems": 2500, "currentPage": 1,
+                     "totalPages": 3, "hasNextPage": true, "sortOrder": "ASC"},
+    });
+    let mut faults = vec![Fault::Raw {
+        status: 200,
+        headers: Vec::new(),
+        body: page_1.to_string().into_bytes(),
+    }];
+    faults.extend(std::iter::repeat_n(Fault::status(500), 20));
+    w.standin.inject_list(faults);
+}
+
 #[test]
 fn when_auto_falls_back_to_gets_the_numbers_compared_from_page_1_are_not_read_again() {
     // Three pages; one desired number on page 1, three on page 3: `auto` reads
@@ -658,19 +676,7 @@ fn when_auto_falls_back_to_gets_the_numbers_compared_from_page_1_are_not_read_ag
         desired_from(&lives[2003]),
     ];
     w.desired("d.yaml", &docs.join("\n---\n"));
-    // Page 1 as the stand-in answers it, then the other pages fail.
-    let page_1 = json!({
-        "results": &lives[..1000],
-        "metadata": {"itemsPerPage": 1000, "totalItems": 2500, "currentPage": 1,
-                     "totalPages": 3, "hasNextPage": true, "sortOrder": "ASC"},
-    });
-    let mut faults = vec![Fault::Raw {
-        status: 200,
-        headers: Vec::new(),
-        body: page_1.to_string().into_bytes(),
-    }];
-    faults.extend(std::iter::repeat_n(Fault::status(500), 20));
-    w.standin.inject_list(faults);
+    fail_the_list_after_page_1(&w, &lives);
     let run = w.check(
         &["--unmanaged", "ignore", "--max-retries", "0", "-o", "json"],
         &[],
@@ -1289,18 +1295,7 @@ fn a_number_compared_before_the_list_failed_keeps_its_declared_id_in_the_text_re
     let lives = synthetic_numbers(2500);
     let w = World::new(lives.clone());
     w.desired("d.yaml", &desired_from(&lives[1]));
-    let page_1 = json!({
-        "results": &lives[..1000],
-        "metadata": {"itemsPerPage": 1000, "totalItems": 2500, "currentPage": 1,
-                     "totalPages": 3, "hasNextPage": true, "sortOrder": "ASC"},
-    });
-    let mut faults = vec![Fault::Raw {
-        status: 200,
-        headers: Vec::new(),
-        body: page_1.to_string().into_bytes(),
-    }];
-    faults.extend(std::iter::repeat_n(Fault::status(500), 20));
-    w.standin.inject_list(faults);
+    fail_the_list_after_page_1(&w, &lives);
     let run = w.check(
         &[
             "--fetch",

@@ -565,22 +565,11 @@ proptest! {
 /// modulo their count; `provider` and `id` are left alone), as YAML text, and the
 /// same doc with the variables' values in their place.
 fn with_variables(doc: &Value, picks: &[usize], values: &[String]) -> (String, Value) {
-    fn leaves(v: &Value, at: String, out: &mut Vec<String>) {
-        match v {
-            Value::Object(o) => o.iter().for_each(|(k, v)| {
-                let k = k.replace('~', "~0").replace('/', "~1");
-                leaves(v, format!("{at}/{k}"), out)
-            }),
-            Value::Array(a) => a
-                .iter()
-                .enumerate()
-                .for_each(|(i, v)| leaves(v, format!("{at}/{i}"), out)),
-            Value::String(_) if at != "/provider" && at != "/id" => out.push(at),
-            _ => {}
-        }
-    }
-    let mut paths = Vec::new();
-    leaves(doc, String::new(), &mut paths);
+    let paths: Vec<String> = common::leaves(doc)
+        .into_iter()
+        .filter(|(at, v)| v.is_string() && at != "/provider" && at != "/id")
+        .map(|(at, _)| at)
+        .collect();
     let (mut templated, mut resolved) = (doc.clone(), doc.clone());
     // A `${` the text has already is written `$${`, as export writes it.
     for at in &paths {

@@ -17,21 +17,6 @@ use vapi_drift::desired::{IdRule, load_text};
 use vapi_drift::ignore::IgnoreSet;
 use vapi_drift::schema;
 
-/// Every leaf (a scalar) of a document: its JSON Pointer.
-fn leaves(v: &Value, at: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(o) => o.iter().for_each(|(k, v)| {
-            let k = k.replace('~', "~0").replace('/', "~1");
-            leaves(v, format!("{at}/{k}"), out)
-        }),
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| leaves(v, format!("{at}/{i}"), out)),
-        _ => out.push(at),
-    }
-}
-
 /// A value that means something else, whatever the normalization rules fold.
 fn changed(v: &Value) -> Value {
     match v {
@@ -68,8 +53,10 @@ fn every_field_the_schema_accepts_is_compared() {
             );
             assert!(errors.is_empty(), "{errors:?}");
             let number = numbers.remove(0);
-            let mut paths = Vec::new();
-            leaves(&desired, String::new(), &mut paths);
+            let paths: Vec<String> = common::leaves(&desired)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect();
             for path in paths.iter().filter(|p| *p != "/id") {
                 let before = live.pointer(path).cloned().expect("live has it");
                 *live.pointer_mut(path).expect("live has it") = changed(&before);

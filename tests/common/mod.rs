@@ -164,15 +164,42 @@ pub fn number_in<'a>(report: &'a Value, id: &str) -> &'a Value {
 
 /// The (path, type) of each difference of the number with this id.
 pub fn paths_of(report: &Value, id: &str) -> Vec<(String, String)> {
+    difference_fields(report, id, ["path", "type"])
+        .into_iter()
+        .map(|[path, kind]| (path, kind))
+        .collect()
+}
+
+/// These fields of each difference of the number with this id ("" when absent).
+pub fn difference_fields<const N: usize>(
+    report: &Value,
+    id: &str,
+    fields: [&str; N],
+) -> Vec<[String; N]> {
     number_in(report, id)["differences"]
         .as_array()
         .expect("differences")
         .iter()
-        .map(|d| {
-            (
-                d["path"].as_str().unwrap_or("").to_string(),
-                d["type"].as_str().unwrap_or("").to_string(),
-            )
-        })
+        .map(|d| fields.map(|f| d[f].as_str().unwrap_or("").to_string()))
         .collect()
+}
+
+/// Every leaf (a scalar) of a document: its JSON Pointer and its value.
+pub fn leaves(doc: &Value) -> Vec<(String, &Value)> {
+    fn walk<'a>(v: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+        match v {
+            Value::Object(o) => o.iter().for_each(|(k, v)| {
+                let k = k.replace('~', "~0").replace('/', "~1");
+                walk(v, format!("{at}/{k}"), out)
+            }),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| walk(v, format!("{at}/{i}"), out)),
+            _ => out.push((at, v)),
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, String::new(), &mut out);
+    out
 }
