@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{KEY, Run, World, desired_from, example, statuses};
+use common::{KEY, Run, World, desired_from, example, placeholders_in, statuses};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
@@ -89,9 +89,7 @@ fn variables(run: &Run, w: &World, lives: &[Value]) -> Vec<(String, String)> {
                 .iter()
                 .find(|l| l["id"] == doc["id"])
                 .expect("a live number");
-            let mut found = Vec::new();
-            placeholders_in(&doc, String::new(), &mut found);
-            for (name, pointer) in found {
+            for (name, pointer) in placeholders_in(&doc) {
                 let value = live
                     .pointer(&pointer)
                     .and_then(Value::as_str)
@@ -113,27 +111,6 @@ fn variables(run: &Run, w: &World, lives: &[Value]) -> Vec<(String, String)> {
         "export printed each variable the files read"
     );
     out
-}
-
-/// `(VAR, pointer)` of every string that is exactly `${VAR}`.
-fn placeholders_in(v: &Value, at: String, out: &mut Vec<(String, String)>) {
-    match v {
-        Value::Object(o) => o.iter().for_each(|(k, x)| {
-            placeholders_in(
-                x,
-                format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
-                out,
-            )
-        }),
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .for_each(|(i, x)| placeholders_in(x, format!("{at}/{i}"), out)),
-        Value::String(s) if s.starts_with("${") && s.ends_with('}') => {
-            out.push((s[2..s.len() - 1].to_string(), at));
-        }
-        _ => {}
-    }
 }
 
 fn yaml_files(dir: &Path) -> Vec<String> {

@@ -7,28 +7,8 @@
 mod common;
 
 use common::generated::{Gen, PROVIDERS};
-use common::{KEY, Run, World, desired_from, example};
+use common::{KEY, Run, World, desired_from, example, placeholders_in};
 use serde_json::{Value, json};
-
-/// Every `${NAME}` string leaf of a document, with its JSON Pointer.
-fn placeholders_in(v: &Value, at: String, out: &mut Vec<(String, String)>) {
-    match v {
-        Value::Object(o) => o.iter().for_each(|(k, v)| {
-            let k = k.replace('~', "~0").replace('/', "~1");
-            placeholders_in(v, format!("{at}/{k}"), out)
-        }),
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| placeholders_in(v, format!("{at}/{i}"), out)),
-        Value::String(s) => {
-            if let Some(name) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
-                out.push((name.to_string(), at));
-            }
-        }
-        _ => {}
-    }
-}
 
 /// `export` into `exported/`, then the environment its placeholders need: each
 /// variable set to the live value at its path (a non-string value as its text),
@@ -57,9 +37,7 @@ fn export(w: &World, lives: &[Value]) -> Vec<(String, String)> {
                 .iter()
                 .find(|l| l["id"] == doc["id"])
                 .unwrap_or_else(|| panic!("no live number {}", doc["id"]));
-            let mut found = Vec::new();
-            placeholders_in(&doc, String::new(), &mut found);
-            for (name, pointer) in found {
+            for (name, pointer) in placeholders_in(&doc) {
                 let value = match live.pointer(&pointer).expect("the variable's path is live") {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),

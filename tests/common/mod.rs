@@ -203,3 +203,14 @@ pub fn leaves(doc: &Value) -> Vec<(String, &Value)> {
     walk(doc, String::new(), &mut out);
     out
 }
+
+/// `(VAR, pointer)` of every string leaf that is exactly `${VAR}`.
+pub fn placeholders_in(doc: &Value) -> Vec<(String, String)> {
+    leaves(doc)
+        .into_iter()
+        .filter_map(|(at, v)| {
+            let name = v.as_str()?.strip_prefix("${")?.strip_suffix('}')?;
+            Some((name.to_string(), at))
+        })
+        .collect()
+}
