@@ -12,13 +12,26 @@ use tempfile::TempPath;
 /// The file gets the mode any other tool's new file gets: 0666 less the umask
 /// (0644 under the usual 022), not the temporary file's private 0600.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    stage(path, bytes)?.persist(path).map_err(|e| e.error)?;
+    write_atomically_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomically`] what `write` writes, as it writes it (a report of 100,000
+/// numbers is tens of megabytes: it is not held whole in memory). Nothing is
+/// renamed into place if `write` fails.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    stage(path, write)?.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
-/// The bytes in a temporary file beside `path`, on the disk, closed: renamed to
-/// `path` by `persist`, removed when dropped.
-fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<TempPath> {
+/// What `write` writes, in a temporary file beside `path`, on the disk, closed:
+/// renamed to `path` by `persist`, removed when dropped.
+fn stage(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<TempPath> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -29,7 +42,11 @@ fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<TempPath> {
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, tmp.as_file_mut());
+        write(&mut buffered)?;
+        buffered.flush()?;
+    }
     tmp.as_file().sync_all()?;
     // Closed: an org of 100,000 numbers would not fit in the open-file limit.
     Ok(tmp.into_temp_path())
@@ -84,7 +101,7 @@ impl Staging {
                         if failed.load(Ordering::Relaxed) {
                             continue;
                         }
-                        match stage(&path, text.as_bytes()) {
+                        match stage(&path, |w| w.write_all(text.as_bytes())) {
                             Ok(tmp) => w.staged.push((seq, path, tmp)),
                             Err(e) => {
                                 failed.store(true, Ordering::Relaxed);

@@ -131,7 +131,7 @@ pub async fn run_planned(
 /// as the list was read (see `inventory`); `planned` the others, each with its
 /// slot.
 pub async fn finish(
-    mut slots: Vec<Option<NumberResult>>,
+    mut slots: Vec<Option<Box<NumberResult>>>,
     planned: Vec<Planned>,
     client: &Client,
     opts: &AuditOptions,
@@ -209,12 +209,12 @@ pub async fn finish(
         .buffer_unordered(opts.concurrency.max(1))
         .for_each(|(i, r)| {
             opts.observer.tell(&r);
-            slots[i] = Some(r);
+            slots[i] = Some(Box::new(r));
             std::future::ready(())
         })
         .await;
     let fatal = stop_rx.borrow().clone();
-    let results: Vec<NumberResult> = slots
+    let results: Vec<Box<NumberResult>> = slots
         .into_iter()
         .map(|r| r.expect("every number in the plan yields one result"))
         .collect();

@@ -213,7 +213,8 @@ impl Baseline {
                     String::new(),
                     Kind::Missing.word().into(),
                     None,
-                ));
+                ))
+                .map(Box::new);
             }
             for x in &mut r.differences {
                 let print = x.fingerprint();

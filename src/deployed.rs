@@ -32,6 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 /// The deployed desired numbers, indexed for matching.
 #[derive(Debug)]
@@ -46,7 +47,7 @@ pub struct Deployed {
     /// The `${VAR}` declarations of each deployed number, by its index.
     declared: Vec<Declarations>,
     /// The `${VAR}` declarations of the working tree's documents, by (file, line).
-    working: HashMap<(String, u32), Declarations>,
+    working: HashMap<(Arc<str>, u32), Declarations>,
 }
 
 /// Why the deployed files could not be read.
@@ -120,7 +121,7 @@ pub fn load(reference: &str, paths: &[PathBuf], env: &Env) -> Result<Deployed, L
         .iter()
         .map(|n| {
             at_ref
-                .get_mut(n.file.as_str())
+                .get_mut(&*n.file)
                 .and_then(|d| d.remove(&n.line))
                 .unwrap_or_default()
         })
@@ -133,15 +134,15 @@ pub fn load(reference: &str, paths: &[PathBuf], env: &Env) -> Result<Deployed, L
 
 /// The `${VAR}` declarations of the working tree's desired files, by (file, line) as
 /// the loader names them. A file that cannot be read has none (the loader says why).
-fn working_declarations(paths: &[PathBuf]) -> HashMap<(String, u32), Declarations> {
+fn working_declarations(paths: &[PathBuf]) -> HashMap<(Arc<str>, u32), Declarations> {
     let mut out = HashMap::new();
     for file in desired::find_files(paths, &mut Vec::new()) {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
-        let name = file.display().to_string();
+        let name: Arc<str> = file.display().to_string().into();
         for (line, d) in declared::of_text(&text) {
-            out.insert((name.clone(), line), d);
+            out.insert((Arc::clone(&name), line), d);
         }
     }
     out
@@ -415,7 +416,7 @@ impl Deployed {
     pub fn same_declarations(&self, d: &DesiredNumber) -> Vec<Pointer> {
         let (Some(i), Some(now)) = (
             self.find_index(d),
-            self.working.get(&(d.file.clone(), d.line)),
+            self.working.get(&(Arc::clone(&d.file), d.line)),
         ) else {
             return Vec::new();
         };

@@ -13,6 +13,8 @@
 //! worded here; the source map's storage is in `source_map`. About a quarter is
 //! unit tests.
 
+pub use crate::doc_text::DocText;
+use crate::doc_text::Strings;
 use crate::pointer::{self, Pointer};
 use crate::schema;
 pub use crate::source_map::SourceMap;
@@ -22,6 +24,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One phone number as the desired configuration declares it.
 #[derive(Debug, Clone)]
@@ -36,7 +39,7 @@ pub struct DesiredNumber {
     pub name: Option<String>,
     pub number: Option<String>,
     /// The file as the user named it (relative paths stay relative).
-    pub file: String,
+    pub file: Arc<str>,
     /// The document's first line.
     pub line: u32,
     /// The document after `${VAR}` interpolation, exactly as written otherwise
@@ -44,7 +47,30 @@ pub struct DesiredNumber {
     pub doc: DocText,
     pub source_map: SourceMap,
     /// What `${VAR}` put into the document: secrets, masked in every output.
-    pub interpolated: Interpolated,
+    pub interpolated: Held,
+}
+
+/// An [`Interpolated`] held only when a document has one: most have none, and
+/// every desired number carries one from the load to the report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Held(Option<Box<Interpolated>>);
+
+impl From<Interpolated> for Held {
+    fn from(i: Interpolated) -> Held {
+        Held((!i.is_empty()).then(|| Box::new(i)))
+    }
+}
+
+impl std::ops::Deref for Held {
+    type Target = Interpolated;
+
+    fn deref(&self) -> &Interpolated {
+        static NONE: Interpolated = Interpolated {
+            paths: Vec::new(),
+            values: Vec::new(),
+        };
+        self.0.as_deref().unwrap_or(&NONE)
+    }
 }
 
 /// What `${VAR}` interpolation put into one document. A value that came from the
@@ -89,42 +115,6 @@ impl DesiredNumber {
             &self.file,
             self.line,
         )
-    }
-}
-
-/// A desired document held as its compact JSON text, parsed when it is used.
-///
-/// Every desired number of a run is held from the load to the report, and a
-/// parsed `Value` (with `preserve_order`) takes about five times the memory of its
-/// text: a synthetic number is ~2.5 KB as a value and ~0.4 KB as text. Parsing it
-/// back costs a few microseconds, once per comparison.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct DocText(Box<str>);
-
-impl DocText {
-    pub fn new(doc: &Value) -> DocText {
-        DocText(
-            serde_json::to_string(doc)
-                .expect("a JSON value always serialises")
-                .into(),
-        )
-    }
-
-    /// The document (the text was written from a parsed value, so it parses back).
-    /// `null` once shed (`NumberResult::shed`): nothing reads it then,
-    /// and were anything to compare it, `null` differs from every live number.
-    pub fn value(&self) -> Value {
-        if self.0.is_empty() {
-            return Value::Null;
-        }
-        serde_json::from_str(&self.0).expect("serde_json reads back what it wrote")
-    }
-}
-
-/// The size only: the document may hold secrets.
-impl fmt::Debug for DocText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DocText({} bytes)", self.0.len())
     }
 }
 
@@ -247,7 +237,7 @@ pub fn load_with(
     let mut numbers = Vec::new();
     let load_files =
         |files: &[PathBuf], numbers: &mut Vec<DesiredNumber>, errors: &mut Vec<ConfigError>| {
-            let mut paths = PathTable::default();
+            let mut tables = Tables::default();
             for file in files {
                 let name = file.display().to_string();
                 match std::fs::read_to_string(file) {
@@ -257,7 +247,7 @@ pub fn load_with(
                             env,
                             id_rule,
                             unset_vars,
-                            paths: &mut paths,
+                            tables: &mut tables,
                         };
                         doc.load(&text, numbers, errors);
                     }
@@ -331,7 +321,7 @@ pub fn load_text(
         env,
         id_rule,
         unset_vars: UnsetVars::Error,
-        paths: &mut PathTable::default(),
+        tables: &mut Tables::default(),
     };
     doc.load(text, numbers, errors);
 }
@@ -346,14 +336,14 @@ pub fn load_texts(
     unset_vars: UnsetVars,
 ) -> Result<Vec<DesiredNumber>, ConfigErrors> {
     let (mut numbers, mut errors) = (Vec::new(), Vec::new());
-    let mut paths = PathTable::default();
+    let mut tables = Tables::default();
     for (file, text) in files {
         let mut doc = Doc {
             file,
             env,
             id_rule,
             unset_vars,
-            paths: &mut paths,
+            tables: &mut tables,
         };
         doc.load(text, &mut numbers, &mut errors);
     }
@@ -381,7 +371,15 @@ struct Doc<'a> {
     id_rule: IdRule,
     unset_vars: UnsetVars,
     /// Shared with the other files this thread loads.
-    paths: &'a mut PathTable,
+    tables: &'a mut Tables,
+}
+
+/// What the documents one thread loads share: their path texts (source maps) and
+/// their repeated strings (documents).
+#[derive(Default)]
+struct Tables {
+    paths: PathTable,
+    strings: Strings,
 }
 
 impl Doc<'_> {
@@ -403,6 +401,8 @@ impl Doc<'_> {
                 return;
             }
         };
+        // The file's name once, however many numbers it declares.
+        let shared: Arc<str> = file.into();
         for node in docs {
             let root = node.pos;
             let before = errors.len();
@@ -415,7 +415,7 @@ impl Doc<'_> {
                 interpolated,
                 ..
             } = walk;
-            let source_map = self.paths.source_map(root, order, &found);
+            let source_map = self.tables.paths.source_map(root, order, &found);
             // A value whose variable is unset was reported already; its raw text would
             // only add a misleading length or format complaint.
             let issues: Vec<schema::Issue> = schema::validate_phone_number(&doc)
@@ -472,11 +472,11 @@ impl Doc<'_> {
                 provider: text_of("provider").expect("validated: provider is a string"),
                 name: text_of("name"),
                 number: text_of("number"),
-                file: file.into(),
+                file: Arc::clone(&shared),
                 line: root.line,
                 source_map,
-                doc: DocText::new(&doc),
-                interpolated,
+                doc: DocText::new(&doc, &mut self.tables.strings),
+                interpolated: interpolated.into(),
             });
         }
     }
@@ -515,7 +515,7 @@ fn check_unique_ids(numbers: &[DesiredNumber], errors: &mut Vec<ConfigError>) {
         let Some(id) = n.id.as_deref() else { continue };
         if let Some(first) = seen.get(id) {
             errors.push(ConfigError {
-                file: n.file.clone(),
+                file: n.file.to_string(),
                 pos: Some(n.source_map.position(&Pointer::root().child("id"))),
                 message: format!(
                     "duplicate id \"{id}\": already declared at {}:{}",
@@ -623,7 +623,7 @@ impl Doc<'_> {
                     .enumerate()
                     .map(|(i, item)| {
                         let len = walk.push_index(i);
-                        walk.order.push(self.paths.intern(&walk.path));
+                        walk.order.push(self.tables.paths.intern(&walk.path));
                         walk.found.push(item.pos);
                         let value = self.convert(item, walk, errors);
                         walk.path.truncate(len);
@@ -636,7 +636,7 @@ impl Doc<'_> {
                     .into_iter()
                     .map(|(key, value)| {
                         let len = walk.push_key(&key.name);
-                        walk.order.push(self.paths.intern(&walk.path));
+                        walk.order.push(self.tables.paths.intern(&walk.path));
                         walk.found.push(key.pos);
                         let value = self.convert(value, walk, errors);
                         walk.path.truncate(len);

@@ -54,7 +54,7 @@ impl Policy {
     pub fn result_fails(&self, r: &NumberResult) -> bool {
         match r.status {
             Status::Modified if r.differences.iter().any(|x| self.difference_fails(x)) => true,
-            Status::Missing if self.finding_fails(r.cause, r.seen.as_ref()) => true,
+            Status::Missing if self.finding_fails(r.cause, r.seen.as_deref()) => true,
             _ => {
                 (self.fail_on_unhealthy && r.health.is_some())
                     || (self.fail_on_unknown_fields && !r.unknown_fields.is_empty())

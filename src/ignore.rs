@@ -123,7 +123,7 @@ impl IgnoreSet {
                     .find_map(|p| rule.matching_pattern(&p).map(|pat| (p, pat)))
                 {
                     errors.push(ConfigError {
-                        file: d.file.clone(),
+                        file: d.file.to_string(),
                         pos: Some(d.source_map.position(&path)),
                         message: format!(
                             "{path} is declared here and ignored by the rule at {} (path \"{pattern}\"): declare the value or ignore it, not both",

@@ -126,7 +126,7 @@ pub async fn run(
             .filter_map(|d| {
                 let key = lookup_key(d)?;
                 Some(ConfigError {
-                    file: d.file.clone(),
+                    file: d.file.to_string(),
                     pos: Some(d.source_map.position(&Pointer::root())),
                     message: format!(
                         "no \"id\": --fetch get reads numbers by id only; use --fetch list or auto to find it by its {key}"
@@ -219,7 +219,7 @@ pub async fn run(
                     [live] => {
                         let id = live.id().to_string();
                         let here = format!("{}:{}", d.file, d.line);
-                        if let Some(Named { file, line, .. }) = named.get(id.as_str()) {
+                        if let Some(Named { file, line, .. }) = named.get(&IdKey::of(&id)) {
                             errors.push(claim_error(
                                 &d,
                                 format!(
@@ -318,8 +318,7 @@ pub async fn run(
     drop(stream);
 
     // Unboxed in slot order, each box let go as its result moves.
-    let results = boxed.into_iter().map(|r| r.map(|r| *r)).collect();
-    let mut audit = audit::finish(results, planned, client, &audit_opts).await;
+    let mut audit = audit::finish(boxed, planned, client, &audit_opts).await;
     if audit.org.is_none() {
         // The org learnt from the numbers compared as the list was read (their
         // compares have all ended: see `Stream::finish_compares`).
@@ -360,17 +359,68 @@ pub struct Refused {
 
 fn claim_error(d: &DesiredNumber, message: String) -> ConfigError {
     ConfigError {
-        file: d.file.clone(),
+        file: d.file.to_string(),
         pos: Some(d.source_map.position(&Pointer::root())),
         message,
     }
 }
 
 /// A number a desired document names by `id`: where, and its slot when in scope.
+/// One per desired number, held for the whole listing: kept small.
 struct Named {
     file: Arc<str>,
     line: u32,
-    slot: Option<usize>,
+    /// The slot in `scope`, or [`OUT_OF_SCOPE`].
+    slot: u32,
+}
+
+const OUT_OF_SCOPE: u32 = u32::MAX;
+
+impl Named {
+    fn slot(&self) -> Option<usize> {
+        (self.slot != OUT_OF_SCOPE).then_some(self.slot as usize)
+    }
+}
+
+/// An id as the index of named numbers holds it: a UUID in the lower case the
+/// API answers with as its 16 bytes (no text to allocate), any other id as its
+/// text. Only that one spelling of a UUID is held as bytes, so two keys are
+/// equal exactly when their texts are.
+#[derive(PartialEq, Eq, Hash)]
+enum IdKey {
+    Uuid([u8; 16]),
+    Text(Box<str>),
+}
+
+impl IdKey {
+    fn of(id: &str) -> IdKey {
+        let hex = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        };
+        let bytes = id.as_bytes();
+        let hyphens = [8, 13, 18, 23];
+        if bytes.len() == 36 && hyphens.iter().all(|&i| bytes[i] == b'-') {
+            let mut out = [0u8; 16];
+            let mut digits = (0..36)
+                .filter(|i| !hyphens.contains(i))
+                .map(|i| hex(bytes[i]));
+            let whole = out
+                .iter_mut()
+                .all(|o| match (digits.next(), digits.next()) {
+                    (Some(Some(h)), Some(Some(l))) => {
+                        *o = h << 4 | l;
+                        true
+                    }
+                    _ => false,
+                });
+            if whole {
+                return IdKey::Uuid(out);
+            }
+        }
+        IdKey::Text(id.into())
+    }
 }
 
 /// The list as it is read: each listed number that a desired number in scope
@@ -393,7 +443,7 @@ struct Stream<'a> {
     matched: usize,
     /// Every `id` a document names (in scope or not). Owned, so the planning loop
     /// can move the desired numbers.
-    named: HashMap<Box<str>, Named>,
+    named: HashMap<IdKey, Named>,
     /// The lookup keys of the documents without an `id` (in scope or not).
     keys: HashSet<LookupKey>,
     /// Listed numbers that have one of those keys.
@@ -416,21 +466,17 @@ impl<'a> Stream<'a> {
         opts: &'a InventoryOptions,
         audit_opts: &AuditOptions,
     ) -> Stream<'a> {
-        // Each file's name once, however many numbers it declares.
-        let mut files: HashMap<&str, Arc<str>> = HashMap::new();
         let mut named = HashMap::with_capacity(scope.len() + others.len());
-        let slots = (0..scope.len()).map(Some).chain(std::iter::repeat(None));
+        let slots = (0..scope.len())
+            .map(|i| u32::try_from(i).expect("fewer than 4 billion desired numbers"))
+            .chain(std::iter::repeat(OUT_OF_SCOPE));
         for (slot, d) in slots.zip(scope.iter().chain(others)) {
             if let Some(id) = &d.id {
-                let file = files
-                    .entry(d.file.as_str())
-                    .or_insert_with(|| d.file.as_str().into());
-                let file = Arc::clone(file);
+                let file = Arc::clone(&d.file);
                 let line = d.line;
-                named.insert(id.as_str().into(), Named { file, line, slot });
+                named.insert(IdKey::of(id), Named { file, line, slot });
             }
         }
-        drop(files);
         let keys = scope
             .iter()
             .chain(others)
@@ -498,9 +544,9 @@ impl crate::vapi::list::Sink for Stream<'_> {
     /// Takes one listed number as its page arrives.
     fn take(&mut self, listed: Listed) {
         let opts = self.opts;
-        let claim = self.named.get(listed.id());
+        let claim = self.named.get(&IdKey::of(listed.id()));
         let named = claim.is_some();
-        let slot = claim.and_then(|n| n.slot);
+        let slot = claim.and_then(Named::slot);
         let summarize = !named && opts.unmanaged != UnmanagedMode::Ignore;
         let value = (opts.expect_org.is_some() || !self.keys.is_empty() || summarize)
             .then(|| listed.value());
@@ -619,7 +665,7 @@ fn stop_all(audit: &mut Audit, reason: String) {
         r.diff.clear();
         r.unverifiable.clear();
         r.health = None;
-        r.reason = Some(Reason::Stopped);
+        r.reason = Some(Box::new(Reason::Stopped));
     }
     audit.fatal = Some(reason);
 }
@@ -628,6 +674,30 @@ fn stop_all(audit: &mut Audit, reason: String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn id_keys_are_equal_exactly_when_the_ids_are() {
+        let lower = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7";
+        assert!(matches!(IdKey::of(lower), IdKey::Uuid(_)));
+        assert!(IdKey::of(lower) == IdKey::of(lower));
+        // Another spelling of the same UUID is another text: held as text, unequal.
+        let upper = lower.to_ascii_uppercase();
+        assert!(matches!(IdKey::of(&upper), IdKey::Text(_)));
+        assert!(IdKey::of(&upper) != IdKey::of(lower));
+        // One digit apart, and the last digit (the last pair's second nibble).
+        assert!(IdKey::of(lower) != IdKey::of("3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b8"));
+        assert!(IdKey::of(lower) != IdKey::of("4e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"));
+        for other in [
+            "",
+            "num-1",
+            "3e4f5a6b_7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+            "g e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b",
+        ] {
+            assert!(matches!(IdKey::of(other), IdKey::Text(_)), "{other}");
+            assert!(IdKey::of(other) == IdKey::of(other));
+        }
+        assert!(IdKey::of("num-1") != IdKey::of("num-2"));
+    }
 
     #[test]
     fn unmanaged_outcome_rules() {

@@ -2,8 +2,9 @@
 //!
 //! Data flows one way: desired -> live -> normalized pair -> differences -> report.
 //!
-//! - `desired`, `yaml`, `schema`, `source_map`: load and validate the desired YAML (`files`: which
-//!   files are desired files, for the working tree and `--deployed-ref` alike);
+//! - `desired`, `yaml`, `schema`, `source_map`, `doc_text`: load and validate the desired
+//!   YAML, and hold it compactly (`files`: which files are desired files, for the working
+//!   tree and `--deployed-ref` alike);
 //! - `select`, `lookup`: which numbers a glob picks; finding a number without an id;
 //! - `vapi`: the read-only client, the list routes, the org guard;
 //! - `normalize` (with `uri`, the canonical forms of SIP URIs and URLs), `diff`,
@@ -26,6 +27,7 @@ pub mod declared;
 pub mod deployed;
 pub mod desired;
 pub mod diff;
+pub mod doc_text;
 pub mod exit;
 pub mod explain;
 pub mod export;

@@ -97,7 +97,7 @@ pub fn lookup_errors(numbers: &[DesiredNumber]) -> Vec<ConfigError> {
                 "\"number\""
             };
             ConfigError {
-                file: d.file.clone(),
+                file: d.file.to_string(),
                 pos: Some(d.source_map.position(&Pointer::root())),
                 message: format!("no \"id\", and no {what} to find the number by: add one of them"),
             }

@@ -120,8 +120,9 @@ pub struct NumberResult {
     pub differences: Vec<Difference>,
     /// Unified diff of the canonical renderings, secrets masked; empty when in sync.
     pub diff: String,
-    /// Why the number was not checked (`NotChecked` only).
-    pub reason: Option<Reason>,
+    /// Why the number was not checked (`NotChecked` only). Boxed, as `seen` is: a
+    /// result is held from its compare to the report, and most have neither.
+    pub reason: Option<Box<Reason>>,
     /// Secret fields the desired document sets that the API did not return (or returned masked).
     pub unverifiable: Vec<Pointer>,
     /// The live `status` when it is not `active`.
@@ -134,7 +135,7 @@ pub struct NumberResult {
     /// number (it was deleted live), `PENDING` when they did not (the deploy creates it).
     pub cause: Option<Cause>,
     /// `MISSING` with `--baseline`: when it was first seen.
-    pub seen: Option<Seen>,
+    pub seen: Option<Box<Seen>>,
 }
 
 impl NumberResult {
@@ -185,7 +186,7 @@ impl NumberResult {
     pub fn not_checked(desired: DesiredNumber, reason: Reason) -> NumberResult {
         NumberResult {
             status: Status::NotChecked,
-            reason: Some(reason),
+            reason: Some(Box::new(reason)),
             ..NumberResult::empty(desired)
         }
     }
@@ -221,14 +222,14 @@ impl NumberResult {
 
     /// Whether the deadline left this number unread.
     pub fn missed_deadline(&self) -> bool {
-        self.reason == Some(Reason::Deadline)
+        self.reason.as_deref() == Some(&Reason::Deadline)
     }
 
     /// Whether it was not checked for a reason of the whole run (stopped, or
     /// failed): reports say that reason once, not once per number.
     pub fn stopped_with_run(&self) -> bool {
         matches!(
-            self.reason,
+            self.reason.as_deref(),
             Some(Reason::Stopped | Reason::Stopping | Reason::NotRun)
         )
     }
@@ -272,7 +273,7 @@ impl fmt::Display for RunProblem {
 
 #[derive(Debug, Clone, Default)]
 pub struct Audit {
-    pub results: Vec<NumberResult>,
+    pub results: Vec<Box<NumberResult>>,
     /// Set when the run was stopped (the key was rejected): the reason.
     pub fatal: Option<String>,
     /// Errors that kept the run from checking (config errors, no key): when
@@ -298,7 +299,7 @@ impl Audit {
     pub fn differences(&self) -> impl Iterator<Item = (&NumberResult, &Difference)> {
         self.results
             .iter()
-            .flat_map(|r| r.differences.iter().map(move |x| (r, x)))
+            .flat_map(|r| r.differences.iter().map(move |x| (&**r, x)))
     }
 }
 

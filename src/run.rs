@@ -103,7 +103,7 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, RunError> {
     // The ignore file `check` will read: a typo there must fail the pull request,
     // not the nightly run.
     let ignore = load_rules(args.ignore_file.as_deref(), &numbers)?;
-    let files: std::collections::BTreeSet<&str> = numbers.iter().map(|n| n.file.as_str()).collect();
+    let files: std::collections::BTreeSet<&str> = numbers.iter().map(|n| &*n.file).collect();
     say!(
         "vapi-drift: {} desired phone number{} in {} file{} are valid",
         numbers.len(),
@@ -292,7 +292,7 @@ async fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
                 results: loaded
                     .into_iter()
                     .filter(|d| plan.selectors.selects_desired(d))
-                    .map(|d| NumberResult::not_checked(d, Reason::NotRun))
+                    .map(|d| Box::new(NumberResult::not_checked(d, Reason::NotRun)))
                     .collect(),
                 fatal: None,
                 errors: error.problems(),

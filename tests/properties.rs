@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use vapi_drift::audit::compare;
 use vapi_drift::desired::{DesiredNumber, DocText, SourceMap};
 use vapi_drift::diff::{Change, differences};
+use vapi_drift::doc_text::Strings;
 use vapi_drift::exit::{ExitCode, Policy};
 use vapi_drift::ignore::IgnoreSet;
 use vapi_drift::model::Audit;
@@ -405,7 +406,7 @@ fn desired_number(doc: Value) -> DesiredNumber {
         number: None,
         file: "desired/p.yaml".into(),
         line: 1,
-        doc: DocText::new(&doc),
+        doc: DocText::new(&doc, &mut Strings::default()),
         source_map: SourceMap::default(),
         interpolated: Default::default(),
     }
@@ -539,7 +540,7 @@ proptest! {
         secrets_in(&live, &mut secrets);
         let result = compare(desired_number(desired), &live, &IgnoreSet::default());
         let audit = Audit {
-            results: vec![result],
+            results: vec![Box::new(result)],
             fatal: None,
             errors: Vec::new(),
             unused_rules: Vec::new(),
@@ -671,7 +672,7 @@ proptest! {
         let explained = vapi_drift::explain::render(&number, vapi_drift::explain::Live::Found(&live_now), &IgnoreSet::default());
         prop_assert!(!explained.contains(SECRET_MARK), "explain leaks a secret:\n{}", explained);
         let result = compare(number, &live_now, &IgnoreSet::default());
-        let audit = Audit { results: vec![result], ..Audit::default() };
+        let audit = Audit { results: vec![Box::new(result)], ..Audit::default() };
         let policy = Policy::default();
         let report = Report { audit: &audit, outcome: ExitCode::for_audit(&audit, &policy), exit_code: ExitCode::Drift, policy };
         for (name, format) in Format::ALL {

@@ -194,7 +194,10 @@ fn number(out: &mut String, report: &Report, r: &NumberResult) {
                 Level::Notice
             },
             Some(&doc),
-            &format!("{label}: missing in Vapi{}", tags(r.cause, r.seen.as_ref())),
+            &format!(
+                "{label}: missing in Vapi{}",
+                tags(r.cause, r.seen.as_deref())
+            ),
             &format!("the phone number with id {id} does not exist in Vapi (404)"),
         ),
         Status::NotChecked => command(

@@ -11,7 +11,8 @@ use serde_json::{Map, Value, json};
 
 pub const FORMAT_VERSION: u32 = 1;
 
-pub fn render(report: &Report) -> String {
+/// Writes the report as it is made: each number's value lives only while it is written.
+pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut doc = Map::new();
     doc.insert("format_version".into(), json!(FORMAT_VERSION));
     doc.insert("status".into(), json!(report.outcome.status_word()));
@@ -62,9 +63,8 @@ pub fn render(report: &Report) -> String {
         numbers: &report.audit.results,
         unmanaged: json!(unmanaged.numbers),
     };
-    let mut text = serde_json::to_string_pretty(&document).expect("a JSON value always serialises");
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *w, &document).map_err(std::io::Error::from)?;
+    w.write_all(b"\n")
 }
 
 /// The report with its `numbers` written one at a time: each number's JSON value
@@ -72,7 +72,7 @@ pub fn render(report: &Report) -> String {
 /// numbers the list of values was the largest thing in memory at the end of a run).
 struct Document<'a> {
     head: Map<String, Value>,
-    numbers: &'a [NumberResult],
+    numbers: &'a [Box<NumberResult>],
     unmanaged: Value,
 }
 
@@ -88,11 +88,11 @@ impl Serialize for Document<'_> {
     }
 }
 
-struct Numbers<'a>(&'a [NumberResult]);
+struct Numbers<'a>(&'a [Box<NumberResult>]);
 
 impl Serialize for Numbers<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(number))
+        s.collect_seq(self.0.iter().map(|r| number(r)))
     }
 }
 
@@ -104,9 +104,9 @@ fn number(r: &NumberResult) -> Value {
     n.insert("name".into(), json!(d.name));
     n.insert("number".into(), json!(d.number));
     n.insert("provider".into(), json!(d.provider));
-    n.insert("source".into(), json!({"file": d.file, "line": d.line}));
+    n.insert("source".into(), json!({"file": &*d.file, "line": d.line}));
     n.insert("status".into(), json!(r.status));
-    finding(&mut n, r.cause, r.seen.as_ref());
+    finding(&mut n, r.cause, r.seen.as_deref());
     n.insert(
         "differences".into(),
         Value::Array(r.differences.iter().map(|x| difference(r, x)).collect()),

@@ -344,14 +344,14 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
             Status::Missing.word(),
             format!(
                 "the phone number does not exist in Vapi (404){}",
-                tags(r.cause, r.seen.as_ref())
+                tags(r.cause, r.seen.as_deref())
             ),
             format!(
                 "{}:{}: the phone number with id {} does not exist in Vapi (404){}\n",
                 d.file,
                 d.line,
                 d.id.as_deref().unwrap_or("-"),
-                tags(r.cause, r.seen.as_ref())
+                tags(r.cause, r.seen.as_deref())
             ),
         )),
         Status::NotChecked => {
@@ -376,14 +376,14 @@ fn test_case(report: &Report, r: &NumberResult) -> TestCase {
                 "{}:{}: does not exist in Vapi (404){}",
                 d.file,
                 d.line,
-                tags(r.cause, r.seen.as_ref())
+                tags(r.cause, r.seen.as_deref())
             );
         }
     }
     TestCase {
         name: d.label(),
-        classname: d.file.clone(),
-        at: Some((d.file.clone(), line)),
+        classname: d.file.to_string(),
+        at: Some((d.file.to_string(), line)),
         outcome,
         system_out: warnings,
     }

@@ -43,6 +43,7 @@ pub fn render(report: &Report) -> String {
         .results
         .iter()
         .filter(|r| r.worth_reporting() && !r.stopped_with_run())
+        .map(|r| &**r)
         .collect();
     for (i, r) in shown.iter().enumerate() {
         let block = number(report, r);
@@ -466,7 +467,7 @@ fn number(report: &Report, r: &NumberResult) -> String {
             let _ = writeln!(
                 out,
                 "The phone number does not exist in Vapi (404).{}\n",
-                tags(r.cause, r.seen.as_ref())
+                tags(r.cause, r.seen.as_deref())
             );
         }
         Status::NotChecked => {

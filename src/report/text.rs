@@ -233,7 +233,7 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
     );
     match r.status {
         Status::Missing => {
-            let tags = tags(r.cause, r.seen.as_ref());
+            let tags = tags(r.cause, r.seen.as_deref());
             match crate::lookup::lookup_key(d) {
                 Some(key) => {
                     let _ = writeln!(out, "  no live number has {key}{tags}");
