@@ -7,6 +7,19 @@
 //! `"0755"` instead of turning into false drift.
 //!
 //! Does not own: what a document means (see `desired`), validation (see `schema`).
+//!
+//! Reading goes through a fast path first ([`fast`]): our tree built straight from the
+//! parser's events, for the plain documents desired files are made of, half the work.
+//! It answers only where it can show its result equal to serde-saphyr's and otherwise
+//! says "not sure"; the whole text is then read by serde-saphyr, the reference, so its
+//! errors, positions and every rule of YAML it knows stay exactly as they were.
+//! `differential` holds the proof: both readings, over the repository's YAML and a
+//! generated corpus of tricky pieces, give the same answer.
+
+mod fast;
+
+#[cfg(test)]
+mod differential;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -68,6 +81,15 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses every document of a YAML stream. Empty documents are skipped.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    match fast::parse(text, &options()) {
+        Some(docs) => Ok(docs),
+        None => parse_documents_reference(text),
+    }
+}
+
+/// The reading through serde-saphyr: the fallback of [`parse_documents`], and the
+/// reference its fast path is held equal to.
+fn parse_documents_reference(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let docs: Vec<Option<SpannedNode>> = serde_saphyr::from_multiple_with_options(text, options())
         .map_err(|e| {
             let pos = e.location().map(|l| Pos {
