@@ -220,7 +220,7 @@ fn exercise(text: &str, other: &Value, rng: &mut Rng) {
             let _ = e.to_string();
         }
         for d in numbers {
-            let live = d.doc.value();
+            let live = d.doc().value();
             let _ = compare(d.clone(), &live, &IgnoreSet::default());
             let _ = compare(d, other, &IgnoreSet::default());
         }

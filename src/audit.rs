@@ -310,7 +310,7 @@ pub fn spawn_compare(
         let deployed_doc = deployed
             .as_ref()
             .and_then(|dep| dep.find(&desired))
-            .map(|n| n.doc.value());
+            .map(|n| n.doc().value());
         let base = match &deployed {
             None => Base::TwoWay,
             Some(_) => Base::Doc {
@@ -371,7 +371,7 @@ pub fn compare_three(
         .map(str::to_string);
     // Fields the schema does not know are reported apart, never as differences:
     // the desired file cannot state them (it is validated against the same schema).
-    let doc = desired.doc.value();
+    let doc = desired.doc().value();
     let unknown: Vec<Pointer> = schema::unknown_fields(live)
         .into_iter()
         .filter(|p| doc.pointer(&p.to_string()).is_none())
@@ -709,18 +709,18 @@ mod tests {
         let live = json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c", "name": "x"});
         let mut quiet = compare(desired(yaml), &live, &IgnoreSet::default());
         quiet.shed();
-        assert_eq!(quiet.desired.doc.value(), Value::Null);
+        assert_eq!(quiet.desired.doc().value(), Value::Null);
         assert!(
             !quiet
                 .desired
-                .source_map
+                .source_map()
                 .contains(&Pointer::root().child("name"))
         );
         assert_eq!(quiet.desired.label(), "x", "the labels stay");
         let renamed = json!({"id": "a", "provider": "vonage", "number": "+1", "credentialId": "c", "name": "y"});
         let mut loud = compare(desired(yaml), &renamed, &IgnoreSet::default());
         loud.shed();
-        assert_eq!(loud.desired.doc.value()["name"], "x");
+        assert_eq!(loud.desired.doc().value()["name"], "x");
         assert_eq!(loud.line_of(&loud.differences[0]), 5);
     }
 

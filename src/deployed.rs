@@ -42,7 +42,7 @@ pub struct Deployed {
     /// The commit it names (full hex).
     pub commit: String,
     pub numbers: Vec<DesiredNumber>,
-    by_id: HashMap<String, usize>,
+    by_id: HashMap<Box<str>, usize>,
     by_key: HashMap<LookupKey, usize>,
     /// The `${VAR}` declarations of each deployed number, by its index.
     declared: Vec<Declarations>,
@@ -437,7 +437,7 @@ impl Deployed {
     }
 
     fn find_index(&self, d: &DesiredNumber) -> Option<usize> {
-        if let Some(i) = d.id.as_ref().and_then(|id| self.by_id.get(id)) {
+        if let Some(i) = d.id.as_deref().and_then(|id| self.by_id.get(id)) {
             return Some(*i);
         }
         let i = *self.by_key.get(&lookup::key(d)?)?;
@@ -453,9 +453,9 @@ impl Deployed {
             .enumerate()
             .filter(|(i, n)| !kept.contains(i) && selectors.selects_desired(n))
             .map(|(_, n)| RemovedNumber {
-                id: n.id.clone(),
-                name: n.name.clone(),
-                number: n.number.clone(),
+                id: n.id.as_deref().map(str::to_string),
+                name: n.name.as_deref().map(str::to_string),
+                number: n.number.as_deref().map(str::to_string),
                 file: format!("{}:{}", self.reference, n.file),
                 line: n.line,
             })
@@ -466,7 +466,10 @@ impl Deployed {
     /// `desired::canonical_id`), or, for a deployed document without an id, by what a
     /// desired document finds a live number by (`lookup`: its number, or its sipUri).
     fn describes(&self, live: &UnmanagedNumber) -> bool {
-        if self.by_id.contains_key(&desired::canonical_id(&live.id)) {
+        if self
+            .by_id
+            .contains_key(desired::canonical_id(&live.id).as_str())
+        {
             return true;
         }
         live.keys.iter().any(|key| {

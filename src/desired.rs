@@ -31,23 +31,48 @@ use std::sync::Arc;
 pub struct DesiredNumber {
     /// The number's id: as the document states it, or as the lookup by number or
     /// `sipUri` found it live (see `declares_id`).
-    pub id: Option<String>,
+    pub id: Option<Box<str>>,
     /// Whether the document states `id` (kept apart from `doc`, which a result
     /// lets go of once nothing will read it: see `NumberResult::shed`).
     pub declares_id: bool,
-    pub provider: String,
-    pub name: Option<String>,
-    pub number: Option<String>,
+    pub provider: Box<str>,
+    pub name: Option<Box<str>>,
+    pub number: Option<Box<str>>,
     /// The file as the user named it (relative paths stay relative).
     pub file: Arc<str>,
     /// The document's first line.
     pub line: u32,
-    /// The document after `${VAR}` interpolation, exactly as written otherwise
-    /// (held as compact JSON text, parsed when it is compared).
-    pub doc: DocText,
-    pub source_map: SourceMap,
+    /// The document and its source map; `None` once a result lets go of them
+    /// (`NumberResult::shed`). Boxed: every desired number is held from the load
+    /// to the report, most of that time without them.
+    pub body: Option<Box<Body>>,
     /// What `${VAR}` put into the document: secrets, masked in every output.
     pub interpolated: Held,
+}
+
+/// What a desired number holds of its document until its result is final.
+#[derive(Debug, Clone, Default)]
+pub struct Body {
+    /// The document after `${VAR}` interpolation, exactly as written otherwise
+    /// (held compactly, read back when it is compared: see `doc_text`).
+    pub doc: DocText,
+    pub source_map: SourceMap,
+}
+
+/// A shed number's body: an empty document (`null`) and source map.
+static SHED: std::sync::LazyLock<Body> = std::sync::LazyLock::new(Body::default);
+
+impl DesiredNumber {
+    /// The document (`null` once shed).
+    pub fn doc(&self) -> &DocText {
+        &self.body.as_deref().unwrap_or(&SHED).doc
+    }
+
+    /// Where each path of the document is in its file (the document's first line
+    /// for every path, once shed).
+    pub fn source_map(&self) -> &SourceMap {
+        &self.body.as_deref().unwrap_or(&SHED).source_map
+    }
 }
 
 /// An [`Interpolated`] held only when a document has one: most have none, and
@@ -465,17 +490,19 @@ impl Doc<'_> {
             if !issues.is_empty() || errors.len() > before {
                 continue;
             }
-            let text_of = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_string);
+            let text_of = |k: &str| doc.get(k).and_then(Value::as_str).map(Box::<str>::from);
             numbers.push(DesiredNumber {
-                id,
+                id: id.map(Into::into),
                 declares_id: doc.get("id").is_some(),
                 provider: text_of("provider").expect("validated: provider is a string"),
                 name: text_of("name"),
                 number: text_of("number"),
                 file: Arc::clone(&shared),
                 line: root.line,
-                source_map,
-                doc: DocText::new(&doc, &mut self.tables.strings),
+                body: Some(Box::new(Body {
+                    doc: DocText::new(&doc, &mut self.tables.strings),
+                    source_map,
+                })),
                 interpolated: interpolated.into(),
             });
         }
@@ -516,11 +543,11 @@ fn check_unique_ids(numbers: &[DesiredNumber], errors: &mut Vec<ConfigError>) {
         if let Some(first) = seen.get(id) {
             errors.push(ConfigError {
                 file: n.file.to_string(),
-                pos: Some(n.source_map.position(&Pointer::root().child("id"))),
+                pos: Some(n.source_map().position(&Pointer::root().child("id"))),
                 message: format!(
                     "duplicate id \"{id}\": already declared at {}:{}",
                     first.file,
-                    first.source_map.line(&Pointer::root().child("id"))
+                    first.source_map().line(&Pointer::root().child("id"))
                 ),
             });
         } else {
@@ -755,18 +782,20 @@ mod tests {
         assert_eq!(numbers[0].line, 1);
         assert_eq!(numbers[1].line, 7);
         assert_eq!(
-            numbers[1].doc.value()["server"]["headers"]["Authorization"],
+            numbers[1].doc().value()["server"]["headers"]["Authorization"],
             "Bearer s3cr3t-value"
         );
         let p = Pointer::root()
             .child("server")
             .child("headers")
             .child("Authorization");
-        assert_eq!(numbers[1].source_map.line(&p), 11);
+        assert_eq!(numbers[1].source_map().line(&p), 11);
         // A path the document lacks maps to its nearest ancestor.
-        assert_eq!(numbers[1].source_map.line(&p.child("deeper")), 11);
+        assert_eq!(numbers[1].source_map().line(&p.child("deeper")), 11);
         assert_eq!(
-            numbers[1].source_map.line(&Pointer::root().child("hooks")),
+            numbers[1]
+                .source_map()
+                .line(&Pointer::root().child("hooks")),
             7
         );
     }
@@ -777,7 +806,7 @@ mod tests {
             "id: a\nprovider: vapi\nserver:\n  headers:\n    X/Y~Z: one\n---\n\nid: b\nprovider: vapi\nserver:\n  headers:\n    X/Y~Z: two\n",
         );
         assert_eq!(errors, Vec::<String>::new());
-        let (a, b) = (&numbers[0].source_map, &numbers[1].source_map);
+        let (a, b) = (numbers[0].source_map(), numbers[1].source_map());
         assert!(a.shares_paths_with(b));
         let header = Pointer::root()
             .child("server")
@@ -887,7 +916,7 @@ mod tests {
         let (numbers, errors) =
             load_one("id: a\nprovider: vapi\nserver:\n  headers:\n    X-A: one\n    x-a: two\n");
         assert_eq!(errors, Vec::<String>::new());
-        assert_eq!(numbers[0].doc.value()["server"]["headers"]["x-a"], "two");
+        assert_eq!(numbers[0].doc().value()["server"]["headers"]["x-a"], "two");
         let (_, errors) = load_one("id: \"\"\nprovider: vapi\n");
         assert_eq!(
             errors,

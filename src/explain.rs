@@ -37,7 +37,7 @@ pub fn render(desired: &DesiredNumber, live: Live, ignore: &IgnoreSet) -> String
     );
     let root = Pointer::root();
     let inter = &d.interpolated;
-    let doc = d.doc.value();
+    let doc = d.doc().value();
     // What `${VAR}` put in is a secret too: masked on both sides, where it sits.
     let redact = |v: &Value, at: &[Pointer], other: Option<&Value>| {
         secret::redact(v, &root, at, &inter.values, other)

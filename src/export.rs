@@ -901,6 +901,6 @@ mod tests {
             .as_object_mut()
             .expect("obj")
             .shift_remove("futureField");
-        assert_eq!(normalize(&numbers[0].doc.value()), normalize(&expected));
+        assert_eq!(normalize(&numbers[0].doc().value()), normalize(&expected));
     }
 }

@@ -118,13 +118,13 @@ impl IgnoreSet {
         for rule in self.rules.iter().filter(|r| !r.expired) {
             for d in numbers.iter().filter(|d| rule.matches_number(d)) {
                 if let Some((path, pattern)) = d
-                    .source_map
+                    .source_map()
                     .declared_paths()
                     .find_map(|p| rule.matching_pattern(&p).map(|pat| (p, pat)))
                 {
                     errors.push(ConfigError {
                         file: d.file.to_string(),
-                        pos: Some(d.source_map.position(&path)),
+                        pos: Some(d.source_map().position(&path)),
                         message: format!(
                             "{path} is declared here and ignored by the rule at {} (path \"{pattern}\"): declare the value or ignore it, not both",
                             rule.id

@@ -127,7 +127,7 @@ pub async fn run(
                 let key = lookup_key(d)?;
                 Some(ConfigError {
                     file: d.file.to_string(),
-                    pos: Some(d.source_map.position(&Pointer::root())),
+                    pos: Some(d.source_map().position(&Pointer::root())),
                     message: format!(
                         "no \"id\": --fetch get reads numbers by id only; use --fetch list or auto to find it by its {key}"
                     ),
@@ -219,7 +219,8 @@ pub async fn run(
                     [live] => {
                         let id = live.id().to_string();
                         let here = format!("{}:{}", d.file, d.line);
-                        if let Some(Named { file, line, .. }) = named.get(&IdKey::of(&id)) {
+                        if let Some(n) = named.get(&id) {
+                            let (file, line) = (named.file(n), n.line);
                             errors.push(claim_error(
                                 &d,
                                 format!(
@@ -235,7 +236,7 @@ pub async fn run(
                             found_by.insert(id.clone(), here);
                         }
                         found_ids.push(id.clone());
-                        d.id = Some(id);
+                        d.id = Some(id.into());
                         Source::Live((*live).clone())
                     }
                     many => {
@@ -360,15 +361,30 @@ pub struct Refused {
 fn claim_error(d: &DesiredNumber, message: String) -> ConfigError {
     ConfigError {
         file: d.file.to_string(),
-        pos: Some(d.source_map.position(&Pointer::root())),
+        pos: Some(d.source_map().position(&Pointer::root())),
         message,
     }
 }
 
-/// A number a desired document names by `id`: where, and its slot when in scope.
-/// One per desired number, held for the whole listing: kept small.
+/// The numbers the desired documents name by `id`: where each is declared, and
+/// its slot when in scope. Held for the whole listing, one entry a desired
+/// number, so kept small: a UUID as its 16 bytes in a sorted list, each file's
+/// name once (about 32 bytes a number, where a map of texts took about 100).
+#[derive(Default)]
+struct Names {
+    /// UUIDs in the lower case the API answers with, sorted, each with its entry
+    /// in `named`. Only that one spelling of a UUID is held as bytes, so an id
+    /// matches exactly the ids whose text is its text.
+    uuids: Vec<([u8; 16], u32)>,
+    /// Every other id, as its text.
+    texts: HashMap<Box<str>, u32>,
+    named: Vec<Named>,
+    files: Vec<Arc<str>>,
+}
+
 struct Named {
-    file: Arc<str>,
+    /// In `Names::files`.
+    file: u32,
     line: u32,
     /// The slot in `scope`, or [`OUT_OF_SCOPE`].
     slot: u32,
@@ -382,45 +398,76 @@ impl Named {
     }
 }
 
-/// An id as the index of named numbers holds it: a UUID in the lower case the
-/// API answers with as its 16 bytes (no text to allocate), any other id as its
-/// text. Only that one spelling of a UUID is held as bytes, so two keys are
-/// equal exactly when their texts are.
-#[derive(PartialEq, Eq, Hash)]
-enum IdKey {
-    Uuid([u8; 16]),
-    Text(Box<str>),
-}
-
-impl IdKey {
-    fn of(id: &str) -> IdKey {
-        let hex = |b: u8| match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            _ => None,
-        };
-        let bytes = id.as_bytes();
-        let hyphens = [8, 13, 18, 23];
-        if bytes.len() == 36 && hyphens.iter().all(|&i| bytes[i] == b'-') {
-            let mut out = [0u8; 16];
-            let mut digits = (0..36)
-                .filter(|i| !hyphens.contains(i))
-                .map(|i| hex(bytes[i]));
-            let whole = out
-                .iter_mut()
-                .all(|o| match (digits.next(), digits.next()) {
-                    (Some(Some(h)), Some(Some(l))) => {
-                        *o = h << 4 | l;
-                        true
-                    }
-                    _ => false,
-                });
-            if whole {
-                return IdKey::Uuid(out);
+impl Names {
+    /// The numbers with an id, each with its slot (or [`OUT_OF_SCOPE`]). Of two
+    /// numbers with one id (refused before any run), the later is kept.
+    fn new<'d>(numbers: impl Iterator<Item = (u32, &'d DesiredNumber)>) -> Names {
+        let mut names = Names::default();
+        for (slot, d) in numbers {
+            let Some(id) = &d.id else { continue };
+            if !names.files.last().is_some_and(|f| Arc::ptr_eq(f, &d.file)) {
+                names.files.push(Arc::clone(&d.file));
+            }
+            let at =
+                u32::try_from(names.named.len()).expect("fewer than 4 billion desired numbers");
+            names.named.push(Named {
+                file: (names.files.len() - 1) as u32,
+                line: d.line,
+                slot,
+            });
+            match uuid_bytes(id) {
+                Some(bytes) => names.uuids.push((bytes, at)),
+                None => {
+                    names.texts.insert(id.clone(), at);
+                }
             }
         }
-        IdKey::Text(id.into())
+        // The later of equal ids first, so that `dedup` keeps it.
+        names
+            .uuids
+            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        names.uuids.dedup_by_key(|(bytes, _)| *bytes);
+        names.uuids.shrink_to_fit();
+        names
     }
+
+    fn get(&self, id: &str) -> Option<&Named> {
+        let at = match uuid_bytes(id) {
+            Some(bytes) => {
+                let i = self.uuids.binary_search_by(|(b, _)| b.cmp(&bytes)).ok()?;
+                self.uuids[i].1
+            }
+            None => *self.texts.get(id)?,
+        };
+        Some(&self.named[at as usize])
+    }
+
+    fn file(&self, n: &Named) -> &str {
+        &self.files[n.file as usize]
+    }
+}
+
+/// A UUID written in lower case (the API's spelling) as its 16 bytes; `None` for
+/// any other text.
+fn uuid_bytes(id: &str) -> Option<[u8; 16]> {
+    let hex = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let bytes = id.as_bytes();
+    let hyphens = [8, 13, 18, 23];
+    if bytes.len() != 36 || !hyphens.iter().all(|&i| bytes[i] == b'-') {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut digits = (0..36)
+        .filter(|i| !hyphens.contains(i))
+        .map(|i| hex(bytes[i]));
+    for o in &mut out {
+        *o = digits.next()?? << 4 | digits.next()??;
+    }
+    Some(out)
 }
 
 /// The list as it is read: each listed number that a desired number in scope
@@ -443,7 +490,7 @@ struct Stream<'a> {
     matched: usize,
     /// Every `id` a document names (in scope or not). Owned, so the planning loop
     /// can move the desired numbers.
-    named: HashMap<IdKey, Named>,
+    named: Names,
     /// The lookup keys of the documents without an `id` (in scope or not).
     keys: HashSet<LookupKey>,
     /// Listed numbers that have one of those keys.
@@ -466,17 +513,10 @@ impl<'a> Stream<'a> {
         opts: &'a InventoryOptions,
         audit_opts: &AuditOptions,
     ) -> Stream<'a> {
-        let mut named = HashMap::with_capacity(scope.len() + others.len());
         let slots = (0..scope.len())
             .map(|i| u32::try_from(i).expect("fewer than 4 billion desired numbers"))
             .chain(std::iter::repeat(OUT_OF_SCOPE));
-        for (slot, d) in slots.zip(scope.iter().chain(others)) {
-            if let Some(id) = &d.id {
-                let file = Arc::clone(&d.file);
-                let line = d.line;
-                named.insert(IdKey::of(id), Named { file, line, slot });
-            }
-        }
+        let named = Names::new(slots.zip(scope.iter().chain(others)));
         let keys = scope
             .iter()
             .chain(others)
@@ -544,7 +584,7 @@ impl crate::vapi::list::Sink for Stream<'_> {
     /// Takes one listed number as its page arrives.
     fn take(&mut self, listed: Listed) {
         let opts = self.opts;
-        let claim = self.named.get(&IdKey::of(listed.id()));
+        let claim = self.named.get(listed.id());
         let named = claim.is_some();
         let slot = claim.and_then(Named::slot);
         let summarize = !named && opts.unmanaged != UnmanagedMode::Ignore;
@@ -676,27 +716,43 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn id_keys_are_equal_exactly_when_the_ids_are() {
+    fn names_match_an_id_exactly_as_written() {
         let lower = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7";
-        assert!(matches!(IdKey::of(lower), IdKey::Uuid(_)));
-        assert!(IdKey::of(lower) == IdKey::of(lower));
-        // Another spelling of the same UUID is another text: held as text, unequal.
-        let upper = lower.to_ascii_uppercase();
-        assert!(matches!(IdKey::of(&upper), IdKey::Text(_)));
-        assert!(IdKey::of(&upper) != IdKey::of(lower));
-        // One digit apart, and the last digit (the last pair's second nibble).
-        assert!(IdKey::of(lower) != IdKey::of("3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b8"));
-        assert!(IdKey::of(lower) != IdKey::of("4e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"));
-        for other in [
-            "",
-            "num-1",
-            "3e4f5a6b_7c8d-4e9f-a0b1-c2d3e4f5a6b7",
-            "g e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b",
-        ] {
-            assert!(matches!(IdKey::of(other), IdKey::Text(_)), "{other}");
-            assert!(IdKey::of(other) == IdKey::of(other));
+        let docs = [lower, "num-1", "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b8"];
+        let numbers: Vec<DesiredNumber> = docs
+            .iter()
+            .map(|id| {
+                let yaml = format!("id: {id}\nprovider: vapi\nname: n\n");
+                crate::desired::valid_numbers(
+                    "d.yaml",
+                    &yaml,
+                    &|_| None,
+                    crate::desired::IdRule::Required,
+                )
+                .remove(0)
+            })
+            .collect();
+        let names = Names::new((0u32..).zip(numbers.iter()));
+        assert!(uuid_bytes(lower).is_some());
+        assert_eq!(names.get(lower).and_then(Named::slot), Some(0));
+        assert_eq!(names.get("num-1").and_then(Named::slot), Some(1));
+        assert_eq!(
+            names
+                .get("3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b8")
+                .and_then(Named::slot),
+            Some(2)
+        );
+        assert_eq!(names.get(lower).map(|n| names.file(n)), Some("d.yaml"));
+        // Another spelling of the same UUID is another text: no match.
+        assert!(uuid_bytes(&lower.to_ascii_uppercase()).is_none());
+        assert!(names.get(&lower.to_ascii_uppercase()).is_none());
+        // One digit apart, first and last.
+        assert!(names.get("3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b9").is_none());
+        assert!(names.get("4e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7").is_none());
+        for other in ["", "num-2", "3e4f5a6b_7c8d-4e9f-a0b1-c2d3e4f5a6b7"] {
+            assert!(uuid_bytes(other).is_none(), "{other}");
+            assert!(names.get(other).is_none(), "{other}");
         }
-        assert!(IdKey::of("num-1") != IdKey::of("num-2"));
     }
 
     #[test]

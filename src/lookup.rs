@@ -46,11 +46,11 @@ pub fn lookup_key(d: &DesiredNumber) -> Option<LookupKey> {
 /// A desired number's number (or sipUri) as a lookup key, whether it has an `id` or
 /// not (`--deployed-ref` matches documents whose `id` came or went by it).
 pub fn key(d: &DesiredNumber) -> Option<LookupKey> {
-    let doc = d.doc.value();
+    let doc = d.doc().value();
     if let Some(n) = &d.number {
         return Some(LookupKey::Number(comparable_number(n, e164_check(&doc))));
     }
-    if d.provider == "vapi"
+    if &*d.provider == "vapi"
         && let Some(uri) = doc.get("sipUri").and_then(Value::as_str)
     {
         return Some(LookupKey::SipUri(crate::uri::vapi_sip_uri(uri)));
@@ -64,8 +64,8 @@ pub fn key(d: &DesiredNumber) -> Option<LookupKey> {
 /// findings known.
 pub fn number_key(d: &DesiredNumber) -> String {
     match (&d.id, &d.number, lookup_key(d)) {
-        (Some(id), _, _) => id.clone(),
-        (None, Some(n), _) => n.clone(),
+        (Some(id), _, _) => id.to_string(),
+        (None, Some(n), _) => n.to_string(),
         (None, None, Some(key)) => key.to_string(),
         // Never loaded: `lookup_errors` refuses such a document before any run.
         (None, None, None) => format!("{}:{}", d.file, d.line),
@@ -91,14 +91,14 @@ pub fn lookup_errors(numbers: &[DesiredNumber]) -> Vec<ConfigError> {
         .iter()
         .filter(|d| d.id.is_none() && lookup_key(d).is_none())
         .map(|d| {
-            let what = if d.provider == "vapi" {
+            let what = if &*d.provider == "vapi" {
                 "\"number\" or \"sipUri\""
             } else {
                 "\"number\""
             };
             ConfigError {
                 file: d.file.to_string(),
-                pos: Some(d.source_map.position(&Pointer::root())),
+                pos: Some(d.source_map().position(&Pointer::root())),
                 message: format!("no \"id\", and no {what} to find the number by: add one of them"),
             }
         })

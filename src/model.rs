@@ -7,7 +7,7 @@
 //! words here (`IN_SYNC`, the reasons) are the only wording of these nouns: every
 //! report format and `explain` print them through `Display`.
 
-use crate::desired::{DesiredNumber, DocText, SourceMap};
+use crate::desired::DesiredNumber;
 use crate::diff::Difference;
 use crate::finding::{Cause, Seen};
 use crate::ignore::{Ignored, Rule};
@@ -144,13 +144,13 @@ impl NumberResult {
     pub fn empty(mut desired: DesiredNumber) -> NumberResult {
         if !desired.interpolated.is_empty() {
             let inter = &desired.interpolated;
-            let secret = |key: &str, v: &Option<String>| {
+            let secret = |key: &str, v: &Option<Box<str>>| {
                 v.as_deref().is_some_and(|s| {
                     inter.values.iter().any(|x| s.contains(x.as_str()))
                         || inter.paths.iter().any(|p| p.segments() == [key])
                 })
             };
-            let mask = Some(crate::secret::MASK.to_string());
+            let mask: Option<Box<str>> = Some(crate::secret::MASK.into());
             if secret("name", &desired.name) {
                 desired.name = mask.clone();
             }
@@ -208,8 +208,7 @@ impl NumberResult {
     /// once the result is final (nothing compares the number again).
     pub fn shed(&mut self) {
         if !self.worth_reporting() {
-            self.desired.doc = DocText::default();
-            self.desired.source_map = SourceMap::default();
+            self.desired.body = None;
         }
     }
 

@@ -562,7 +562,7 @@ fn find_target<'a>(
     let matches: Vec<&DesiredNumber> = numbers
         .iter()
         .filter(|n| {
-            names_target(&n.doc.value(), target)
+            names_target(&n.doc().value(), target)
                 || n.id
                     .as_deref()
                     .is_some_and(|id| id.eq_ignore_ascii_case(target))
@@ -686,7 +686,7 @@ async fn explain(args: ExplainArgs) -> Result<ExitCode, RunError> {
     // The id a document without one was found by, as `check` reports it.
     let mut found = desired.clone();
     if let (None, Ok(live)) = (&found.id, &fetched) {
-        found.id = live.get("id").and_then(|v| v.as_str()).map(str::to_string);
+        found.id = live.get("id").and_then(|v| v.as_str()).map(Into::into);
     }
     let reason = fetched.as_ref().err().map(ToString::to_string);
     let (live, code) = match (&fetched, reason.as_deref()) {

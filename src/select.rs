@@ -107,7 +107,7 @@ fn desired_values(d: &DesiredNumber) -> Vec<String> {
     let mut out: Vec<String> = [&d.number, &d.name, &d.id]
         .into_iter()
         .flatten()
-        .cloned()
+        .map(|s| s.to_string())
         .collect();
     if let Some(n) = d.number.as_deref().and_then(e164) {
         out.push(n);

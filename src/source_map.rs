@@ -20,7 +20,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
     root: Pos,
-    paths: Arc<Paths>,
+    /// `None` in an empty map (the default, which a shed result keeps: no allocation).
+    paths: Option<Arc<Paths>>,
     /// `positions[i]` is the position of `paths.0[i]`.
     positions: Box<[Pos]>,
 }
@@ -33,12 +34,15 @@ impl SourceMap {
     /// Whether two maps share one list of path texts (they were loaded by one table).
     #[cfg(test)]
     pub(crate) fn shares_paths_with(&self, other: &SourceMap) -> bool {
-        Arc::ptr_eq(&self.paths, &other.paths)
+        matches!((&self.paths, &other.paths), (Some(a), Some(b)) if Arc::ptr_eq(a, b))
+    }
+
+    fn texts(&self) -> &[Arc<str>] {
+        self.paths.as_deref().map_or(&[], |p| &p.0)
     }
 
     fn get(&self, text: &str) -> Option<Pos> {
-        self.paths
-            .0
+        self.texts()
             .binary_search_by(|p| (**p).cmp(text))
             .ok()
             .map(|i| self.positions[i])
@@ -70,8 +74,7 @@ impl SourceMap {
 
     /// Every path the document declares (each key and list item).
     pub fn declared_paths(&self) -> impl Iterator<Item = Pointer> + '_ {
-        self.paths
-            .0
+        self.texts()
             .iter()
             .map(|k| Pointer::parse(k).expect("entries are keyed by pointer text"))
     }
@@ -133,7 +136,7 @@ impl PathTable {
         if let Some(Shared { paths, pick }) = self.lists.get(order.as_slice()) {
             return SourceMap {
                 root,
-                paths: paths.clone(),
+                paths: Some(paths.clone()),
                 positions: pick.iter().map(|&i| found[i as usize]).collect(),
             };
         }
@@ -151,7 +154,7 @@ impl PathTable {
         ));
         let map = SourceMap {
             root,
-            paths: paths.clone(),
+            paths: Some(paths.clone()),
             positions: pick.iter().map(|&i| found[i as usize]).collect(),
         };
         let pick = pick.into_boxed_slice();

@@ -17,7 +17,7 @@ mod common;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use vapi_drift::audit::compare;
-use vapi_drift::desired::{DesiredNumber, DocText, SourceMap};
+use vapi_drift::desired::{Body, DesiredNumber, DocText, SourceMap};
 use vapi_drift::diff::{Change, differences};
 use vapi_drift::doc_text::Strings;
 use vapi_drift::exit::{ExitCode, Policy};
@@ -395,19 +395,21 @@ fn live_variant(doc: Value) -> impl Strategy<Value = Value> {
 
 fn desired_number(doc: Value) -> DesiredNumber {
     DesiredNumber {
-        id: doc.get("id").and_then(Value::as_str).map(str::to_string),
+        id: doc.get("id").and_then(Value::as_str).map(Into::into),
         declares_id: doc.get("id").is_some(),
         provider: doc
             .get("provider")
             .and_then(Value::as_str)
             .unwrap_or("vapi")
-            .to_string(),
+            .into(),
         name: None,
         number: None,
         file: "desired/p.yaml".into(),
         line: 1,
-        doc: DocText::new(&doc, &mut Strings::default()),
-        source_map: SourceMap::default(),
+        body: Some(Box::new(Body {
+            doc: DocText::new(&doc, &mut Strings::default()),
+            source_map: SourceMap::default(),
+        })),
         interpolated: Default::default(),
     }
 }

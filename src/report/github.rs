@@ -243,7 +243,7 @@ fn number(out: &mut String, report: &Report, r: &NumberResult) {
     for path in &r.unverifiable {
         let at = At {
             file,
-            line: d.source_map.line(path),
+            line: d.source_map().line(path),
             column: None,
         };
         command(

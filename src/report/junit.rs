@@ -446,7 +446,7 @@ fn warnings(r: &NumberResult) -> String {
             out,
             "{}:{}: unverifiable: {path} is set in the desired file but the API does not return it",
             d.file,
-            d.source_map.line(path)
+            d.source_map().line(path)
         );
     }
     for i in &r.ignored {
@@ -454,7 +454,7 @@ fn warnings(r: &NumberResult) -> String {
             out,
             "{}:{}: ignored: {} (rule {}: {})",
             d.file,
-            d.source_map.line(&i.path),
+            d.source_map().line(&i.path),
             i.path,
             i.rule,
             i.reason

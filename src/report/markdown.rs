@@ -487,7 +487,7 @@ fn number(report: &Report, r: &NumberResult) -> String {
             out,
             "⚠️ <code>{}</code> (line {}) is set in the desired file but the API does not return it: not verified.\n",
             inline(&path.to_string()),
-            d.source_map.line(path)
+            d.source_map().line(path)
         );
     }
     if !r.differences.is_empty() {
@@ -499,7 +499,7 @@ fn number(report: &Report, r: &NumberResult) -> String {
             out,
             "- Ignored: <code>{}</code> (line {}), rule <code>{}</code>: {}",
             inline(&i.path.to_string()),
-            d.source_map.line(&i.path),
+            d.source_map().line(&i.path),
             inline(&i.rule),
             inline(&i.reason)
         );

@@ -252,7 +252,7 @@ impl NumberResult {
     /// only live is never the desired item at the same index (hooks are matched by
     /// event, so `/hooks/0` may be a different hook), so it points at its list.
     pub fn line_of(&self, x: &Difference) -> u32 {
-        let map = &self.desired.source_map;
+        let map = self.desired.source_map();
         let list_item = x.path.last().is_some_and(|s| s.parse::<usize>().is_ok());
         match x.change {
             Change::Add if list_item || !map.contains(&x.path) => map.line(&x.path.parent()),

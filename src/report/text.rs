@@ -221,7 +221,7 @@ fn number(out: &mut String, p: &Paint, r: &NumberResult) {
                 "sipUri"
             }
         ),
-        (Some(id), true) => id.clone(),
+        (Some(id), true) => id.to_string(),
         (None, _) => "-".into(),
     };
     let _ = writeln!(

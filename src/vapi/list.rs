@@ -26,11 +26,12 @@ const MAX_PAGES: usize = 100_000;
 /// Pages read at once, whatever `--concurrency` says. A page is up to 1,000
 /// numbers (~0.65 MB of JSON), held in the client's buffers from its first byte
 /// until its numbers are handed over: 64 in flight were 22 MB of a
-/// 100,000-number check's peak, 16 were 20 MB, 8 take 151–153 MB peak RSS where
-/// 16 took 159–165 MB. Pages come faster than their numbers are compared
-/// (comparing, not waiting, is what a large listing spends its time on): a
-/// 10,000-number check took 0.44–0.47 s with 8 and with 16.
-const PAGES_IN_FLIGHT: usize = 8;
+/// 100,000-number check's peak, 16 were 20 MB; 8 took 151–153 MB peak RSS where
+/// 16 took 159–165 MB, and once the rest was slimmed, 4 take 96–97 MB where 8
+/// take 102 MB. Pages come faster than their numbers are compared (comparing, not
+/// waiting, is what a large listing spends its time on): a 10,000-number check
+/// took 0.44–0.47 s with 8 and with 16, and 0.33–0.35 s with 4 (BENCHMARKS.md).
+const PAGES_IN_FLIGHT: usize = 4;
 
 /// Which list route a listing came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
