@@ -49,6 +49,8 @@ pub struct Strings {
     table: Arc<Table>,
     /// A string's index in the table, or [`ONCE`] for a value seen once.
     seen: HashMap<Box<str>, u32>,
+    /// How many entries of `seen` are [`ONCE`].
+    once: usize,
 }
 
 /// A value seen once, not pooled (yet).
@@ -56,8 +58,9 @@ const ONCE: u32 = u32::MAX;
 
 /// At most this many values seen once are remembered; past it they are forgotten
 /// (a value repeated later is then inline in the documents before it is pooled
-/// again). Bounds the load's memory on an org of unique values; never changes what
-/// a document reads back as.
+/// again). Bounds what the values seen once take on an org of unique values (the
+/// pooled ones are held anyway, in the table); never changes what a document
+/// reads back as.
 const ONCE_REMEMBERED: usize = 1 << 16;
 
 /// Strings longer than this are always inline (a long value is rarely repeated).
@@ -83,13 +86,20 @@ impl Strings {
         }
         match self.seen.get(s).copied() {
             Some(i) if i != ONCE => Some(i),
-            Some(_) => Some(self.pool(s)),
+            Some(_) => {
+                self.once -= 1;
+                Some(self.pool(s))
+            }
             None if key => Some(self.pool(s)),
             None => {
-                if self.seen.len() >= ONCE_REMEMBERED {
+                // Counted apart from the pooled entries, so that a load with many
+                // pooled strings does not prune on every new value.
+                if self.once >= ONCE_REMEMBERED {
                     self.seen.retain(|_, i| *i != ONCE);
+                    self.once = 0;
                 }
                 self.seen.insert(s.into(), ONCE);
+                self.once += 1;
                 None
             }
         }
@@ -366,10 +376,25 @@ mod tests {
             .map(|i| json!({"unique": i.to_string(), "shared": "late"}))
             .collect();
         let texts: Vec<DocText> = docs.iter().map(|d| DocText::new(d, &mut strings)).collect();
-        assert!(strings.seen.len() <= ONCE_REMEMBERED + 2);
+        assert!(strings.once <= ONCE_REMEMBERED);
+        assert!(strings.seen.len() <= ONCE_REMEMBERED + 3);
         for (doc, text) in docs.iter().zip(&texts) {
             assert_eq!(&text.value(), doc);
         }
+    }
+
+    #[test]
+    fn values_pooled_past_the_limit_are_not_counted_as_seen_once() {
+        // Each value written twice is pooled: the count of values seen once goes
+        // back to zero, and no pruning pass runs however many are pooled.
+        let mut strings = Strings::default();
+        for i in 0..ONCE_REMEMBERED + 1_000 {
+            let v = format!("Line {i}");
+            let doc = json!({"name": v, "alias": v});
+            assert_eq!(DocText::new(&doc, &mut strings).value(), doc);
+        }
+        assert_eq!(strings.once, 0);
+        assert!(strings.seen.len() > ONCE_REMEMBERED);
     }
 
     #[test]
